@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Log-linear delay histogram: mergeable, relative error <= 1 % over
+ * 1 ns .. 100 s, O(1) insert without allocation or division.
+ *
+ * Values are unsigned nanoseconds. Bucketing: values below 2^HIST_SUB_BITS
+ * are exact; above, each power-of-two range [2^e, 2^(e+1)) is split into
+ * 2^HIST_SUB_BITS linear sub-buckets. A query returns the bucket midpoint,
+ * so the relative error is at most 2^-(HIST_SUB_BITS+1) = 0.78 %.
+ * Values above HIST_MAX_NS are clamped into the top bucket and counted in
+ * `overflow`.
+ */
+#ifndef METROPROBE_HIST_H
+#define METROPROBE_HIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HIST_SUB_BITS    6
+#define HIST_SUB_COUNT   (1u << HIST_SUB_BITS)
+#define HIST_MAX_NS      100000000000ULL            /* 100 s */
+#define HIST_MAX_EXP     37                          /* 2^37 ns > 100 s */
+#define HIST_NBUCKETS    ((HIST_MAX_EXP - HIST_SUB_BITS + 1) * HIST_SUB_COUNT)
+
+struct hist {
+	uint64_t count;
+	uint64_t sum;       /* sum of inserted values, for the mean */
+	uint64_t min;       /* UINT64_MAX when empty */
+	uint64_t max;
+	uint64_t overflow;  /* values clamped at HIST_MAX_NS */
+	uint64_t buckets[HIST_NBUCKETS];
+};
+
+void hist_init(struct hist *h);          /* empty histogram */
+static inline bool hist_empty(const struct hist *h) { return h->count == 0; }
+
+/* Bucket index of a value (exposed for tests). */
+static inline uint32_t
+hist_bucket_index(uint64_t v)
+{
+	if (v >= HIST_MAX_NS)
+		v = HIST_MAX_NS;
+	if (v < HIST_SUB_COUNT)
+		return (uint32_t)v;
+	/* e = position of the top bit; keep HIST_SUB_BITS bits below it. */
+	uint32_t e = 63u - (uint32_t)__builtin_clzll(v);
+	uint32_t sub = (uint32_t)(v >> (e - HIST_SUB_BITS)) & (HIST_SUB_COUNT - 1);
+	return (e - HIST_SUB_BITS + 1) * HIST_SUB_COUNT + sub;
+}
+
+static inline void
+hist_insert(struct hist *h, uint64_t v)
+{
+	if (v > HIST_MAX_NS) {
+		h->overflow++;
+		v = HIST_MAX_NS;
+	}
+	h->buckets[hist_bucket_index(v)]++;
+	h->count++;
+	h->sum += v;
+	if (v < h->min)
+		h->min = v;
+	if (v > h->max)
+		h->max = v;
+}
+
+/* Lowest value and width of bucket i. */
+uint64_t hist_bucket_low(uint32_t i);
+uint64_t hist_bucket_width(uint32_t i);
+
+/* dst += src (exact). */
+void hist_merge(struct hist *dst, const struct hist *src);
+
+/*
+ * Value at quantile q in [0, 1] (nearest-rank: the smallest value v such
+ * that at least ceil(q * count) values are <= v), reported as the
+ * bucket midpoint clamped to [min, max]. 0 when empty.
+ */
+uint64_t hist_quantile(const struct hist *h, double q);
+uint64_t hist_mean(const struct hist *h);  /* sum / count, 0 when empty */
+
+/*
+ * Compact serialisation: sparse (index deltas and counts as varints),
+ * plus count, sum, min, max, overflow; base64 for JSON. Round-trips
+ * exactly. hist_to_base64 returns a malloc'd NUL-terminated string
+ * (NULL on allocation failure); hist_from_base64 returns 0 or -EINVAL
+ * (bad base64, truncated, index out of range, counts inconsistent).
+ */
+char *hist_to_base64(const struct hist *h);
+int hist_from_base64(struct hist *h, const char *b64, size_t len);
+
+#endif

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Interval record, schema "metroprobe.interval.v1" (DESIGN.md): one JSON
+ * object per line, one per probe, session and interval.
+ *
+ * Required keys: schema, probe, session, src, dst, start_ns, interval_ns,
+ * tx_pkts, tx_bytes, rx_pkts, rx_bytes, lost, lost_fwd, lost_back,
+ * reordered, duplicates, clock_synced, rtt_ns, owd_fwd_ns, owd_back_ns,
+ * ipdv_ns, jitter_ns, throughput_bps, hist.
+ * Optional keys written by the probe: throughput_l1_bps, late, hw_timestamps,
+ * drops (object of named counters).
+ * The delay summaries are objects {min, mean, p50, p90, p99, p999, max}
+ * or null; `hist` is {"rtt": b64|null, "owd_fwd": ..., "owd_back": ...,
+ * "ipdv": ...} with hist_to_base64 strings.
+ */
+#ifndef METROPROBE_RECORD_H
+#define METROPROBE_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metroprobe/hist.h"
+
+#define RECORD_SCHEMA     "metroprobe.interval.v1"
+#define RECORD_NAME_MAX   64      /* probe and session names, incl. NUL */
+#define RECORD_ADDR_MAX   64      /* src/dst "ip:port" or "[ip6]:port" */
+#define RECORD_MAX_DROPS  16
+
+struct delay_summary {
+	bool present;             /* false: JSON null */
+	uint64_t min, mean, p50, p90, p99, p999, max;
+};
+
+/* Fills a summary from a histogram (present = !empty). */
+void delay_summary_from_hist(struct delay_summary *s, const struct hist *h);
+
+enum record_hist {
+	RECORD_HIST_RTT = 0,
+	RECORD_HIST_OWD_FWD,
+	RECORD_HIST_OWD_BACK,
+	RECORD_HIST_IPDV,
+	RECORD_HIST_COUNT
+};
+extern const char *const record_hist_names[RECORD_HIST_COUNT];
+
+struct record_counter {
+	char name[32];
+	uint64_t value;
+};
+
+struct interval_record {
+	char probe[RECORD_NAME_MAX];
+	char session[RECORD_NAME_MAX];
+	char src[RECORD_ADDR_MAX];
+	char dst[RECORD_ADDR_MAX];
+	uint64_t start_ns;
+	uint64_t interval_ns;
+	uint64_t tx_pkts, tx_bytes;
+	uint64_t rx_pkts, rx_bytes;
+	uint64_t lost, lost_fwd, lost_back;
+	uint64_t reordered, duplicates;
+	uint64_t late;
+	bool clock_synced;
+	bool hw_timestamps;
+	struct delay_summary rtt, owd_fwd, owd_back, ipdv;
+	uint64_t jitter_ns;
+	double throughput_bps;      /* bits/s of received frames (L2) */
+	double throughput_l1_bps;   /* + 20 octets per frame (preamble, IFG) */
+	/* Histograms; NULL means none (JSON null). Owned by the record when
+	 * filled by record_from_json; freed by record_free. */
+	struct hist *hist[RECORD_HIST_COUNT];
+	unsigned n_drops;
+	struct record_counter drops[RECORD_MAX_DROPS];
+};
+
+void record_init(struct interval_record *r);
+/* Frees the histograms (if owned) and re-inits. */
+void record_free(struct interval_record *r);
+
+/*
+ * Encodes one JSON object (no trailing newline). Returns a malloc'd
+ * string or NULL on allocation failure.
+ */
+char *record_to_json(const struct interval_record *r);
+
+/*
+ * Decodes and validates one JSON line. On error returns -EINVAL and
+ * writes a message naming the key ("missing key 'lost'", "key 'rx_pkts':
+ * expected a non-negative integer", "unknown schema 'x'") to err.
+ * Histograms are allocated (the caller calls record_free).
+ */
+int record_from_json(const char *json, size_t len, struct interval_record *r,
+		     char *err, size_t errlen);
+
+#endif

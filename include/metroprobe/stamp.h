@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * STAMP test packets (RFC 8762), with the SSID of RFC 8972 section 3.
+ *
+ * Layouts (octets), all fields network byte order:
+ *   unauthenticated sender     44: seq 4, ts 8, err 2, ssid 2, MBZ 28
+ *   unauthenticated reflector  44: seq 4, ts 8, err 2, ssid 2, rx ts 8,
+ *        sender seq 4, sender ts 8, sender err 2, MBZ 2, sender TTL 1, MBZ 3
+ *   authenticated sender      112: seq 4, MBZ 12, ts 8, err 2, ssid 2,
+ *        MBZ 68, HMAC 16
+ *   authenticated reflector   112: seq 4, MBZ 12, ts 8, err 2, ssid 2,
+ *        MBZ 4, rx ts 8, MBZ 8, sender seq 4, MBZ 12, sender ts 8,
+ *        sender err 2, MBZ 6, sender TTL 1, MBZ 15, HMAC 16
+ * HMAC-SHA-256 truncated to 16 octets over the first 96 octets
+ * (RFC 8762 section 4.4).
+ *
+ * A sender packet may be padded beyond the base length (packet size
+ * test); the codec reads and writes only the base fields.
+ */
+#ifndef METROPROBE_STAMP_H
+#define METROPROBE_STAMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STAMP_DEFAULT_PORT    862
+#define STAMP_UNAUTH_LEN      44
+#define STAMP_AUTH_LEN        112
+#define STAMP_HMAC_LEN        16
+#define STAMP_HMAC_COVERED    96
+#define STAMP_MAX_KEY_LEN     64
+
+enum stamp_mode {
+	STAMP_MODE_UNAUTH = 0,
+	STAMP_MODE_AUTH   = 1,
+};
+
+/* Decode/encode results: 0 on success, or one of these (negative). */
+enum stamp_err {
+	STAMP_OK          = 0,
+	STAMP_ETRUNC      = -1,  /* buffer shorter than the base packet */
+	STAMP_EMBZ        = -2,  /* a must-be-zero field is not zero */
+	STAMP_EHMAC       = -3,  /* authenticated packet, HMAC mismatch */
+	STAMP_EERREST     = -4,  /* error estimate invalid (multiplier 0) */
+	STAMP_ESPACE      = -5,  /* encode: output buffer too small */
+	STAMP_EKEY        = -6,  /* auth mode without a key */
+};
+const char *stamp_strerror(int err);
+
+/*
+ * Error Estimate (RFC 4656 section 4.1.2, RFC 8762 section 4.2.1):
+ * S (synchronised), Z (0 = NTP, 1 = PTP format), 6-bit scale,
+ * 8-bit multiplier. Error = multiplier * 2^-32 * 2^scale seconds.
+ */
+struct stamp_error_estimate {
+	bool synced;      /* S bit */
+	bool ptp_format;  /* Z bit */
+	uint8_t scale;    /* 0..63 */
+	uint8_t multiplier;
+};
+uint16_t stamp_errest_pack(const struct stamp_error_estimate *e);
+void stamp_errest_unpack(uint16_t raw, struct stamp_error_estimate *e);
+/* Smallest (scale, multiplier) with error >= err_ns; multiplier >= 1. */
+void stamp_errest_from_ns(uint64_t err_ns, bool synced, bool ptp_format,
+			  struct stamp_error_estimate *e);
+uint64_t stamp_errest_to_ns(const struct stamp_error_estimate *e);
+
+/* Session-Sender test packet. Timestamps raw wire form (see mp_time.h). */
+struct stamp_sender_pkt {
+	uint32_t seq;
+	uint64_t timestamp;
+	uint16_t error_estimate;   /* packed, see stamp_errest_pack */
+	uint16_t ssid;
+};
+
+/* Session-Reflector test packet. */
+struct stamp_reflector_pkt {
+	uint32_t seq;              /* reflector's own seq (stateful) */
+	uint64_t timestamp;        /* T3 */
+	uint16_t error_estimate;
+	uint16_t ssid;
+	uint64_t rx_timestamp;     /* T2 */
+	uint32_t sender_seq;
+	uint64_t sender_timestamp; /* T1 */
+	uint16_t sender_error_estimate;
+	uint8_t sender_ttl;
+};
+
+/* HMAC key for authenticated mode (NULL key for unauthenticated). */
+struct stamp_key {
+	uint8_t key[STAMP_MAX_KEY_LEN];
+	size_t len;
+};
+
+/*
+ * Encode into buf (len bytes available; the packet occupies
+ * STAMP_UNAUTH_LEN or STAMP_AUTH_LEN; MBZ octets are zeroed).
+ * Returns the number of octets written, or a negative stamp_err.
+ */
+int stamp_encode_sender(uint8_t *buf, size_t len, enum stamp_mode mode,
+			const struct stamp_sender_pkt *p,
+			const struct stamp_key *key);
+int stamp_encode_reflector(uint8_t *buf, size_t len, enum stamp_mode mode,
+			   const struct stamp_reflector_pkt *p,
+			   const struct stamp_key *key);
+
+/*
+ * Decode from buf of len octets. Never reads past buf + len.
+ * In authenticated mode the HMAC is checked (key required).
+ * Sender MBZ: RFC 8762 section 4.2.1 lets a reflector ignore the
+ * sender's MBZ padding; strict_mbz = true rejects non-zero MBZ.
+ * Returns 0 or a negative stamp_err.
+ */
+int stamp_decode_sender(const uint8_t *buf, size_t len, enum stamp_mode mode,
+			bool strict_mbz, const struct stamp_key *key,
+			struct stamp_sender_pkt *out);
+int stamp_decode_reflector(const uint8_t *buf, size_t len,
+			   enum stamp_mode mode, bool strict_mbz,
+			   const struct stamp_key *key,
+			   struct stamp_reflector_pkt *out);
+
+/*
+ * Hot-path helpers for the reflector: turn a received unauthenticated
+ * sender packet into the reflector packet in place (the buffer must hold
+ * at least STAMP_UNAUTH_LEN octets; a shorter TWAMP-Light packet is
+ * answered with a 44-octet base packet, so the caller extends it first).
+ * Writes seq, T3 placeholder, error estimate, T2, copies sender fields.
+ * stamp_set_tx_timestamp() patches T3 just before transmit.
+ */
+void stamp_reflect_in_place(uint8_t *buf, uint32_t refl_seq, uint64_t t2_wire,
+			    uint16_t errest, uint8_t sender_ttl);
+void stamp_set_tx_timestamp(uint8_t *buf, enum stamp_mode mode,
+			    uint64_t t_wire);
+
+#endif

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* placeholder: implemented by the core-library work */
+#include "metroprobe/stamp.h"
