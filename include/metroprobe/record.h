@@ -79,6 +79,17 @@ void record_init(struct interval_record *r);
 void record_free(struct interval_record *r);
 
 /*
+ * Merges r into acc, for rollups and SLA windows: counters add up,
+ * histograms merge exactly (acc allocates its own when needed), delay
+ * summaries are recomputed from the merged histograms (never averaged),
+ * jitter takes the maximum, throughput is recomputed over the merged
+ * span. acc must be initialised (record_init); an empty acc takes r's
+ * identity (probe, session, src, dst, start_ns). The caller sets
+ * acc->start_ns and acc->interval_ns for the window. Returns 0 or -ENOMEM.
+ */
+int record_merge(struct interval_record *acc, const struct interval_record *r);
+
+/*
  * Encodes one JSON object (no trailing newline). Returns a malloc'd
  * string or NULL on allocation failure.
  */
