@@ -43,6 +43,12 @@ struct store_query {
  * its histograms) is only valid during the call. */
 typedef int (*store_record_fn)(const struct interval_record *r, void *arg);
 
+/* Source of records for insert_stream: fills *r (record_init'ed by the
+ * caller before each call, record_free'd by the store after use) and
+ * returns 1, returns 0 at the end, or a negative errno to abort (the
+ * whole transaction is rolled back and that value returned). */
+typedef int (*store_next_fn)(struct interval_record *r, void *arg);
+
 struct store_stats {
 	uint64_t raw_records;
 	uint64_t minute_records;
@@ -64,6 +70,14 @@ struct store_ops {
 	int (*maintain)(struct store *s, uint64_t now_ns);
 	int (*stats)(struct store *s, struct store_stats *out);
 	void (*close)(struct store *s);
+	/* Like insert, but pulls the records one at a time, so a large
+	 * request holds one decoded record in memory, not all of them. */
+	int (*insert_stream)(struct store *s, store_next_fn next, void *arg,
+			     size_t *n_new, size_t *n_dup,
+			     char *err, size_t errlen);
+	/* Calls fn with the latest raw record of every link (for /metrics
+	 * after a restart). */
+	int (*latest)(struct store *s, store_record_fn fn, void *arg);
 };
 
 struct store {
@@ -99,6 +113,19 @@ static inline int
 store_stats(struct store *s, struct store_stats *out)
 {
 	return s->ops->stats(s, out);
+}
+
+static inline int
+store_insert_stream(struct store *s, store_next_fn next, void *arg,
+		    size_t *n_new, size_t *n_dup, char *err, size_t errlen)
+{
+	return s->ops->insert_stream(s, next, arg, n_new, n_dup, err, errlen);
+}
+
+static inline int
+store_latest(struct store *s, store_record_fn fn, void *arg)
+{
+	return s->ops->latest(s, fn, arg);
 }
 
 static inline void

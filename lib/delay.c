@@ -1,3 +1,73 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* placeholder: implemented by the core-library work */
+/*
+ * Delay and delay-variation statistics (see delay.h for the formulas).
+ */
+#include <string.h>
+
 #include "metroprobe/delay.h"
+
+void
+delay_stats_init(struct delay_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	delay_stats_reset_interval(s);
+}
+
+void
+delay_stats_reset_interval(struct delay_stats *s)
+{
+	hist_init(&s->rtt);
+	hist_init(&s->owd_fwd);
+	hist_init(&s->owd_back);
+	hist_init(&s->ipdv);
+	s->negative = 0;
+	s->owd_negative = 0;
+	s->owd_valid = true;
+}
+
+void
+delay_stats_add(struct delay_stats *s, uint32_t seq,
+		const struct stamp_times *t, bool synced)
+{
+	int64_t rtt = delay_rtt(t);
+	if (rtt < 0) {
+		/* Reflector residence longer than the round trip: a clock
+		 * stepped. Nothing from this sample can be trusted. */
+		s->negative++;
+		return;
+	}
+	hist_insert(&s->rtt, (uint64_t)rtt);
+
+	int64_t fwd = delay_fwd(t);
+	if (synced) {
+		int64_t back = delay_back(t);
+		if (fwd >= 0 && back >= 0) {
+			hist_insert(&s->owd_fwd, (uint64_t)fwd);
+			hist_insert(&s->owd_back, (uint64_t)back);
+		} else {
+			s->owd_negative++;
+		}
+	} else {
+		s->owd_valid = false;
+	}
+
+	if (s->have_prev) {
+		/* D(i-1, i) on the forward delay: the clock offset between
+		 * the two ends cancels (RFC 3393 section 3.1, RFC 3550
+		 * section 6.4.1). Unsigned difference: no signed overflow
+		 * on garbage timestamps. */
+		int64_t d = (int64_t)((uint64_t)fwd - (uint64_t)s->prev_fwd);
+		uint64_t ad = d < 0 ? 0 - (uint64_t)d : (uint64_t)d;
+		/* IPDV only between consecutive sequence numbers. */
+		if (seq == s->prev_seq + 1)
+			hist_insert(&s->ipdv, ad);
+		/* RFC 3550 appendix A.8: J += |D| - J/16, J in 1/16 ns,
+		 * rounded. |D| capped at 100 s so J cannot overflow. */
+		if (ad > HIST_MAX_NS)
+			ad = HIST_MAX_NS;
+		s->jitter_q4 += ad - ((s->jitter_q4 + 8) >> 4);
+	}
+	s->prev_fwd = fwd;
+	s->prev_seq = seq;
+	s->have_prev = true;
+}

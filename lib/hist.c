@@ -1,3 +1,367 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* placeholder: implemented by the core-library work */
+/*
+ * Log-linear delay histogram: everything but the insert (which is inline
+ * in the header), plus the sparse varint + base64 serialisation.
+ *
+ * Serialised form, before base64 (all integers unsigned LEB128 varints,
+ * canonical: no superfluous 0x80 continuation octets):
+ *   octet  version (HIST_WIRE_VERSION)
+ *   octet  HIST_SUB_BITS of the writer (a reader with other buckets
+ *          refuses rather than misreading)
+ *   count
+ *   if count > 0: sum, min, max, overflow, n (non-empty buckets),
+ *          then n pairs (index gap, bucket count): the first gap is the
+ *          index itself, each next one is index - previous index - 1.
+ * Every bucket count is >= 1 and they add up to count.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "metroprobe/hist.h"
+
+#define HIST_WIRE_VERSION 1
+#define VARINT_MAX        10   /* octets of a 64-bit LEB128 */
+/* Largest raw encoding: header, five scalars, every bucket present. */
+#define HIST_WIRE_MAX     (2 + 6 * VARINT_MAX + \
+			   HIST_NBUCKETS * (2 + VARINT_MAX))
+
+void
+hist_init(struct hist *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->min = UINT64_MAX;
+}
+
+uint64_t
+hist_bucket_low(uint32_t i)
+{
+	if (i < HIST_SUB_COUNT)
+		return i;
+	uint32_t e = (i >> HIST_SUB_BITS) + HIST_SUB_BITS - 1;
+	uint64_t sub = i & (HIST_SUB_COUNT - 1);
+	return (1ULL << e) + (sub << (e - HIST_SUB_BITS));
+}
+
+uint64_t
+hist_bucket_width(uint32_t i)
+{
+	if (i < HIST_SUB_COUNT)
+		return 1;
+	uint32_t e = (i >> HIST_SUB_BITS) + HIST_SUB_BITS - 1;
+	return 1ULL << (e - HIST_SUB_BITS);
+}
+
+void
+hist_merge(struct hist *dst, const struct hist *src)
+{
+	if (src->count == 0)
+		return;
+	for (uint32_t i = 0; i < HIST_NBUCKETS; i++)
+		dst->buckets[i] += src->buckets[i];
+	dst->count += src->count;
+	dst->sum += src->sum;
+	dst->overflow += src->overflow;
+	if (src->min < dst->min)
+		dst->min = src->min;
+	if (src->max > dst->max)
+		dst->max = src->max;
+}
+
+uint64_t
+hist_quantile(const struct hist *h, double q)
+{
+	if (h->count == 0)
+		return 0;
+	if (!(q > 0.0))          /* also NaN */
+		q = 0.0;
+	if (q > 1.0)
+		q = 1.0;
+
+	/* Nearest rank: ceil(q * count), at least 1. */
+	double r = q * (double)h->count;
+	uint64_t rank = (uint64_t)r;
+	if ((double)rank < r)
+		rank++;
+	if (rank == 0)
+		rank = 1;
+	if (rank > h->count)
+		rank = h->count;
+
+	uint64_t cum = 0;
+	uint32_t i;
+	for (i = 0; i < HIST_NBUCKETS - 1; i++) {
+		cum += h->buckets[i];
+		if (cum >= rank)
+			break;
+	}
+	uint64_t v = hist_bucket_low(i) + hist_bucket_width(i) / 2;
+	if (v < h->min)
+		v = h->min;
+	if (v > h->max)
+		v = h->max;
+	return v;
+}
+
+uint64_t
+hist_mean(const struct hist *h)
+{
+	if (h->count == 0)
+		return 0;
+	return h->sum / h->count;
+}
+
+/* ---- varints ---- */
+
+static size_t
+varint_put(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/* Reads one canonical varint from [*p, end); advances *p. */
+static int
+varint_get(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+	const uint8_t *s = *p;
+	uint64_t v = 0;
+
+	for (unsigned n = 0; n < VARINT_MAX; n++) {
+		if (s + n >= end)
+			return -EINVAL;           /* truncated */
+		uint8_t b = s[n];
+		if (n == VARINT_MAX - 1 && b > 1)
+			return -EINVAL;           /* more than 64 bits */
+		v |= (uint64_t)(b & 0x7f) << (7 * n);
+		if (!(b & 0x80)) {
+			if (b == 0 && n > 0)
+				return -EINVAL;   /* overlong */
+			*p = s + n + 1;
+			*out = v;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* ---- base64 (RFC 4648 section 4, with padding) ---- */
+
+static const char b64_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static char *
+b64_encode(const uint8_t *in, size_t len)
+{
+	size_t olen = (len + 2) / 3 * 4;
+	char *out = malloc(olen + 1);
+	if (out == NULL)
+		return NULL;
+
+	char *o = out;
+	size_t i;
+	for (i = 0; i + 3 <= len; i += 3) {
+		uint32_t w = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+			     in[i + 2];
+		*o++ = b64_alphabet[w >> 18];
+		*o++ = b64_alphabet[(w >> 12) & 63];
+		*o++ = b64_alphabet[(w >> 6) & 63];
+		*o++ = b64_alphabet[w & 63];
+	}
+	if (len - i == 1) {
+		uint32_t w = (uint32_t)in[i] << 16;
+		*o++ = b64_alphabet[w >> 18];
+		*o++ = b64_alphabet[(w >> 12) & 63];
+		*o++ = '=';
+		*o++ = '=';
+	} else if (len - i == 2) {
+		uint32_t w = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+		*o++ = b64_alphabet[w >> 18];
+		*o++ = b64_alphabet[(w >> 12) & 63];
+		*o++ = b64_alphabet[(w >> 6) & 63];
+		*o++ = '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+static int
+b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * Strict decoding: length a multiple of 4, padding only in the last
+ * quantum, no whitespace, unused bits zero (so every byte string has
+ * exactly one accepted spelling). out holds len / 4 * 3 octets.
+ */
+static int
+b64_decode(const char *in, size_t len, uint8_t *out, size_t *olen)
+{
+	if (len == 0 || len % 4 != 0)
+		return -EINVAL;
+
+	size_t n = 0;
+	for (size_t i = 0; i < len; i += 4) {
+		bool last = i + 4 == len;
+		int v[4];
+		unsigned pad = 0;
+
+		for (unsigned k = 0; k < 4; k++) {
+			char c = in[i + k];
+			if (c == '=' && last && k >= 2) {
+				pad++;
+				v[k] = 0;
+				continue;
+			}
+			if (pad > 0)
+				return -EINVAL;   /* data after '=' */
+			v[k] = b64_value(c);
+			if (v[k] < 0)
+				return -EINVAL;
+		}
+		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 |
+			     (uint32_t)v[2] << 6 | (uint32_t)v[3];
+		if ((pad == 1 && (w & 0xff)) || (pad == 2 && (w & 0xffff)))
+			return -EINVAL;           /* non-zero unused bits */
+		out[n++] = (uint8_t)(w >> 16);
+		if (pad < 2)
+			out[n++] = (uint8_t)(w >> 8);
+		if (pad < 1)
+			out[n++] = (uint8_t)w;
+	}
+	*olen = n;
+	return 0;
+}
+
+/* ---- serialisation ---- */
+
+char *
+hist_to_base64(const struct hist *h)
+{
+	uint8_t *raw = malloc(HIST_WIRE_MAX);
+	if (raw == NULL)
+		return NULL;
+
+	size_t n = 0;
+	raw[n++] = HIST_WIRE_VERSION;
+	raw[n++] = HIST_SUB_BITS;
+	n += varint_put(raw + n, h->count);
+	if (h->count > 0) {
+		uint64_t nnz = 0;
+		for (uint32_t i = 0; i < HIST_NBUCKETS; i++)
+			nnz += h->buckets[i] != 0;
+		n += varint_put(raw + n, h->sum);
+		n += varint_put(raw + n, h->min);
+		n += varint_put(raw + n, h->max);
+		n += varint_put(raw + n, h->overflow);
+		n += varint_put(raw + n, nnz);
+		uint32_t next = 0;   /* previous index + 1 */
+		for (uint32_t i = 0; i < HIST_NBUCKETS; i++) {
+			if (h->buckets[i] == 0)
+				continue;
+			n += varint_put(raw + n, i - next);
+			n += varint_put(raw + n, h->buckets[i]);
+			next = i + 1;
+		}
+	}
+	char *s = b64_encode(raw, n);
+	free(raw);
+	return s;
+}
+
+static int
+hist_decode_raw(struct hist *h, const uint8_t *p, const uint8_t *end)
+{
+	uint64_t count, sum, min, max, overflow, nnz;
+
+	if (end - p < 2 || p[0] != HIST_WIRE_VERSION || p[1] != HIST_SUB_BITS)
+		return -EINVAL;
+	p += 2;
+	if (varint_get(&p, end, &count) < 0)
+		return -EINVAL;
+	if (count == 0)
+		return p == end ? 0 : -EINVAL;
+
+	if (varint_get(&p, end, &sum) < 0 ||
+	    varint_get(&p, end, &min) < 0 ||
+	    varint_get(&p, end, &max) < 0 ||
+	    varint_get(&p, end, &overflow) < 0 ||
+	    varint_get(&p, end, &nnz) < 0)
+		return -EINVAL;
+	if (min > max || max > HIST_MAX_NS || overflow > count ||
+	    (overflow > 0 && max != HIST_MAX_NS) ||
+	    nnz == 0 || nnz > HIST_NBUCKETS || nnz > count)
+		return -EINVAL;
+
+	uint64_t next = 0, total = 0, first = 0, last = 0;
+	for (uint64_t k = 0; k < nnz; k++) {
+		uint64_t gap, c;
+		if (varint_get(&p, end, &gap) < 0 ||
+		    varint_get(&p, end, &c) < 0)
+			return -EINVAL;
+		if (gap >= HIST_NBUCKETS - next || c == 0 ||
+		    c > count - total)
+			return -EINVAL;
+		uint64_t i = next + gap;
+		if (k == 0)
+			first = i;
+		last = i;
+		h->buckets[i] = c;
+		total += c;
+		next = i + 1;
+	}
+	if (p != end || total != count)
+		return -EINVAL;
+	/* min and max must lie in the outermost non-empty buckets. */
+	if (hist_bucket_index(min) != first || hist_bucket_index(max) != last)
+		return -EINVAL;
+	/* The sum lies between count * min and count * max (unless it
+	 * wrapped, which needs > 1.8e8 samples of 100 s: not checked). */
+	if (sum < min || (count == 1 && sum != min))
+		return -EINVAL;
+
+	h->count = count;
+	h->sum = sum;
+	h->min = min;
+	h->max = max;
+	h->overflow = overflow;
+	return 0;
+}
+
+int
+hist_from_base64(struct hist *h, const char *b64, size_t len)
+{
+	hist_init(h);
+	if (b64 == NULL || len == 0 || len > (HIST_WIRE_MAX + 2) / 3 * 4)
+		return -EINVAL;
+
+	uint8_t *raw = malloc(len / 4 * 3);
+	if (raw == NULL)
+		return -ENOMEM;
+	size_t n;
+	int rc = b64_decode(b64, len, raw, &n);
+	if (rc == 0)
+		rc = hist_decode_raw(h, raw, raw + n);
+	free(raw);
+	if (rc < 0)
+		hist_init(h);
+	return rc;
+}

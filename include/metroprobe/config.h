@@ -6,6 +6,15 @@
  *
  * Sections may repeat a prefix with a name: [session.a-to-b],
  * [token.ops], [sla.default] ... mp_config_sections() iterates them.
+ *
+ * Syntax is inih's: "key = value" or "key: value", comments on lines
+ * starting with ';' or '#', and after " ;" inside a line. Keys before any
+ * header are in section "". Refused at load, with file and line: a
+ * duplicate key in a section (a repeated [header] continues the same
+ * section), an indented line after a key (inih would append it to that
+ * key's value), lines longer than 197 characters, section or key names
+ * longer than 49 characters (inih would cut them), an empty key name,
+ * NUL bytes. Names and values are case-sensitive; booleans are not.
  */
 #ifndef METROPROBE_CONFIG_H
 #define METROPROBE_CONFIG_H

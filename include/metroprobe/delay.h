@@ -30,11 +30,13 @@ struct stamp_times {
 };
 
 /* Signed results: a negative value means the timestamps are inconsistent
- * (clock step, unsynchronised clocks) and the caller counts it. */
+ * (clock step, unsynchronised clocks) and the caller counts it. The
+ * arithmetic is unsigned (modulo 2^64) so garbage timestamps cannot
+ * overflow a signed type. */
 static inline int64_t
 delay_rtt(const struct stamp_times *t)
 {
-	return (int64_t)(t->t4 - t->t1) - (int64_t)(t->t3 - t->t2);
+	return (int64_t)((t->t4 - t->t1) - (t->t3 - t->t2));
 }
 static inline int64_t
 delay_fwd(const struct stamp_times *t)
@@ -58,6 +60,9 @@ struct delay_stats {
 	uint32_t prev_seq;
 	bool have_prev;
 	bool owd_valid;          /* both clocks synchronised for all samples */
+	uint64_t owd_negative;   /* synced samples with a negative one-way
+				  * delay (clocks not really in step): RTT,
+				  * IPDV and jitter recorded, one-way not */
 };
 
 void delay_stats_init(struct delay_stats *s);

@@ -28,6 +28,8 @@ uint64_t mp_time_ns_to_ntp(uint64_t unix_ns);
  * NTP 64-bit -> Unix ns. The 32-bit seconds field wraps in 2036 (era 1);
  * the era is chosen so the result is the one nearest to ref_unix_ns
  * (pass the current time, or 0 to mean era 0 for times >= 1970).
+ * With ref 0 the result lies in [1970, 2106): NTP seconds below
+ * 2208988800 (before 1970 in era 0) are read as era 1 (after 2036).
  * Exact: ns -> ntp -> ns returns the same ns.
  */
 uint64_t mp_time_ntp_to_ns(uint64_t ntp, uint64_t ref_unix_ns);
@@ -54,10 +56,16 @@ char *mp_time_format_rfc3339(uint64_t unix_ns, char *buf, size_t len);
  * relative forms. Returns 0 or -EINVAL.
  */
 int mp_time_parse(const char *s, uint64_t *unix_ns);
+/* Same with "now" given (deterministic; mp_time_parse passes the clock).
+ * Also accepts "now+<duration>". Second 60 (a leap second) has no Unix
+ * time and is rejected; so are fractions finer than 1 ns and times
+ * before 1970. */
+int mp_time_parse_at(const char *s, uint64_t now_ns, uint64_t *unix_ns);
 
 /*
  * Parses a duration: an integer with unit ns, us, ms, s, m, h, d
- * ("3s", "500ms", "1m"); a bare integer is seconds. Returns 0 or -EINVAL.
+ * ("3s", "500ms", "1m"); a bare integer is seconds. Terms may be
+ * chained ("1h30m"). Returns 0 or -EINVAL (also on overflow).
  */
 int mp_time_parse_duration(const char *s, uint64_t *ns);
 

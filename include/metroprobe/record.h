@@ -70,6 +70,10 @@ struct interval_record {
 	/* Histograms; NULL means none (JSON null). Owned by the record when
 	 * filled by record_from_json; freed by record_free. */
 	struct hist *hist[RECORD_HIST_COUNT];
+	/* Bit i set: hist[i] was allocated by record_from_json or
+	 * record_merge and is freed by record_free. A producer may point
+	 * hist[i] at its own histograms (bit clear) for record_to_json. */
+	uint8_t hist_owned;
 	unsigned n_drops;
 	struct record_counter drops[RECORD_MAX_DROPS];
 };

@@ -64,6 +64,7 @@ void stamp_errest_unpack(uint16_t raw, struct stamp_error_estimate *e);
 /* Smallest (scale, multiplier) with error >= err_ns; multiplier >= 1. */
 void stamp_errest_from_ns(uint64_t err_ns, bool synced, bool ptp_format,
 			  struct stamp_error_estimate *e);
+/* Rounded up to the next ns; saturates at UINT64_MAX; multiplier 0 -> 0. */
 uint64_t stamp_errest_to_ns(const struct stamp_error_estimate *e);
 
 /* Session-Sender test packet. Timestamps raw wire form (see mp_time.h). */
@@ -110,7 +111,14 @@ int stamp_encode_reflector(uint8_t *buf, size_t len, enum stamp_mode mode,
  * In authenticated mode the HMAC is checked (key required).
  * Sender MBZ: RFC 8762 section 4.2.1 lets a reflector ignore the
  * sender's MBZ padding; strict_mbz = true rejects non-zero MBZ.
- * Returns 0 or a negative stamp_err.
+ * Checks in order: length (STAMP_ETRUNC), key (STAMP_EKEY), HMAC
+ * (STAMP_EHMAC), MBZ (STAMP_EMBZ, strict only), error estimate.
+ * Multiplier 0 (RFC 4656 section 4.1.2 says MUST NOT) in the packet's
+ * own error estimate is STAMP_EERREST in strict mode only: TWAMP-Light
+ * senders send all-zero estimates, and lenient decoding keeps them
+ * (stamp_errest_to_ns then gives 0: "unknown"). The copied sender error
+ * estimate of a reflector packet is never checked.
+ * Returns 0 or a negative stamp_err; *out is written only on success.
  */
 int stamp_decode_sender(const uint8_t *buf, size_t len, enum stamp_mode mode,
 			bool strict_mbz, const struct stamp_key *key,
@@ -125,12 +133,44 @@ int stamp_decode_reflector(const uint8_t *buf, size_t len,
  * sender packet into the reflector packet in place (the buffer must hold
  * at least STAMP_UNAUTH_LEN octets; a shorter TWAMP-Light packet is
  * answered with a 44-octet base packet, so the caller extends it first).
- * Writes seq, T3 placeholder, error estimate, T2, copies sender fields.
+ * Writes seq, T3 placeholder (= T2), error estimate, T2, copies sender
+ * fields, keeps the SSID, zeroes MBZ; octets past 44 are untouched.
  * stamp_set_tx_timestamp() patches T3 just before transmit.
  */
 void stamp_reflect_in_place(uint8_t *buf, uint32_t refl_seq, uint64_t t2_wire,
 			    uint16_t errest, uint8_t sender_ttl);
 void stamp_set_tx_timestamp(uint8_t *buf, enum stamp_mode mode,
 			    uint64_t t_wire);
+
+/*
+ * Authenticated reflection (RFC 8762 section 4.3.2), buffer of at least
+ * STAMP_AUTH_LEN octets: stamp_auth_verify() the sender packet, then
+ * stamp_reflect_in_place_auth(), stamp_set_tx_timestamp(buf,
+ * STAMP_MODE_AUTH, t3), and stamp_auth_sign() last (the HMAC covers T3).
+ * The HMAC octets are stale until stamp_auth_sign().
+ */
+void stamp_reflect_in_place_auth(uint8_t *buf, uint32_t refl_seq,
+				 uint64_t t2_wire, uint16_t errest,
+				 uint8_t sender_ttl);
+/* Writes the HMAC of the first 96 octets at octet 96. Returns 0,
+ * STAMP_EKEY or STAMP_ESPACE (len < STAMP_AUTH_LEN). */
+int stamp_auth_sign(uint8_t *buf, size_t len, const struct stamp_key *key);
+/* Checks it. Returns 0, STAMP_ETRUNC, STAMP_EKEY or STAMP_EHMAC
+ * (constant-time comparison). */
+int stamp_auth_verify(const uint8_t *buf, size_t len,
+		      const struct stamp_key *key);
+
+/*
+ * Keyed HMAC state for the hot path: set up once per key, reused per
+ * packet (about 210 ns instead of 1.1 us per HMAC here). Not
+ * thread-safe: one per lcore. stamp_hmac_new() returns NULL for an
+ * unusable key or when libcrypto fails. Same results and error codes
+ * as stamp_auth_sign() / stamp_auth_verify().
+ */
+struct stamp_hmac;
+struct stamp_hmac *stamp_hmac_new(const struct stamp_key *key);
+void stamp_hmac_free(struct stamp_hmac *h);
+int stamp_hmac_sign(struct stamp_hmac *h, uint8_t *buf, size_t len);
+int stamp_hmac_verify(struct stamp_hmac *h, const uint8_t *buf, size_t len);
 
 #endif

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "collector_config.h"
+#include "metroprobe/mp_time.h"
+
+#define NS_PER_DAY (86400ULL * MP_NS_PER_SEC)
+
+static const char *const collector_keys[] = {
+	"listen", "port", "port_file", "database", "max_body_bytes",
+	"connection_timeout", "max_connections", "max_connections_per_ip",
+	"threads", "maintain_interval", "retention_raw", "retention_minute",
+	"retention_hour", NULL,
+};
+
+int
+collector_config_load(const char *path, struct collector_config *cc,
+		      char *err, size_t errlen)
+{
+	const struct mp_config *c;
+	uint64_t port = 0;
+	int rc;
+
+	memset(cc, 0, sizeof(*cc));
+	rc = mp_config_load(path, &cc->cfg, err, errlen);
+	if (rc < 0)
+		return rc;
+	c = cc->cfg;
+	rc = mp_config_check_keys(c, "collector", collector_keys, err, errlen);
+	if (rc == 0)
+		rc = mp_config_get_string(c, "collector", "listen", "127.0.0.1",
+					  &cc->listen, err, errlen);
+	if (rc == 0)
+		rc = mp_config_get_u64(c, "collector", "port", 8080, 0, 65535,
+				       &port, err, errlen);
+	if (rc == 0)
+		rc = mp_config_get_string(c, "collector", "port_file", NULL,
+					  &cc->port_file, err, errlen);
+	if (rc == 0)
+		rc = mp_config_get_string(c, "collector", "database",
+					  "metroprobe.db", &cc->database, err,
+					  errlen);
+	if (rc == 0)
+		rc = mp_config_get_u64(c, "collector", "max_body_bytes",
+				       16ULL << 20, 1024, 1ULL << 30,
+				       &cc->max_body_bytes, err, errlen);
+	if (rc == 0)
+		rc = mp_config_get_duration(c, "collector",
+					    "connection_timeout",
+					    10 * MP_NS_PER_SEC,
+					    &cc->connection_timeout_ns, err,
+					    errlen);
+	if (rc == 0)
+		rc = mp_config_get_u64(c, "collector", "max_connections", 256,
+				       1, 65536, &cc->max_connections, err,
+				       errlen);
+	if (rc == 0)
+		rc = mp_config_get_u64(c, "collector", "max_connections_per_ip",
+				       32, 1, 65536,
+				       &cc->max_connections_per_ip, err,
+				       errlen);
+	if (rc == 0)
+		rc = mp_config_get_u64(c, "collector", "threads", 4, 1, 64,
+				       &cc->threads, err, errlen);
+	if (rc == 0)
+		rc = mp_config_get_duration(c, "collector", "maintain_interval",
+					    60 * MP_NS_PER_SEC,
+					    &cc->maintain_interval_ns, err,
+					    errlen);
+	if (rc == 0)
+		rc = mp_config_get_duration(c, "collector", "retention_raw",
+					    7 * NS_PER_DAY,
+					    &cc->retention.raw_ns, err, errlen);
+	if (rc == 0)
+		rc = mp_config_get_duration(c, "collector", "retention_minute",
+					    90 * NS_PER_DAY,
+					    &cc->retention.minute_ns, err,
+					    errlen);
+	if (rc == 0)
+		rc = mp_config_get_duration(c, "collector", "retention_hour",
+					    3 * 365 * NS_PER_DAY,
+					    &cc->retention.hour_ns, err,
+					    errlen);
+	if (rc == 0 && (cc->connection_timeout_ns < MP_NS_PER_SEC ||
+			cc->maintain_interval_ns < MP_NS_PER_SEC)) {
+		snprintf(err, errlen, "%s: [collector] connection_timeout and "
+			 "maintain_interval are at least 1s", path);
+		rc = -EINVAL;
+	}
+	if (rc == 0)
+		rc = auth_load(c, &cc->auth, err, errlen);
+	if (rc < 0) {
+		collector_config_free(cc);
+		return rc;
+	}
+	cc->port = (uint16_t)port;
+	return 0;
+}
+
+void
+collector_config_free(struct collector_config *cc)
+{
+	auth_free(&cc->auth);
+	mp_config_free(cc->cfg);
+	cc->cfg = NULL;
+}

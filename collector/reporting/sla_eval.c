@@ -1,0 +1,606 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * SLA evaluation of one link over one period, streaming: records arrive in
+ * start_ns order and only the current delta-t window, the current chart
+ * point and the whole period are held as merged records, so a year of
+ * one-second records costs the same memory as a minute of them.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sla.h"
+
+#define SLA_CHART_MAX_POINTS  720
+#define SLA_MAX_VIOLATIONS    1000000
+
+struct sla_link_eval {
+	const struct sla_profile *p;
+	uint64_t from_ns, to_ns, dt_ns;
+	bool owd;
+	double capacity_bps;
+
+	struct sla_link_result res;
+	bool have_identity;
+	size_t viol_cap;
+
+	bool have_window;
+	uint64_t cur_w;                 /* window being merged */
+	uint64_t next_w;                /* first window not yet accounted */
+	struct interval_record win;
+
+	uint64_t chart_k;               /* windows per chart point */
+	bool have_chart;
+	uint64_t cur_c;
+	struct interval_record chart_acc;
+
+	struct interval_record period;
+};
+
+const char *
+sla_metric_name(enum sla_metric m)
+{
+	switch (m) {
+	case SLA_M_DELAY: return "delay";
+	case SLA_M_LOSS: return "loss_ratio";
+	case SLA_M_DV: return "delay_variation";
+	case SLA_M_AVAILABILITY: return "availability";
+	case SLA_M_CAPACITY: return "capacity";
+	case SLA_M_NO_DATA: return "no_data";
+	default: return "unavailable";   /* SLA_M_UNAVAILABLE */
+	}
+}
+
+const char *
+sla_status_name(enum sla_status s)
+{
+	switch (s) {
+	case SLA_PASS: return "pass";
+	case SLA_FAIL: return "fail";
+	case SLA_NOT_MEASURED: return "not measured";
+	default: return "no bound";
+	}
+}
+
+/*
+ * A value exactly at its bound complies. Ratios and rates are doubles
+ * computed from integers, so allow one part in 1e12 of rounding.
+ */
+static bool
+sla_le(double value, double bound)
+{
+	return value <= bound + fabs(bound) * 1e-12;
+}
+
+static bool
+sla_ge(double value, double bound)
+{
+	return value >= bound - fabs(bound) * 1e-12;
+}
+
+static bool
+sla_hist_filled(const struct hist *h)
+{
+	return h != NULL && !hist_empty(h);
+}
+
+bool
+sla_record_has_delay(const struct interval_record *r)
+{
+	return sla_hist_filled(r->hist[RECORD_HIST_RTT]);
+}
+
+bool
+sla_record_has_owd(const struct interval_record *r)
+{
+	return r->clock_synced &&
+	       (sla_hist_filled(r->hist[RECORD_HIST_OWD_FWD]) ||
+		sla_hist_filled(r->hist[RECORD_HIST_OWD_BACK]));
+}
+
+double
+sla_record_capacity_bps(const struct interval_record *r)
+{
+	return r->throughput_l1_bps > 0.0 ? r->throughput_l1_bps :
+					    r->throughput_bps;
+}
+
+bool
+sla_delay_use_owd(const struct sla_profile *p, uint64_t n_synced,
+		  uint64_t n_delay)
+{
+	switch (p->delay_basis) {
+	case SLA_DELAY_OWD:
+		return true;
+	case SLA_DELAY_RTT:
+		return false;
+	default:
+		return n_delay > 0 && n_synced == n_delay;
+	}
+}
+
+/*
+ * Delay histograms of the basis: RTT, or both one-way directions (a
+ * one-way figure is the worse of the two, so each direction is held to
+ * the bound).
+ */
+static unsigned
+sla_delay_hists(const struct interval_record *r, bool owd,
+		const struct hist *out[2])
+{
+	unsigned n = 0;
+
+	if (!owd) {
+		if (sla_hist_filled(r->hist[RECORD_HIST_RTT]))
+			out[n++] = r->hist[RECORD_HIST_RTT];
+		return n;
+	}
+	if (sla_hist_filled(r->hist[RECORD_HIST_OWD_FWD]))
+		out[n++] = r->hist[RECORD_HIST_OWD_FWD];
+	if (sla_hist_filled(r->hist[RECORD_HIST_OWD_BACK]))
+		out[n++] = r->hist[RECORD_HIST_OWD_BACK];
+	return n;
+}
+
+/* Delay quantile (worse direction); false when nothing was measured. */
+static bool
+sla_delay_quantile(const struct interval_record *r, bool owd, double q,
+		   uint64_t *out)
+{
+	const struct hist *h[2];
+	unsigned i, n = sla_delay_hists(r, owd, h);
+
+	*out = 0;
+	for (i = 0; i < n; i++) {
+		uint64_t v = hist_quantile(h[i], q);
+
+		if (v > *out)
+			*out = v;
+	}
+	return n > 0;
+}
+
+/* Delay variation at percentile pct: |IPDV| quantile (RFC 3393), or PDV
+ * = delay quantile - minimum delay (RFC 5481 section 4.2). */
+static bool
+sla_dv_quantile(const struct interval_record *r, const struct sla_profile *p,
+		bool owd, uint64_t *out)
+{
+	double q = p->dv_percentile / 100.0;
+	const struct hist *h[2];
+	unsigned i, n;
+
+	*out = 0;
+	if (p->dv_kind == SLA_DV_IPDV) {
+		if (!sla_hist_filled(r->hist[RECORD_HIST_IPDV]))
+			return false;
+		*out = hist_quantile(r->hist[RECORD_HIST_IPDV], q);
+		return true;
+	}
+	n = sla_delay_hists(r, owd, h);
+	for (i = 0; i < n; i++) {
+		uint64_t v = hist_quantile(h[i], q) - h[i]->min;
+
+		if (v > *out)
+			*out = v;
+	}
+	return n > 0;
+}
+
+static uint64_t
+sla_window_start(const struct sla_link_eval *ev, uint64_t w)
+{
+	return ev->from_ns + w * ev->dt_ns;
+}
+
+static uint64_t
+sla_window_end(const struct sla_link_eval *ev, uint64_t w)
+{
+	uint64_t end = ev->from_ns + (w + 1) * ev->dt_ns;
+
+	return end < ev->to_ns ? end : ev->to_ns;
+}
+
+static int
+sla_add_violation(struct sla_link_eval *ev, uint64_t start, uint64_t end,
+		  enum sla_metric m, double value, double bound)
+{
+	struct sla_link_result *res = &ev->res;
+
+	if (res->n_violations == SLA_MAX_VIOLATIONS) {
+		res->violations_truncated = true;
+		return 0;
+	}
+	if (res->n_violations == ev->viol_cap) {
+		size_t cap = ev->viol_cap ? ev->viol_cap * 2 : 64;
+		struct sla_violation *v = realloc(res->violations,
+						  cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		res->violations = v;
+		ev->viol_cap = cap;
+	}
+	res->violations[res->n_violations++] = (struct sla_violation){
+		.start_ns = start, .end_ns = end, .metric = m,
+		.value = value, .bound = bound,
+	};
+	return 0;
+}
+
+/* Windows [first, last) had no data: consecutive ones form one run,
+ * whose value is the number of delta-t in it. */
+static int
+sla_no_data(struct sla_link_eval *ev, uint64_t first, uint64_t last)
+{
+	if (first >= last)
+		return 0;
+	if (ev->res.n_violations > 0) {
+		struct sla_violation *v =
+			&ev->res.violations[ev->res.n_violations - 1];
+
+		if (v->metric == SLA_M_NO_DATA &&
+		    v->end_ns == sla_window_start(ev, first)) {
+			v->end_ns = sla_window_end(ev, last - 1);
+			v->value += (double)(last - first);
+			return 0;
+		}
+	}
+	if (sla_add_violation(ev, sla_window_start(ev, first),
+			      sla_window_end(ev, last - 1), SLA_M_NO_DATA,
+			      0.0, 0.0) < 0)
+		return -ENOMEM;
+	ev->res.violations[ev->res.n_violations - 1].value =
+		(double)(last - first);
+	return 0;
+}
+
+/* Closes the current window: data, availability, per-delta-t bounds. */
+static int
+sla_close_window(struct sla_link_eval *ev)
+{
+	const struct sla_profile *p = ev->p;
+	const struct interval_record *w = &ev->win;
+	uint64_t start = sla_window_start(ev, ev->cur_w);
+	uint64_t end = sla_window_end(ev, ev->cur_w);
+	uint64_t v;
+	double loss;
+	int rc = 0;
+
+	if (!ev->have_window)
+		return 0;
+	ev->have_window = false;
+	ev->next_w = ev->cur_w + 1;
+	if (w->tx_pkts == 0) {
+		/* records, but no test packet sent: no data */
+		rc = sla_no_data(ev, ev->cur_w, ev->cur_w + 1);
+		goto out;
+	}
+	ev->res.n_data++;
+	loss = (double)w->lost / (double)w->tx_pkts;
+	if (!p->unavail_loss_set || sla_le(loss, p->unavail_loss_ratio))
+		ev->res.n_available++;
+
+	if (p->delay_set && sla_delay_quantile(w, ev->owd,
+					       p->delay_percentile / 100.0, &v)) {
+		double bound = (double)(ev->owd ? p->delay_max_ns :
+						  p->rtt_max_ns);
+
+		if (!sla_le((double)v, bound))
+			rc |= sla_add_violation(ev, start, end, SLA_M_DELAY,
+						(double)v, bound);
+	}
+	if (p->loss_set && !sla_le(loss, p->loss_ratio_max))
+		rc |= sla_add_violation(ev, start, end, SLA_M_LOSS, loss,
+					p->loss_ratio_max);
+	if (p->dv_set && sla_dv_quantile(w, p, ev->owd, &v) &&
+	    !sla_le((double)v, (double)p->dv_max_ns))
+		rc |= sla_add_violation(ev, start, end, SLA_M_DV, (double)v,
+					(double)p->dv_max_ns);
+	/* a loss violation at the same threshold already says the delta-t
+	 * is unavailable */
+	if (p->unavail_loss_set && !sla_le(loss, p->unavail_loss_ratio) &&
+	    !(p->loss_set && p->loss_ratio_max == p->unavail_loss_ratio))
+		rc |= sla_add_violation(ev, start, end, SLA_M_UNAVAILABLE, loss,
+					p->unavail_loss_ratio);
+out:
+	record_free(&ev->win);
+	record_init(&ev->win);
+	return rc < 0 ? -ENOMEM : 0;
+}
+
+static void
+sla_close_chart(struct sla_link_eval *ev)
+{
+	struct sla_chart_point *pt;
+
+	if (!ev->have_chart)
+		return;
+	ev->have_chart = false;
+	pt = &ev->res.chart[ev->cur_c];
+	pt->has_data = sla_delay_quantile(&ev->chart_acc, ev->owd, 0.50,
+					  &pt->p50_ns);
+	sla_delay_quantile(&ev->chart_acc, ev->owd, 0.99, &pt->p99_ns);
+	record_free(&ev->chart_acc);
+	record_init(&ev->chart_acc);
+}
+
+int
+sla_eval_begin(struct sla_link_eval **out, const struct sla_profile *p,
+	       uint64_t from_ns, uint64_t to_ns, bool owd, double capacity_bps)
+{
+	struct sla_link_eval *ev;
+	uint64_t n, c;
+
+	*out = NULL;
+	if (p->interval_ns == 0 || to_ns < from_ns)
+		return -EINVAL;
+	ev = calloc(1, sizeof(*ev));
+	if (ev == NULL)
+		return -ENOMEM;
+	ev->p = p;
+	ev->from_ns = from_ns;
+	ev->to_ns = to_ns;
+	ev->dt_ns = p->interval_ns;
+	ev->owd = owd;
+	ev->capacity_bps = capacity_bps;
+	record_init(&ev->win);
+	record_init(&ev->chart_acc);
+	record_init(&ev->period);
+
+	n = (to_ns - from_ns + ev->dt_ns - 1) / ev->dt_ns;
+	ev->res.profile = p;
+	ev->res.from_ns = from_ns;
+	ev->res.to_ns = to_ns;
+	ev->res.interval_ns = ev->dt_ns;
+	ev->res.n_windows = n;
+	ev->res.owd = owd;
+	ev->chart_k = n > SLA_CHART_MAX_POINTS ?
+		      (n + SLA_CHART_MAX_POINTS - 1) / SLA_CHART_MAX_POINTS : 1;
+	ev->res.n_chart = n == 0 ? 0 : (n + ev->chart_k - 1) / ev->chart_k;
+	if (ev->res.n_chart > 0) {
+		ev->res.chart = calloc(ev->res.n_chart, sizeof(*ev->res.chart));
+		if (ev->res.chart == NULL) {
+			free(ev);
+			return -ENOMEM;
+		}
+	}
+	for (c = 0; c < ev->res.n_chart; c++) {
+		uint64_t last = (c + 1) * ev->chart_k;
+
+		ev->res.chart[c].start_ns = sla_window_start(ev, c * ev->chart_k);
+		ev->res.chart[c].end_ns = sla_window_end(ev,
+			(last < n ? last : n) - 1);
+	}
+	*out = ev;
+	return 0;
+}
+
+int
+sla_eval_add(struct sla_link_eval *ev, const struct interval_record *r)
+{
+	uint64_t w, c;
+	int rc;
+
+	if (r->start_ns < ev->from_ns || r->start_ns >= ev->to_ns)
+		return 0;
+	if (!ev->have_identity) {
+		ev->have_identity = true;
+		memcpy(ev->res.probe, r->probe, sizeof(ev->res.probe));
+		memcpy(ev->res.session, r->session, sizeof(ev->res.session));
+		memcpy(ev->res.src, r->src, sizeof(ev->res.src));
+		memcpy(ev->res.dst, r->dst, sizeof(ev->res.dst));
+	}
+	w = (r->start_ns - ev->from_ns) / ev->dt_ns;
+	if (ev->have_window && w < ev->cur_w)
+		return -EDOM;           /* not in start_ns order */
+	if (!ev->have_window || w != ev->cur_w) {
+		rc = sla_close_window(ev);
+		if (rc == 0)
+			rc = sla_no_data(ev, ev->next_w, w);
+		if (rc < 0)
+			return rc;
+		ev->cur_w = w;
+		ev->have_window = true;
+	}
+	c = w / ev->chart_k;
+	if (!ev->have_chart || c != ev->cur_c) {
+		sla_close_chart(ev);
+		ev->cur_c = c;
+		ev->have_chart = true;
+	}
+	if (record_merge(&ev->win, r) < 0 ||
+	    record_merge(&ev->chart_acc, r) < 0 ||
+	    record_merge(&ev->period, r) < 0)
+		return -ENOMEM;
+	ev->res.records++;
+	return 0;
+}
+
+static void
+sla_eval_release(struct sla_link_eval *ev)
+{
+	record_free(&ev->win);
+	record_free(&ev->chart_acc);
+	record_free(&ev->period);
+	free(ev);
+}
+
+void
+sla_eval_abort(struct sla_link_eval *ev)
+{
+	if (ev == NULL)
+		return;
+	sla_link_result_free(&ev->res);
+	sla_eval_release(ev);
+}
+
+/* Period figures: each metric's value over [from, to), its bound, and
+ * pass or fail. */
+static void
+sla_period_metrics(struct sla_link_eval *ev)
+{
+	const struct sla_profile *p = ev->p;
+	const struct interval_record *pr = &ev->period;
+	struct sla_link_result *res = &ev->res;
+	struct sla_metric_result *m;
+	const struct hist *h[2];
+	unsigned i, n;
+	uint64_t v;
+
+	res->tx_pkts = pr->tx_pkts;
+	res->rx_pkts = pr->rx_pkts;
+	res->lost = pr->lost;
+	res->coverage_pct = res->n_windows ?
+		100.0 * (double)res->n_data / (double)res->n_windows : 0.0;
+
+	n = sla_delay_hists(pr, ev->owd, h);
+	res->delay_present = n > 0;
+	if (n > 0) {
+		res->delay_min_ns = UINT64_MAX;
+		for (i = 0; i < n; i++) {
+			/* one-way: each figure the worse direction */
+			if (h[i]->min < res->delay_min_ns)
+				res->delay_min_ns = h[i]->min;
+			if (h[i]->max > res->delay_max_ns)
+				res->delay_max_ns = h[i]->max;
+		}
+		sla_delay_quantile(pr, ev->owd, 0.50, &res->delay_p50_ns);
+		sla_delay_quantile(pr, ev->owd, 0.99, &res->delay_p99_ns);
+	}
+
+	m = &res->m[SLA_M_DELAY];
+	m->bound = (double)(ev->owd ? p->delay_max_ns : p->rtt_max_ns);
+	if (!p->delay_set) {
+		m->status = SLA_NOT_SET;
+	} else if (!sla_delay_quantile(pr, ev->owd,
+				       p->delay_percentile / 100.0, &v)) {
+		m->status = SLA_NOT_MEASURED;
+	} else {
+		m->value = (double)v;
+		m->status = sla_le(m->value, m->bound) ? SLA_PASS : SLA_FAIL;
+	}
+
+	m = &res->m[SLA_M_LOSS];
+	m->bound = p->loss_ratio_max;
+	if (!p->loss_set) {
+		m->status = SLA_NOT_SET;
+	} else if (pr->tx_pkts == 0) {
+		m->status = SLA_NOT_MEASURED;
+	} else {
+		m->value = (double)pr->lost / (double)pr->tx_pkts;
+		m->status = sla_le(m->value, m->bound) ? SLA_PASS : SLA_FAIL;
+	}
+
+	m = &res->m[SLA_M_DV];
+	m->bound = (double)p->dv_max_ns;
+	if (!p->dv_set) {
+		m->status = SLA_NOT_SET;
+	} else if (!sla_dv_quantile(pr, p, ev->owd, &v)) {
+		m->status = SLA_NOT_MEASURED;
+	} else {
+		m->value = (double)v;
+		m->status = sla_le(m->value, m->bound) ? SLA_PASS : SLA_FAIL;
+	}
+
+	/* MEF 10.3 spirit: available delta-t over all delta-t; time
+	 * without data is not credited */
+	m = &res->m[SLA_M_AVAILABILITY];
+	m->bound = p->availability_min_pct;
+	if (!p->availability_set) {
+		m->status = SLA_NOT_SET;
+	} else if (res->n_windows == 0) {
+		m->status = SLA_NOT_MEASURED;
+	} else {
+		m->value = 100.0 * (double)res->n_available /
+			   (double)res->n_windows;
+		m->status = sla_ge(m->value, m->bound) ? SLA_PASS : SLA_FAIL;
+	}
+
+	m = &res->m[SLA_M_CAPACITY];
+	m->bound = p->capacity_min_bps;
+	if (!p->capacity_set) {
+		m->status = SLA_NOT_SET;
+	} else if (!(ev->capacity_bps > 0.0)) {
+		m->status = SLA_NOT_MEASURED;
+	} else {
+		m->value = ev->capacity_bps;
+		m->status = sla_ge(m->value, m->bound) ? SLA_PASS : SLA_FAIL;
+	}
+
+	res->pass = true;
+	for (i = 0; i < SLA_M_COUNT; i++)
+		if (res->m[i].status == SLA_FAIL)
+			res->pass = false;
+}
+
+int
+sla_eval_end(struct sla_link_eval *ev, struct sla_link_result *res)
+{
+	int rc;
+
+	rc = sla_close_window(ev);
+	if (rc == 0)
+		rc = sla_no_data(ev, ev->next_w, ev->res.n_windows);
+	sla_close_chart(ev);
+	if (rc < 0) {
+		sla_eval_abort(ev);
+		return rc;
+	}
+	sla_period_metrics(ev);
+	if (ev->res.peer[0] == '\0')
+		sla_addr_host(ev->res.dst, ev->res.peer, sizeof(ev->res.peer));
+	*res = ev->res;
+	sla_eval_release(ev);
+	return 0;
+}
+
+void
+sla_link_result_free(struct sla_link_result *res)
+{
+	free(res->violations);
+	free(res->chart);
+	res->violations = NULL;
+	res->chart = NULL;
+	res->n_violations = 0;
+	res->n_chart = 0;
+}
+
+int
+sla_evaluate(const struct sla_profile *p, const struct interval_record *recs,
+	     size_t n, uint64_t from_ns, uint64_t to_ns,
+	     struct sla_link_result *res)
+{
+	struct sla_link_eval *ev;
+	uint64_t n_delay = 0, n_synced = 0;
+	double capacity = -1.0;
+	size_t i;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	for (i = 0; i < n; i++) {
+		const struct interval_record *r = &recs[i];
+
+		if (r->start_ns < from_ns || r->start_ns >= to_ns)
+			continue;
+		if (sla_record_has_delay(r) || sla_record_has_owd(r)) {
+			n_delay++;
+			n_synced += sla_record_has_owd(r);
+		}
+		if (sla_record_capacity_bps(r) > capacity)
+			capacity = sla_record_capacity_bps(r);
+	}
+	rc = sla_eval_begin(&ev, p, from_ns, to_ns,
+			    sla_delay_use_owd(p, n_synced, n_delay), capacity);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		rc = sla_eval_add(ev, &recs[i]);
+		if (rc < 0) {
+			sla_eval_abort(ev);
+			return rc;
+		}
+	}
+	return sla_eval_end(ev, res);
+}

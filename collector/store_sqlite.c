@@ -1,0 +1,1035 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * SQLite back-end of the storage interface (store.h).
+ *
+ * One writer connection, guarded by a mutex, does inserts and
+ * maintenance; every scan opens its own read-only connection, so reports
+ * and ingest run side by side (WAL: readers never block the writer).
+ * synchronous=FULL makes a committed insert durable before the HTTP
+ * answer goes out.
+ *
+ * Records are kept as their canonical JSON line (record_to_json) keyed by
+ * UNIQUE(probe, session, start_ns). A new raw record marks its minute as
+ * pending; maintain() rebuilds each pending minute from all raw records
+ * in it with record_merge() (histograms merged, percentiles recomputed,
+ * never averaged), marks its hour pending, then rebuilds pending hours
+ * from their minutes. A late record therefore rebuilds its minute and
+ * hour, and rebuilding twice gives the same rollup (idempotent).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "metroprobe/mp_time.h"
+#include "metroprobe/record.h"
+#include "store.h"
+
+#define STORE_MAINTAIN_BATCH 256
+#define STORE_BUSY_TIMEOUT_MS 10000
+
+/* Schema migrations: entry i brings the schema from version i to i + 1.
+ * Never edit a released entry; append a new one. */
+static const char *const store_migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE link ("
+	"  probe TEXT NOT NULL, session TEXT NOT NULL,"
+	"  src TEXT NOT NULL, dst TEXT NOT NULL,"
+	"  first_ns INTEGER NOT NULL, last_ns INTEGER NOT NULL,"
+	"  PRIMARY KEY (probe, session));"
+	"CREATE TABLE interval_raw ("
+	"  id INTEGER PRIMARY KEY,"
+	"  probe TEXT NOT NULL, session TEXT NOT NULL,"
+	"  start_ns INTEGER NOT NULL, interval_ns INTEGER NOT NULL,"
+	"  received_ns INTEGER NOT NULL, record TEXT NOT NULL,"
+	"  UNIQUE (probe, session, start_ns));"
+	"CREATE INDEX interval_raw_by_start ON interval_raw (start_ns);"
+	"CREATE TABLE rollup_minute ("
+	"  id INTEGER PRIMARY KEY,"
+	"  probe TEXT NOT NULL, session TEXT NOT NULL,"
+	"  start_ns INTEGER NOT NULL, n_records INTEGER NOT NULL,"
+	"  record TEXT NOT NULL,"
+	"  UNIQUE (probe, session, start_ns));"
+	"CREATE INDEX rollup_minute_by_start ON rollup_minute (start_ns);"
+	"CREATE TABLE rollup_hour ("
+	"  id INTEGER PRIMARY KEY,"
+	"  probe TEXT NOT NULL, session TEXT NOT NULL,"
+	"  start_ns INTEGER NOT NULL, n_records INTEGER NOT NULL,"
+	"  record TEXT NOT NULL,"
+	"  UNIQUE (probe, session, start_ns));"
+	"CREATE INDEX rollup_hour_by_start ON rollup_hour (start_ns);"
+	/* Buckets whose rollup must be (re)built by maintain(). */
+	"CREATE TABLE rollup_pending ("
+	"  resolution_ns INTEGER NOT NULL,"
+	"  probe TEXT NOT NULL, session TEXT NOT NULL,"
+	"  start_ns INTEGER NOT NULL,"
+	"  PRIMARY KEY (resolution_ns, probe, session, start_ns))"
+	"  WITHOUT ROWID;",
+};
+#define STORE_SCHEMA_VERSION \
+	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
+
+struct store_sqlite {
+	struct store base;
+	pthread_mutex_t lock;       /* serialises the writer connection */
+	sqlite3 *db;
+	sqlite3_stmt *ins_raw;
+	sqlite3_stmt *ins_pending;
+	sqlite3_stmt *upsert_link;
+	struct store_retention ret;
+	char *path;
+};
+
+/* A rollup level: which table it reads and which it writes. */
+struct rollup_level {
+	uint64_t width_ns;
+	const char *src_table;
+	const char *src_count;      /* SQL expression: raw intervals per row */
+	const char *dst_table;
+};
+
+static const struct rollup_level rollup_minute = {
+	STORE_RES_MINUTE, "interval_raw", "1", "rollup_minute",
+};
+static const struct rollup_level rollup_hour = {
+	STORE_RES_HOUR, "rollup_minute", "n_records", "rollup_hour",
+};
+
+static int64_t
+ns_to_sql(uint64_t ns)
+{
+	return ns > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)ns;
+}
+
+static int
+sql_fail(sqlite3 *db, const char *what, char *err, size_t errlen)
+{
+	int code = sqlite3_extended_errcode(db);
+
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "sqlite: %.100s: %s", what, sqlite3_errmsg(db));
+	if ((code & 0xff) == SQLITE_FULL)
+		return -ENOSPC;
+	if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+		return -EBUSY;
+	if ((code & 0xff) == SQLITE_NOMEM)
+		return -ENOMEM;
+	return -EIO;
+}
+
+static int
+sql_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return sql_fail(db, sql, err, errlen);
+	return 0;
+}
+
+static int
+sql_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err,
+	    size_t errlen)
+{
+	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+		return sql_fail(db, sql, err, errlen);
+	return 0;
+}
+
+static void
+sql_rollback(sqlite3 *db)
+{
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Runs a pragma that answers one text row and copies that row. */
+static int
+sql_pragma_text(sqlite3 *db, const char *sql, char *out, size_t outlen,
+		char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc = sql_prepare(db, sql, &st, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	out[0] = '\0';
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+
+		snprintf(out, outlen, "%s", t != NULL ? (const char *)t : "");
+		rc = SQLITE_DONE;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = sql_fail(db, sql, err, errlen);
+		sqlite3_finalize(st);
+		return rc;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Refuses a damaged file on start rather than answering from it. */
+static int
+store_check_integrity(sqlite3 *db, const char *path, char *err,
+		      size_t errlen)
+{
+	char result[256];
+	char why[256];
+	int rc;
+
+	rc = sql_pragma_text(db, "PRAGMA quick_check", result, sizeof(result),
+			     why, sizeof(why));
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: integrity check failed: %s "
+			 "(restore a backup or move the file away)", path, why);
+		return -EIO;
+	}
+	if (strcmp(result, "ok") != 0) {
+		snprintf(err, errlen, "%s: integrity check failed: %s "
+			 "(restore a backup or move the file away)", path,
+			 result);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int
+store_schema_version(sqlite3 *db, int *version, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sql_prepare(db, "SELECT max(version) FROM schema_version", &st,
+			 err, errlen);
+	if (rc < 0)
+		return rc;
+	*version = 0;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int
+store_migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	int version = 0, rc, v;
+	char sql[128];
+
+	rc = sql_exec(db, "BEGIN IMMEDIATE", err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = sql_exec(db, "CREATE TABLE IF NOT EXISTS schema_version ("
+		      " version INTEGER NOT NULL)", err, errlen);
+	if (rc == 0)
+		rc = store_schema_version(db, &version, err, errlen);
+	if (rc < 0)
+		goto fail;
+	if (version > STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, "%s: schema version %d is newer than this "
+			 "program knows (%d)", path, version,
+			 STORE_SCHEMA_VERSION);
+		rc = -EPROTO;
+		goto fail;
+	}
+	for (v = version; v < STORE_SCHEMA_VERSION; v++) {
+		rc = sql_exec(db, store_migrations[v], err, errlen);
+		if (rc < 0)
+			goto fail;
+	}
+	if (version != STORE_SCHEMA_VERSION) {
+		snprintf(sql, sizeof(sql), "DELETE FROM schema_version;"
+			 "INSERT INTO schema_version VALUES (%d)",
+			 STORE_SCHEMA_VERSION);
+		rc = sql_exec(db, sql, err, errlen);
+		if (rc < 0)
+			goto fail;
+	}
+	return sql_exec(db, "COMMIT", err, errlen);
+fail:
+	sql_rollback(db);
+	return rc;
+}
+
+/* ---- insert ------------------------------------------------------- */
+
+static int
+store_insert_one(struct store_sqlite *s, const struct interval_record *r,
+		 int64_t received_ns, bool *fresh, char *err, size_t errlen)
+{
+	int64_t start = (int64_t)r->start_ns;
+	int64_t minute = start - start % (int64_t)STORE_RES_MINUTE;
+	char *json;
+	int rc;
+
+	if (r->start_ns > (uint64_t)INT64_MAX ||
+	    r->interval_ns > (uint64_t)INT64_MAX) {
+		snprintf(err, errlen, "record %s/%s: start_ns or interval_ns "
+			 "out of range", r->probe, r->session);
+		return -EINVAL;
+	}
+	json = record_to_json(r);
+	if (json == NULL) {
+		snprintf(err, errlen, "out of memory encoding a record");
+		return -ENOMEM;
+	}
+
+	sqlite3_reset(s->ins_raw);
+	sqlite3_bind_text(s->ins_raw, 1, r->probe, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->ins_raw, 2, r->session, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->ins_raw, 3, start);
+	sqlite3_bind_int64(s->ins_raw, 4, (int64_t)r->interval_ns);
+	sqlite3_bind_int64(s->ins_raw, 5, received_ns);
+	sqlite3_bind_text(s->ins_raw, 6, json, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s->ins_raw);
+	sqlite3_clear_bindings(s->ins_raw);
+	free(json);
+	if (rc != SQLITE_DONE)
+		return sql_fail(s->db, "insert interval", err, errlen);
+	*fresh = sqlite3_changes(s->db) == 1;
+	if (!*fresh)
+		return 0;
+
+	sqlite3_reset(s->ins_pending);
+	sqlite3_bind_int64(s->ins_pending, 1, (int64_t)STORE_RES_MINUTE);
+	sqlite3_bind_text(s->ins_pending, 2, r->probe, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->ins_pending, 3, r->session, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->ins_pending, 4, minute);
+	if (sqlite3_step(s->ins_pending) != SQLITE_DONE)
+		return sql_fail(s->db, "mark rollup pending", err, errlen);
+
+	sqlite3_reset(s->upsert_link);
+	sqlite3_bind_text(s->upsert_link, 1, r->probe, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->upsert_link, 2, r->session, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->upsert_link, 3, r->src, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->upsert_link, 4, r->dst, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->upsert_link, 5, start);
+	if (sqlite3_step(s->upsert_link) != SQLITE_DONE)
+		return sql_fail(s->db, "update link", err, errlen);
+	return 0;
+}
+
+static int
+sqlite_insert_stream(struct store *st, store_next_fn next, void *arg,
+		     size_t *n_new, size_t *n_dup, char *err, size_t errlen)
+{
+	struct store_sqlite *s = (struct store_sqlite *)st;
+	int64_t received_ns = ns_to_sql(mp_time_now_ns());
+	struct interval_record r;
+	size_t fresh_n = 0, dup_n = 0;
+	bool fresh = false;
+	int rc;
+
+	*n_new = 0;
+	*n_dup = 0;
+	pthread_mutex_lock(&s->lock);
+	rc = sql_exec(s->db, "BEGIN IMMEDIATE", err, errlen);
+	while (rc == 0) {
+		record_init(&r);
+		rc = next(&r, arg);
+		if (rc <= 0) {
+			record_free(&r);
+			if (rc < 0)
+				snprintf(err, errlen, "insert aborted by its "
+					 "source");
+			break;
+		}
+		rc = store_insert_one(s, &r, received_ns, &fresh, err, errlen);
+		record_free(&r);
+		if (rc == 0) {
+			if (fresh)
+				fresh_n++;
+			else
+				dup_n++;
+		}
+	}
+	if (rc == 0)
+		rc = sql_exec(s->db, "COMMIT", err, errlen);
+	if (rc < 0)
+		sql_rollback(s->db);
+	pthread_mutex_unlock(&s->lock);
+	if (rc == 0) {
+		*n_new = fresh_n;
+		*n_dup = dup_n;
+	}
+	return rc;
+}
+
+static int
+sqlite_insert(struct store *st, const struct interval_record *recs, size_t n,
+	      size_t *n_new, size_t *n_dup, char *err, size_t errlen)
+{
+	struct store_sqlite *s = (struct store_sqlite *)st;
+	int64_t received_ns = ns_to_sql(mp_time_now_ns());
+	size_t fresh_n = 0, dup_n = 0, i;
+	bool fresh = false;
+	int rc;
+
+	*n_new = 0;
+	*n_dup = 0;
+	pthread_mutex_lock(&s->lock);
+	rc = sql_exec(s->db, "BEGIN IMMEDIATE", err, errlen);
+	for (i = 0; rc == 0 && i < n; i++) {
+		rc = store_insert_one(s, &recs[i], received_ns, &fresh, err,
+				      errlen);
+		if (rc == 0) {
+			if (fresh)
+				fresh_n++;
+			else
+				dup_n++;
+		}
+	}
+	if (rc == 0)
+		rc = sql_exec(s->db, "COMMIT", err, errlen);
+	if (rc < 0)
+		sql_rollback(s->db);
+	pthread_mutex_unlock(&s->lock);
+	if (rc == 0) {
+		*n_new = fresh_n;
+		*n_dup = dup_n;
+	}
+	return rc;
+}
+
+/* ---- rollups and retention ------------------------------------------ */
+
+/*
+ * Rebuilds one bucket of a rollup level from all its source rows. With
+ * no source rows left the rollup row is removed.
+ */
+static int
+store_rebuild_bucket(struct store_sqlite *s, const struct rollup_level *lv,
+		     const char *probe, const char *session, int64_t start,
+		     char *err, size_t errlen)
+{
+	struct interval_record acc, r;
+	sqlite3_stmt *sel = NULL, *put = NULL;
+	int64_t n_records = 0;
+	char sql[256];
+	char why[160];
+	char *json;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "SELECT record, %s FROM %s WHERE probe = ?1"
+		 " AND session = ?2 AND start_ns >= ?3 AND start_ns < ?4"
+		 " ORDER BY start_ns", lv->src_count, lv->src_table);
+	rc = sql_prepare(s->db, sql, &sel, err, errlen);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(sel, 1, probe, -1, SQLITE_STATIC);
+	sqlite3_bind_text(sel, 2, session, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(sel, 3, start);
+	sqlite3_bind_int64(sel, 4, start + (int64_t)lv->width_ns);
+
+	record_init(&acc);
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(sel, 0);
+		int len = sqlite3_column_bytes(sel, 0);
+
+		record_init(&r);
+		if (text == NULL ||
+		    record_from_json(text, (size_t)len, &r, why,
+				     sizeof(why)) < 0) {
+			snprintf(err, errlen, "stored record %s/%s at %" PRId64
+				 " in %s is unreadable: %s", probe, session,
+				 start, lv->src_table,
+				 text == NULL ? "null" : why);
+			record_free(&r);
+			rc = -EIO;
+			goto out;
+		}
+		rc = record_merge(&acc, &r);
+		record_free(&r);
+		if (rc < 0) {
+			snprintf(err, errlen, "out of memory merging records");
+			goto out;
+		}
+		n_records += sqlite3_column_int64(sel, 1);
+	}
+	if (rc != SQLITE_DONE) {
+		rc = sql_fail(s->db, "read rollup source", err, errlen);
+		goto out;
+	}
+
+	if (n_records == 0) {
+		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE probe = ?1"
+			 " AND session = ?2 AND start_ns = ?3", lv->dst_table);
+		rc = sql_prepare(s->db, sql, &put, err, errlen);
+		if (rc < 0)
+			goto out;
+	} else {
+		acc.start_ns = (uint64_t)start;
+		acc.interval_ns = lv->width_ns;
+		json = record_to_json(&acc);
+		if (json == NULL) {
+			snprintf(err, errlen, "out of memory encoding a rollup");
+			rc = -ENOMEM;
+			goto out;
+		}
+		snprintf(sql, sizeof(sql), "INSERT INTO %s (probe, session,"
+			 " start_ns, n_records, record) VALUES (?1, ?2, ?3, ?4,"
+			 " ?5) ON CONFLICT (probe, session, start_ns) DO UPDATE"
+			 " SET n_records = excluded.n_records,"
+			 " record = excluded.record", lv->dst_table);
+		rc = sql_prepare(s->db, sql, &put, err, errlen);
+		if (rc < 0) {
+			free(json);
+			goto out;
+		}
+		sqlite3_bind_int64(put, 4, n_records);
+		sqlite3_bind_text(put, 5, json, -1, free);
+	}
+	sqlite3_bind_text(put, 1, probe, -1, SQLITE_STATIC);
+	sqlite3_bind_text(put, 2, session, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(put, 3, start);
+	if (sqlite3_step(put) != SQLITE_DONE) {
+		rc = sql_fail(s->db, "write rollup", err, errlen);
+		goto out;
+	}
+	rc = 0;
+out:
+	record_free(&acc);
+	sqlite3_finalize(sel);
+	sqlite3_finalize(put);
+	return rc;
+}
+
+struct pending_bucket {
+	char probe[RECORD_NAME_MAX];
+	char session[RECORD_NAME_MAX];
+	int64_t start;
+};
+
+/*
+ * Rebuilds up to STORE_MAINTAIN_BATCH pending buckets of one level in
+ * one transaction; *done tells when none are left. A bucket older than
+ * its source's retention horizon is dropped without a rebuild: part of
+ * its source is gone, and the rollup already holds what it had.
+ */
+static int
+store_roll_batch(struct store_sqlite *s, const struct rollup_level *lv,
+		 const struct rollup_level *next, int64_t now,
+		 int64_t source_horizon, bool *done, char *err, size_t errlen)
+{
+	struct pending_bucket *b;
+	sqlite3_stmt *sel = NULL, *del = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	b = calloc(STORE_MAINTAIN_BATCH, sizeof(*b));
+	if (b == NULL)
+		return -ENOMEM;
+	rc = sql_exec(s->db, "BEGIN IMMEDIATE", err, errlen);
+	if (rc < 0)
+		goto out;
+	rc = sql_prepare(s->db, "SELECT probe, session, start_ns FROM"
+			 " rollup_pending WHERE resolution_ns = ?1 AND"
+			 " start_ns < ?2 ORDER BY start_ns LIMIT ?3", &sel,
+			 err, errlen);
+	if (rc < 0)
+		goto out;
+	sqlite3_bind_int64(sel, 1, (int64_t)lv->width_ns);
+	sqlite3_bind_int64(sel, 2, now);
+	sqlite3_bind_int(sel, 3, STORE_MAINTAIN_BATCH);
+	while (n < STORE_MAINTAIN_BATCH && sqlite3_step(sel) == SQLITE_ROW) {
+		snprintf(b[n].probe, sizeof(b[n].probe), "%s",
+			 (const char *)sqlite3_column_text(sel, 0));
+		snprintf(b[n].session, sizeof(b[n].session), "%s",
+			 (const char *)sqlite3_column_text(sel, 1));
+		b[n].start = sqlite3_column_int64(sel, 2);
+		n++;
+	}
+	sqlite3_finalize(sel);
+	sel = NULL;
+	*done = n < STORE_MAINTAIN_BATCH;
+
+	rc = sql_prepare(s->db, "DELETE FROM rollup_pending WHERE"
+			 " resolution_ns = ?1 AND probe = ?2 AND session = ?3"
+			 " AND start_ns = ?4", &del, err, errlen);
+	for (i = 0; rc == 0 && i < n; i++) {
+		if (b[i].start >= source_horizon) {
+			rc = store_rebuild_bucket(s, lv, b[i].probe,
+						  b[i].session, b[i].start,
+						  err, errlen);
+			if (rc == 0 && next != NULL) {
+				int64_t up = b[i].start -
+					b[i].start % (int64_t)next->width_ns;
+
+				sqlite3_reset(s->ins_pending);
+				sqlite3_bind_int64(s->ins_pending, 1,
+						   (int64_t)next->width_ns);
+				sqlite3_bind_text(s->ins_pending, 2,
+						  b[i].probe, -1,
+						  SQLITE_STATIC);
+				sqlite3_bind_text(s->ins_pending, 3,
+						  b[i].session, -1,
+						  SQLITE_STATIC);
+				sqlite3_bind_int64(s->ins_pending, 4, up);
+				if (sqlite3_step(s->ins_pending) != SQLITE_DONE)
+					rc = sql_fail(s->db, "mark rollup "
+						      "pending", err, errlen);
+			}
+		}
+		if (rc == 0) {
+			sqlite3_reset(del);
+			sqlite3_bind_int64(del, 1, (int64_t)lv->width_ns);
+			sqlite3_bind_text(del, 2, b[i].probe, -1,
+					  SQLITE_STATIC);
+			sqlite3_bind_text(del, 3, b[i].session, -1,
+					  SQLITE_STATIC);
+			sqlite3_bind_int64(del, 4, b[i].start);
+			if (sqlite3_step(del) != SQLITE_DONE)
+				rc = sql_fail(s->db, "clear rollup pending",
+					      err, errlen);
+		}
+	}
+	sqlite3_finalize(del);
+	if (rc == 0)
+		rc = sql_exec(s->db, "COMMIT", err, errlen);
+out:
+	if (rc < 0)
+		sql_rollback(s->db);
+	free(b);
+	return rc;
+}
+
+static int64_t
+horizon(int64_t now, uint64_t keep_ns)
+{
+	if (keep_ns == 0 || (uint64_t)now <= keep_ns)
+		return INT64_MIN;       /* keep everything */
+	return now - (int64_t)keep_ns;
+}
+
+static int
+store_apply_retention(struct store_sqlite *s, int64_t now, char *err,
+		      size_t errlen)
+{
+	static const char *const tables[] = {
+		"interval_raw", "rollup_minute", "rollup_hour",
+	};
+	const uint64_t keep[] = {
+		s->ret.raw_ns, s->ret.minute_ns, s->ret.hour_ns,
+	};
+	char sql[128];
+	int rc = 0;
+	size_t i;
+
+	for (i = 0; rc == 0 && i < 3; i++) {
+		int64_t h = horizon(now, keep[i]);
+		sqlite3_stmt *del;
+
+		if (h == INT64_MIN)
+			continue;
+		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE start_ns < ?1",
+			 tables[i]);
+		rc = sql_prepare(s->db, sql, &del, err, errlen);
+		if (rc < 0)
+			break;
+		sqlite3_bind_int64(del, 1, h);
+		if (sqlite3_step(del) != SQLITE_DONE)
+			rc = sql_fail(s->db, sql, err, errlen);
+		sqlite3_finalize(del);
+	}
+	return rc;
+}
+
+static int
+sqlite_maintain(struct store *st, uint64_t now_ns)
+{
+	struct store_sqlite *s = (struct store_sqlite *)st;
+	int64_t now = ns_to_sql(now_ns);
+	char err[256];
+	bool done = false;
+	int rc = 0;
+
+	/* Minutes first (their hours become pending), then hours. The lock
+	 * is dropped between batches so ingest is never held for long. */
+	while (rc == 0 && !done) {
+		pthread_mutex_lock(&s->lock);
+		rc = store_roll_batch(s, &rollup_minute, &rollup_hour, now,
+				      horizon(now, s->ret.raw_ns), &done, err,
+				      sizeof(err));
+		pthread_mutex_unlock(&s->lock);
+	}
+	done = false;
+	while (rc == 0 && !done) {
+		pthread_mutex_lock(&s->lock);
+		rc = store_roll_batch(s, &rollup_hour, NULL, now,
+				      horizon(now, s->ret.minute_ns), &done,
+				      err, sizeof(err));
+		pthread_mutex_unlock(&s->lock);
+	}
+	if (rc == 0) {
+		pthread_mutex_lock(&s->lock);
+		rc = sql_exec(s->db, "BEGIN IMMEDIATE", err, sizeof(err));
+		if (rc == 0)
+			rc = store_apply_retention(s, now, err, sizeof(err));
+		if (rc == 0)
+			rc = sql_exec(s->db, "COMMIT", err, sizeof(err));
+		if (rc < 0)
+			sql_rollback(s->db);
+		pthread_mutex_unlock(&s->lock);
+	}
+	if (rc < 0)
+		fprintf(stderr, "metroprobe-collector: maintenance of %s "
+			"failed: %s\n", s->path, err);
+	return rc;
+}
+
+/* ---- reads ------------------------------------------------------- */
+
+static int
+store_open_reader(struct store_sqlite *s, sqlite3 **out)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READONLY |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		fprintf(stderr, "metroprobe-collector: %s: %s\n", s->path,
+			db != NULL ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return -EIO;
+	}
+	sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
+	*out = db;
+	return 0;
+}
+
+static const char *
+store_table_of(uint64_t resolution_ns)
+{
+	switch (resolution_ns) {
+	case STORE_RES_RAW:
+		return "interval_raw";
+	case STORE_RES_MINUTE:
+		return "rollup_minute";
+	case STORE_RES_HOUR:
+		return "rollup_hour";
+	default:
+		return NULL;
+	}
+}
+
+/* Decodes the record in column col of a row and hands it to fn. */
+static int
+store_emit_row(sqlite3_stmt *st, int col, store_record_fn fn, void *arg)
+{
+	const char *text = (const char *)sqlite3_column_text(st, col);
+	int len = sqlite3_column_bytes(st, col);
+	struct interval_record r;
+	char why[160];
+	int rc;
+
+	record_init(&r);
+	if (text == NULL ||
+	    record_from_json(text, (size_t)len, &r, why, sizeof(why)) < 0) {
+		fprintf(stderr, "metroprobe-collector: stored record is "
+			"unreadable: %s\n", text == NULL ? "null" : why);
+		record_free(&r);
+		return -EIO;
+	}
+	rc = fn(&r, arg);
+	record_free(&r);
+	return rc;
+}
+
+struct link_key {
+	char probe[RECORD_NAME_MAX];
+	char session[RECORD_NAME_MAX];
+};
+
+static int
+sqlite_scan(struct store *st, const struct store_query *q,
+	    store_record_fn fn, void *arg)
+{
+	struct store_sqlite *s = (struct store_sqlite *)st;
+	const char *table = store_table_of(q->resolution_ns);
+	sqlite3_stmt *links = NULL, *sel = NULL;
+	struct link_key *keys = NULL;
+	size_t n = 0, cap = 0, i;
+	int64_t from = ns_to_sql(q->from_ns), to = ns_to_sql(q->to_ns);
+	int64_t width = (int64_t)q->resolution_ns;
+	sqlite3 *db;
+	char sql[256];
+	int rc;
+
+	if (table == NULL)
+		return -EINVAL;
+	if (from >= to)
+		return 0;
+	rc = store_open_reader(s, &db);
+	if (rc < 0)
+		return rc;
+	/* One read transaction: the scan sees one snapshot. */
+	rc = sql_exec(db, "BEGIN", NULL, 0);
+	if (rc == 0)
+		rc = sql_prepare(db, "SELECT probe, session FROM link"
+				 " WHERE (?1 IS NULL OR probe = ?1)"
+				 " AND (?2 IS NULL OR session = ?2)"
+				 " AND last_ns >= ?3 AND first_ns < ?4"
+				 " ORDER BY probe, session", &links, NULL, 0);
+	if (rc < 0)
+		goto out;
+	if (q->probe != NULL)
+		sqlite3_bind_text(links, 1, q->probe, -1, SQLITE_STATIC);
+	if (q->session != NULL)
+		sqlite3_bind_text(links, 2, q->session, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(links, 3, from);
+	/* A rollup starts up to one width before the link's first record. */
+	sqlite3_bind_int64(links, 4, to > INT64_MAX - width ? INT64_MAX :
+			   to + width);
+	while (sqlite3_step(links) == SQLITE_ROW) {
+		if (n == cap) {
+			size_t ncap = cap == 0 ? 16 : cap * 2;
+			struct link_key *nk = realloc(keys, ncap * sizeof(*nk));
+
+			if (nk == NULL) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			keys = nk;
+			cap = ncap;
+		}
+		snprintf(keys[n].probe, sizeof(keys[n].probe), "%s",
+			 (const char *)sqlite3_column_text(links, 0));
+		snprintf(keys[n].session, sizeof(keys[n].session), "%s",
+			 (const char *)sqlite3_column_text(links, 1));
+		n++;
+	}
+
+	snprintf(sql, sizeof(sql), "SELECT record FROM %s WHERE probe = ?1"
+		 " AND session = ?2 AND start_ns >= ?3 AND start_ns < ?4"
+		 " ORDER BY start_ns", table);
+	rc = sql_prepare(db, sql, &sel, NULL, 0);
+	for (i = 0; rc == 0 && i < n; i++) {
+		sqlite3_reset(sel);
+		sqlite3_bind_text(sel, 1, keys[i].probe, -1, SQLITE_STATIC);
+		sqlite3_bind_text(sel, 2, keys[i].session, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(sel, 3, from);
+		sqlite3_bind_int64(sel, 4, to);
+		while (rc == 0) {
+			int step = sqlite3_step(sel);
+
+			if (step == SQLITE_DONE)
+				break;
+			if (step != SQLITE_ROW) {
+				rc = sql_fail(db, "scan", NULL, 0);
+				break;
+			}
+			rc = store_emit_row(sel, 0, fn, arg);
+		}
+	}
+out:
+	if (rc < 0 && sqlite3_errcode(db) != SQLITE_OK &&
+	    sqlite3_errcode(db) != SQLITE_ROW &&
+	    sqlite3_errcode(db) != SQLITE_DONE)
+		fprintf(stderr, "metroprobe-collector: scan of %s: %s\n",
+			s->path, sqlite3_errmsg(db));
+	sqlite3_finalize(links);
+	sqlite3_finalize(sel);
+	sqlite3_close(db);
+	free(keys);
+	return rc;
+}
+
+static int
+sqlite_latest(struct store *st, store_record_fn fn, void *arg)
+{
+	struct store_sqlite *s = (struct store_sqlite *)st;
+	sqlite3_stmt *sel = NULL;
+	sqlite3 *db;
+	int rc;
+
+	rc = store_open_reader(s, &db);
+	if (rc < 0)
+		return rc;
+	rc = sql_prepare(db, "SELECT r.record FROM link l JOIN interval_raw r"
+			 " ON r.probe = l.probe AND r.session = l.session"
+			 " AND r.start_ns = l.last_ns"
+			 " ORDER BY l.probe, l.session", &sel, NULL, 0);
+	while (rc == 0) {
+		int step = sqlite3_step(sel);
+
+		if (step == SQLITE_DONE)
+			break;
+		if (step != SQLITE_ROW) {
+			rc = sql_fail(db, "latest", NULL, 0);
+			break;
+		}
+		rc = store_emit_row(sel, 0, fn, arg);
+	}
+	sqlite3_finalize(sel);
+	sqlite3_close(db);
+	return rc;
+}
+
+static int
+sqlite_stats(struct store *st, struct store_stats *out)
+{
+	static const char *const sql[] = {
+		"SELECT count(*) FROM interval_raw",
+		"SELECT count(*) FROM rollup_minute",
+		"SELECT count(*) FROM rollup_hour",
+		"SELECT page_count * page_size FROM pragma_page_count(),"
+		" pragma_page_size()",
+	};
+	struct store_sqlite *s = (struct store_sqlite *)st;
+	uint64_t v[4] = { 0, 0, 0, 0 };
+	char wal[4096];
+	struct stat sb;
+	sqlite3 *db;
+	size_t i;
+	int rc;
+
+	rc = store_open_reader(s, &db);
+	if (rc < 0)
+		return rc;
+	sql_exec(db, "BEGIN", NULL, 0);
+	for (i = 0; rc == 0 && i < 4; i++) {
+		sqlite3_stmt *q;
+
+		rc = sql_prepare(db, sql[i], &q, NULL, 0);
+		if (rc < 0)
+			break;
+		if (sqlite3_step(q) == SQLITE_ROW)
+			v[i] = (uint64_t)sqlite3_column_int64(q, 0);
+		else
+			rc = sql_fail(db, sql[i], NULL, 0);
+		sqlite3_finalize(q);
+	}
+	sqlite3_close(db);
+	if (rc < 0)
+		return rc;
+	snprintf(wal, sizeof(wal), "%s-wal", s->path);
+	if (stat(wal, &sb) == 0)
+		v[3] += (uint64_t)sb.st_size;
+	out->raw_records = v[0];
+	out->minute_records = v[1];
+	out->hour_records = v[2];
+	out->bytes = v[3];
+	return 0;
+}
+
+static void
+sqlite_close(struct store *st)
+{
+	struct store_sqlite *s = (struct store_sqlite *)st;
+
+	sqlite3_finalize(s->ins_raw);
+	sqlite3_finalize(s->ins_pending);
+	sqlite3_finalize(s->upsert_link);
+	if (s->db != NULL)
+		sqlite3_close(s->db);
+	pthread_mutex_destroy(&s->lock);
+	free(s->path);
+	free(s);
+}
+
+static const struct store_ops sqlite_ops = {
+	.name = "sqlite",
+	.insert = sqlite_insert,
+	.scan = sqlite_scan,
+	.maintain = sqlite_maintain,
+	.stats = sqlite_stats,
+	.close = sqlite_close,
+	.insert_stream = sqlite_insert_stream,
+	.latest = sqlite_latest,
+};
+
+int
+store_sqlite_open(const char *path, const struct store_retention *ret,
+		  struct store **out, char *err, size_t errlen)
+{
+	struct store_sqlite *s;
+	char mode[32];
+	char why[256];
+	int rc;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL || (s->path = strdup(path)) == NULL) {
+		free(s);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	s->base.ops = &sqlite_ops;
+	pthread_mutex_init(&s->lock, NULL);
+	if (ret != NULL)
+		s->ret = *ret;
+
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+			 s->db != NULL ? sqlite3_errmsg(s->db) :
+			 "out of memory");
+		rc = -EIO;
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+
+	rc = store_check_integrity(s->db, path, err, errlen);
+	if (rc < 0)
+		goto fail;
+	rc = sql_pragma_text(s->db, "PRAGMA journal_mode = WAL", mode,
+			     sizeof(mode), why, sizeof(why));
+	if (rc == 0 && strcmp(mode, "wal") != 0) {
+		snprintf(why, sizeof(why), "journal mode is '%s', not wal",
+			 mode);
+		rc = -EIO;
+	}
+	/* FULL: the WAL is synced at every commit, so an answered insert
+	 * survives a power cut. */
+	if (rc == 0)
+		rc = sql_exec(s->db, "PRAGMA synchronous = FULL", why,
+			      sizeof(why));
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		goto fail;
+	}
+	rc = store_migrate(s->db, path, why, sizeof(why));
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", why);
+		goto fail;
+	}
+	rc = sql_prepare(s->db, "INSERT INTO interval_raw (probe, session,"
+			 " start_ns, interval_ns, received_ns, record)"
+			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+			 " ON CONFLICT (probe, session, start_ns) DO NOTHING",
+			 &s->ins_raw, why, sizeof(why));
+	if (rc == 0)
+		rc = sql_prepare(s->db, "INSERT INTO rollup_pending"
+				 " (resolution_ns, probe, session, start_ns)"
+				 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT"
+				 " DO NOTHING", &s->ins_pending, why,
+				 sizeof(why));
+	if (rc == 0)
+		rc = sql_prepare(s->db, "INSERT INTO link (probe, session,"
+				 " src, dst, first_ns, last_ns)"
+				 " VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
+				 " ON CONFLICT (probe, session) DO UPDATE SET"
+				 " src = CASE WHEN excluded.last_ns >= last_ns"
+				 "  THEN excluded.src ELSE src END,"
+				 " dst = CASE WHEN excluded.last_ns >= last_ns"
+				 "  THEN excluded.dst ELSE dst END,"
+				 " first_ns = min(first_ns, excluded.first_ns),"
+				 " last_ns = max(last_ns, excluded.last_ns)",
+				 &s->upsert_link, why, sizeof(why));
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		goto fail;
+	}
+	*out = &s->base;
+	return 0;
+fail:
+	sqlite_close(&s->base);
+	return rc;
+}

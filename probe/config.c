@@ -1,0 +1,802 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Probe configuration: the INI file and the command line share one set of
+ * keys. A command-line "--port name=a,ipv4=10.0.0.1/24" becomes the INI
+ * text "[port.a] ipv4 = 10.0.0.1/24" and goes through the same parser, so
+ * the two cannot drift apart.
+ *
+ *   [probe]          global settings (see probe_global_keys)
+ *   [port.NAME]      one DPDK port, NAME is the probe identity
+ *   [session.NAME]   one sender session
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metroprobe/config.h"
+#include "metroprobe/mp_time.h"
+
+#include "conf.h"
+
+static const char *const probe_global_keys[] = {
+	"interval", "loss_timeout", "run_time", "records", "capture",
+	"capture_count", "capture_size", "capture_snaplen", "idle_sleep_us",
+	"idle_polls", "single_lcore", "clock_synced", "clock_error",
+	"tai_offset", "mbufs", "ring_pair", "verbose", NULL
+};
+
+static const char *const probe_port_keys[] = {
+	"device", "ipv4", "ipv6", "vlan", "gateway", "gateway6", "neighbours",
+	"stamp_port", "reflector", "reflector_auth", "reflector_key_file",
+	"reflector_timestamp", "strict_mbz", "max_frame",
+	"reflector_sessions", "rx_desc", "tx_desc", "arp_refresh", NULL
+};
+
+static const char *const probe_session_keys[] = {
+	"port", "peer", "peer_port", "src_port", "rate_pps", "rate_bps",
+	"frame_size", "dscp", "duration", "auth", "key_file",
+	"timestamp_format", "ssid", NULL
+};
+
+void
+probe_conf_defaults(struct probe_conf *pc)
+{
+	memset(pc, 0, sizeof(*pc));
+	pc->interval_ns = MP_NS_PER_SEC;
+	pc->loss_timeout_ns = 3 * MP_NS_PER_SEC;
+	pc->capture_count = 0;
+	pc->capture_size = 0;
+	pc->capture_snaplen = 256;
+	pc->idle_polls = 64;
+	pc->clock_sync = CLOCK_SYNC_AUTO;
+	pc->clock_error_ns = 1000;
+	pc->tai_offset_s = 37;
+	pc->mbufs = 8191;
+}
+
+void
+probe_conf_free(struct probe_conf *pc)
+{
+	free(pc->sessions);
+	pc->sessions = NULL;
+	pc->n_sessions = 0;
+}
+
+static int
+conf_err(const struct mp_config *c, const char *sec, const char *key,
+	 char *err, size_t errlen, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%s:%u: [%s] %s: %s", mp_config_path(c),
+		 mp_config_line(c, sec, key), sec, key, msg);
+	return -EINVAL;
+}
+
+int
+probe_addr_parse(const char *s, struct probe_addr *a, uint8_t *prefix)
+{
+	char buf[80];
+	char *slash;
+	long pl = -1;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash != NULL) {
+		char *end;
+
+		if (prefix == NULL)
+			return -EINVAL;
+		*slash = '\0';
+		errno = 0;
+		pl = strtol(slash + 1, &end, 10);
+		if (errno || end == slash + 1 || *end != '\0')
+			return -EINVAL;
+	}
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, buf, &a->v4) == 1) {
+		a->family = 4;
+		if (pl > 32)
+			return -EINVAL;
+		if (prefix != NULL)
+			*prefix = pl < 0 ? 32 : (uint8_t)pl;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, buf, a->v6) == 1) {
+		a->family = 6;
+		if (pl > 128)
+			return -EINVAL;
+		if (prefix != NULL)
+			*prefix = pl < 0 ? 64 : (uint8_t)pl;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void
+probe_addr_format(const struct probe_addr *a, uint16_t port, char *buf,
+		  size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (a->family == 4) {
+		inet_ntop(AF_INET, &a->v4, ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, port);
+	} else if (a->family == 6) {
+		inet_ntop(AF_INET6, a->v6, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, port);
+	} else {
+		snprintf(buf, len, "?:%u", port);
+	}
+}
+
+static int
+parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char tail;
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &tail) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		if (v[i] > 0xff)
+			return -EINVAL;
+		mac[i] = (uint8_t)v[i];
+	}
+	return 0;
+}
+
+/* Key file: the key as hex digits (whitespace ignored), 1..64 octets. */
+static int
+load_key(const char *path, struct stamp_key *key, char *msg, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	int ch, nib = -1;
+
+	if (f == NULL) {
+		snprintf(msg, len, "cannot read key file '%s': %s", path,
+			 strerror(errno));
+		return -EINVAL;
+	}
+	key->len = 0;
+	while ((ch = fgetc(f)) != EOF) {
+		int v;
+
+		if (isspace(ch))
+			continue;
+		if (!isxdigit(ch) || key->len >= STAMP_MAX_KEY_LEN) {
+			fclose(f);
+			snprintf(msg, len, "key file '%s': expected at most %d "
+				 "octets as hex digits", path,
+				 STAMP_MAX_KEY_LEN);
+			return -EINVAL;
+		}
+		v = isdigit(ch) ? ch - '0' : tolower(ch) - 'a' + 10;
+		if (nib < 0) {
+			nib = v;
+		} else {
+			key->key[key->len++] = (uint8_t)(nib << 4 | v);
+			nib = -1;
+		}
+	}
+	fclose(f);
+	if (nib >= 0 || key->len == 0) {
+		snprintf(msg, len, "key file '%s': expected an even, non-zero "
+			 "number of hex digits", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+get_u64(const struct mp_config *c, const char *sec, const char *key,
+	uint64_t def, uint64_t min, uint64_t max, uint64_t *out, char *err,
+	size_t errlen)
+{
+	return mp_config_get_u64(c, sec, key, def, min, max, out, err, errlen);
+}
+
+static int
+get_choice(const struct mp_config *c, const char *sec, const char *key,
+	   const char *const *choices, int def, int *out, char *err,
+	   size_t errlen)
+{
+	const char *v = mp_config_get(c, sec, key);
+
+	*out = def;
+	if (v == NULL)
+		return 0;
+	for (int i = 0; choices[i] != NULL; i++) {
+		if (strcmp(v, choices[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	}
+	return conf_err(c, sec, key, err, errlen, "'%s' is not one of the "
+			"allowed values (%s%s%s%s%s)", v, choices[0],
+			choices[1] ? ", " : "", choices[1] ? choices[1] : "",
+			choices[1] && choices[2] ? ", " : "",
+			choices[1] && choices[2] ? choices[2] : "");
+}
+
+static int
+get_addr(const struct mp_config *c, const char *sec, const char *key,
+	 int family, bool with_prefix, struct probe_addr *a, uint8_t *prefix,
+	 char *err, size_t errlen)
+{
+	const char *v = mp_config_get(c, sec, key);
+
+	if (v == NULL)
+		return 0;
+	if (probe_addr_parse(v, a, with_prefix ? prefix : NULL) < 0 ||
+	    (family != 0 && a->family != family))
+		return conf_err(c, sec, key, err, errlen,
+				"'%s' is not an IPv%s address%s", v,
+				family == 6 ? "6" : family == 4 ? "4" : "4/6",
+				with_prefix ? " (with optional /prefix)" : "");
+	return 0;
+}
+
+static int
+parse_global(const struct mp_config *c, struct probe_conf *pc, char *err,
+	     size_t errlen)
+{
+	static const char *const sync[] = { "auto", "true", "false", NULL };
+	const char *sec = "probe";
+	const char *s;
+	uint64_t v;
+	bool b;
+	int rc, choice;
+
+	rc = mp_config_check_keys(c, sec, probe_global_keys, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = mp_config_get_duration(c, sec, "interval", pc->interval_ns,
+				    &pc->interval_ns, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (pc->interval_ns < 10000000ULL || pc->interval_ns > 3600 * MP_NS_PER_SEC)
+		return conf_err(c, sec, "interval", err, errlen,
+				"must be between 10ms and 1h");
+	rc = mp_config_get_duration(c, sec, "loss_timeout", pc->loss_timeout_ns,
+				    &pc->loss_timeout_ns, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (pc->loss_timeout_ns < 10000000ULL ||
+	    pc->loss_timeout_ns > 600 * MP_NS_PER_SEC)
+		return conf_err(c, sec, "loss_timeout", err, errlen,
+				"must be between 10ms and 10m");
+	rc = mp_config_get_duration(c, sec, "run_time", pc->run_time_ns,
+				    &pc->run_time_ns, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = mp_config_get_string(c, sec, "records", pc->records, &s, err,
+				  errlen);
+	if (rc < 0)
+		return rc;
+	if (s != pc->records)
+		snprintf(pc->records, sizeof(pc->records), "%s", s);
+	rc = mp_config_get_string(c, sec, "capture", pc->capture, &s, err,
+				  errlen);
+	if (rc < 0)
+		return rc;
+	if (s != pc->capture)
+		snprintf(pc->capture, sizeof(pc->capture), "%s", s);
+	if ((rc = get_u64(c, sec, "capture_count", pc->capture_count, 0,
+			  UINT64_MAX, &pc->capture_count, err, errlen)) < 0 ||
+	    (rc = get_u64(c, sec, "capture_size", pc->capture_size, 0,
+			  UINT64_MAX, &pc->capture_size, err, errlen)) < 0)
+		return rc;
+	if ((rc = get_u64(c, sec, "capture_snaplen", pc->capture_snaplen, 64,
+			  2048, &v, err, errlen)) < 0)
+		return rc;
+	pc->capture_snaplen = (uint32_t)v;
+	if ((rc = get_u64(c, sec, "idle_sleep_us", pc->idle_sleep_us, 0,
+			  100000, &v, err, errlen)) < 0)
+		return rc;
+	pc->idle_sleep_us = (uint32_t)v;
+	if ((rc = get_u64(c, sec, "idle_polls", pc->idle_polls, 1, 1000000,
+			  &v, err, errlen)) < 0)
+		return rc;
+	pc->idle_polls = (uint32_t)v;
+	if ((rc = mp_config_get_bool(c, sec, "single_lcore", pc->single_lcore,
+				     &b, err, errlen)) < 0)
+		return rc;
+	pc->single_lcore = b;
+	if ((rc = mp_config_get_bool(c, sec, "verbose", pc->verbose, &b, err,
+				     errlen)) < 0)
+		return rc;
+	pc->verbose = b;
+	if ((rc = get_choice(c, sec, "clock_synced", sync, pc->clock_sync,
+			     &choice, err, errlen)) < 0)
+		return rc;
+	pc->clock_sync = (enum clock_sync_mode)choice;
+	if ((rc = mp_config_get_duration(c, sec, "clock_error",
+					 pc->clock_error_ns,
+					 &pc->clock_error_ns, err, errlen)) < 0)
+		return rc;
+	if ((rc = get_u64(c, sec, "tai_offset", (uint64_t)pc->tai_offset_s, 0,
+			  100, &v, err, errlen)) < 0)
+		return rc;
+	pc->tai_offset_s = (int32_t)v;
+	if ((rc = get_u64(c, sec, "mbufs", pc->mbufs, 511, 1u << 22, &v, err,
+			  errlen)) < 0)
+		return rc;
+	pc->mbufs = (uint32_t)v;
+	s = mp_config_get(c, sec, "ring_pair");
+	if (s != NULL) {
+		const char *comma = strchr(s, ',');
+
+		if (comma == NULL || comma == s || comma[1] == '\0' ||
+		    strchr(comma + 1, ',') != NULL ||
+		    (size_t)(comma - s) >= sizeof(pc->ring_pair[0]) ||
+		    strlen(comma + 1) >= sizeof(pc->ring_pair[1]))
+			return conf_err(c, sec, "ring_pair", err, errlen,
+					"'%s' is not two device names "
+					"'NAME_A,NAME_B'", s);
+		snprintf(pc->ring_pair[0], sizeof(pc->ring_pair[0]), "%.*s",
+			 (int)(comma - s), s);
+		snprintf(pc->ring_pair[1], sizeof(pc->ring_pair[1]), "%s",
+			 comma + 1);
+	}
+	return 0;
+}
+
+static int
+parse_neighbours(const struct mp_config *c, const char *sec,
+		 struct port_conf *p, char *err, size_t errlen)
+{
+	const char *v = mp_config_get(c, sec, "neighbours");
+	char buf[1024], *save = NULL, *tok;
+
+	if (v == NULL)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (tok = strtok_r(buf, " \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, " \t", &save)) {
+		char *at = strchr(tok, '@');
+		struct probe_neigh_conf *n;
+
+		if (p->n_neigh >= PROBE_MAX_NEIGH)
+			return conf_err(c, sec, "neighbours", err, errlen,
+					"more than %d entries",
+					PROBE_MAX_NEIGH);
+		n = &p->neigh[p->n_neigh];
+		if (at == NULL)
+			return conf_err(c, sec, "neighbours", err, errlen,
+					"'%s' is not IP@MAC", tok);
+		*at = '\0';
+		if (probe_addr_parse(tok, &n->ip, NULL) < 0 ||
+		    parse_mac(at + 1, n->mac) < 0)
+			return conf_err(c, sec, "neighbours", err, errlen,
+					"'%s@%s' is not IP@MAC", tok, at + 1);
+		p->n_neigh++;
+	}
+	return 0;
+}
+
+static int
+parse_port(const struct mp_config *c, const char *sec, const char *name,
+	   void *arg)
+{
+	static const char *const refl[] = { "off", "stateful", "stateless",
+					    NULL };
+	static const char *const tsfmt[] = { "ntp", "ptp", NULL };
+	struct probe_conf *pc = ((void **)arg)[0];
+	char *err = ((void **)arg)[1];
+	size_t errlen = *(size_t *)((void **)arg)[2];
+	struct port_conf *p;
+	const char *s;
+	uint64_t v;
+	bool b;
+	int rc, choice;
+
+	if ((rc = mp_config_check_keys(c, sec, probe_port_keys, err,
+				       errlen)) < 0)
+		return rc;
+	if (name[0] == '\0' || strlen(name) >= RECORD_NAME_MAX)
+		return conf_err(c, sec, "name", err, errlen, "a port section "
+				"needs a name of 1..%d characters: [port.NAME]",
+				RECORD_NAME_MAX - 1);
+	for (unsigned i = 0; i < pc->n_ports; i++)
+		if (strcmp(pc->ports[i].name, name) == 0)
+			return conf_err(c, sec, "name", err, errlen,
+					"port '%s' is defined twice", name);
+	if (pc->n_ports >= PROBE_MAX_PORTS)
+		return conf_err(c, sec, "name", err, errlen,
+				"more than %d ports", PROBE_MAX_PORTS);
+	p = &pc->ports[pc->n_ports];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	s = mp_config_get(c, sec, "device");
+	if (s == NULL || s[0] == '\0' || strlen(s) >= sizeof(p->device))
+		return conf_err(c, sec, "device", err, errlen, "required: a "
+				"DPDK device name (net_af_packet0, 0000:3b:00.0)"
+				" or port id");
+	snprintf(p->device, sizeof(p->device), "%s", s);
+	if (mp_config_get(c, sec, "ipv4") == NULL &&
+	    mp_config_get(c, sec, "ipv6") == NULL)
+		return conf_err(c, sec, "ipv4", err, errlen,
+				"required (or ipv6): the port's address/prefix");
+	if ((rc = get_addr(c, sec, "ipv4", 4, true, &p->ip4, &p->prefix4, err,
+			   errlen)) < 0 ||
+	    (rc = get_addr(c, sec, "ipv6", 6, true, &p->ip6, &p->prefix6, err,
+			   errlen)) < 0 ||
+	    (rc = get_addr(c, sec, "gateway", 4, false, &p->gateway4, NULL,
+			   err, errlen)) < 0 ||
+	    (rc = get_addr(c, sec, "gateway6", 6, false, &p->gateway6, NULL,
+			   err, errlen)) < 0)
+		return rc;
+	if ((rc = parse_neighbours(c, sec, p, err, errlen)) < 0)
+		return rc;
+	if ((rc = get_u64(c, sec, "vlan", 0, 0, 4094, &v, err, errlen)) < 0)
+		return rc;
+	p->vlan = (uint16_t)v;
+	if ((rc = get_u64(c, sec, "stamp_port", STAMP_DEFAULT_PORT, 1, 65535,
+			  &v, err, errlen)) < 0)
+		return rc;
+	p->stamp_port = (uint16_t)v;
+	if ((rc = get_choice(c, sec, "reflector", refl, REFL_STATEFUL, &choice,
+			     err, errlen)) < 0)
+		return rc;
+	p->reflector = (enum refl_mode)choice;
+	if ((rc = get_choice(c, sec, "reflector_timestamp", tsfmt, 0, &choice,
+			     err, errlen)) < 0)
+		return rc;
+	p->reflector_ptp = choice == 1;
+	if ((rc = mp_config_get_bool(c, sec, "reflector_auth", false, &b, err,
+				     errlen)) < 0)
+		return rc;
+	p->reflector_auth = b;
+	if ((rc = mp_config_get_bool(c, sec, "strict_mbz", false, &b, err,
+				     errlen)) < 0)
+		return rc;
+	p->strict_mbz = b;
+	s = mp_config_get(c, sec, "reflector_key_file");
+	if (p->reflector_auth && s == NULL)
+		return conf_err(c, sec, "reflector_key_file", err, errlen,
+				"required when reflector_auth = true");
+	if (s != NULL) {
+		char msg[200];
+
+		snprintf(p->reflector_key_file, sizeof(p->reflector_key_file),
+			 "%s", s);
+		if (load_key(s, &p->reflector_key, msg, sizeof(msg)) < 0)
+			return conf_err(c, sec, "reflector_key_file", err,
+					errlen, "%s", msg);
+	}
+	if ((rc = get_u64(c, sec, "max_frame", PROBE_MAX_FRAME, PROBE_MIN_FRAME,
+			  PROBE_MAX_FRAME, &v, err, errlen)) < 0)
+		return rc;
+	p->max_frame = (uint32_t)v;
+	if ((rc = get_u64(c, sec, "reflector_sessions", 1024, 16, 1u << 20, &v,
+			  err, errlen)) < 0)
+		return rc;
+	p->reflector_sessions = (uint32_t)v;
+	if ((rc = get_u64(c, sec, "rx_desc", 1024, 64, 16384, &v, err,
+			  errlen)) < 0)
+		return rc;
+	p->rx_desc = (uint16_t)v;
+	if ((rc = get_u64(c, sec, "tx_desc", 1024, 64, 16384, &v, err,
+			  errlen)) < 0)
+		return rc;
+	p->tx_desc = (uint16_t)v;
+	if ((rc = mp_config_get_duration(c, sec, "arp_refresh",
+					 30 * MP_NS_PER_SEC, &p->arp_refresh_ns,
+					 err, errlen)) < 0)
+		return rc;
+	if (p->arp_refresh_ns < 100000000ULL)
+		return conf_err(c, sec, "arp_refresh", err, errlen,
+				"must be at least 100ms");
+	pc->n_ports++;
+	return 0;
+}
+
+static int
+parse_session(const struct mp_config *c, const char *sec, const char *name,
+	      void *arg)
+{
+	static const char *const tsfmt[] = { "ntp", "ptp", NULL };
+	struct probe_conf *pc = ((void **)arg)[0];
+	char *err = ((void **)arg)[1];
+	size_t errlen = *(size_t *)((void **)arg)[2];
+	struct session_conf *s, *grown;
+	const char *v;
+	uint64_t u;
+	double pps;
+	bool b;
+	int rc, choice;
+
+	if ((rc = mp_config_check_keys(c, sec, probe_session_keys, err,
+				       errlen)) < 0)
+		return rc;
+	if (name[0] == '\0' || strlen(name) >= RECORD_NAME_MAX)
+		return conf_err(c, sec, "name", err, errlen, "a session "
+				"section needs a name of 1..%d characters: "
+				"[session.NAME]", RECORD_NAME_MAX - 1);
+	for (unsigned i = 0; i < pc->n_sessions; i++)
+		if (strcmp(pc->sessions[i].name, name) == 0)
+			return conf_err(c, sec, "name", err, errlen,
+					"session '%s' is defined twice", name);
+	grown = realloc(pc->sessions, (pc->n_sessions + 1) * sizeof(*s));
+	if (grown == NULL)
+		return conf_err(c, sec, "name", err, errlen, "out of memory");
+	pc->sessions = grown;
+	s = &pc->sessions[pc->n_sessions];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	v = mp_config_get(c, sec, "port");
+	if (v == NULL || strlen(v) >= sizeof(s->port))
+		return conf_err(c, sec, "port", err, errlen, "required: the "
+				"name of the [port.NAME] that sends");
+	snprintf(s->port, sizeof(s->port), "%s", v);
+	if (mp_config_get(c, sec, "peer") == NULL)
+		return conf_err(c, sec, "peer", err, errlen,
+				"required: the reflector's IPv4 or IPv6 address");
+	if ((rc = get_addr(c, sec, "peer", 0, false, &s->peer, NULL, err,
+			   errlen)) < 0)
+		return rc;
+	if ((rc = get_u64(c, sec, "peer_port", STAMP_DEFAULT_PORT, 1, 65535,
+			  &u, err, errlen)) < 0)
+		return rc;
+	s->peer_port = (uint16_t)u;
+	if ((rc = get_u64(c, sec, "src_port", 50000 + pc->n_sessions, 1024,
+			  65535, &u, err, errlen)) < 0)
+		return rc;
+	s->src_port = (uint16_t)u;
+	if ((rc = get_u64(c, sec, "frame_size", 128, PROBE_MIN_FRAME,
+			  PROBE_MAX_FRAME, &u, err, errlen)) < 0)
+		return rc;
+	s->frame_size = (uint32_t)u;
+	if (mp_config_get(c, sec, "rate_pps") != NULL &&
+	    mp_config_get(c, sec, "rate_bps") != NULL)
+		return conf_err(c, sec, "rate_bps", err, errlen,
+				"give rate_pps or rate_bps, not both");
+	if (mp_config_get(c, sec, "rate_bps") != NULL) {
+		if ((rc = get_u64(c, sec, "rate_bps", 0, 1000, 400000000000ULL,
+				  &s->rate_bps, err, errlen)) < 0)
+			return rc;
+		/* bit rate counts whole frames with FCS */
+		s->rate_pps = (double)s->rate_bps / (8.0 * s->frame_size);
+	} else {
+		if ((rc = mp_config_get_double(c, sec, "rate_pps", 10.0, &pps,
+					       err, errlen)) < 0)
+			return rc;
+		if (!(pps >= 0.01 && pps <= 150e6))
+			return conf_err(c, sec, "rate_pps", err, errlen,
+					"must be between 0.01 and 150000000");
+		s->rate_pps = pps;
+	}
+	if ((rc = get_u64(c, sec, "dscp", 0, 0, 63, &u, err, errlen)) < 0)
+		return rc;
+	s->dscp = (uint8_t)u;
+	if ((rc = mp_config_get_duration(c, sec, "duration", 0,
+					 &s->duration_ns, err, errlen)) < 0)
+		return rc;
+	if ((rc = mp_config_get_bool(c, sec, "auth", false, &b, err,
+				     errlen)) < 0)
+		return rc;
+	s->auth = b;
+	v = mp_config_get(c, sec, "key_file");
+	if (s->auth && v == NULL)
+		return conf_err(c, sec, "key_file", err, errlen,
+				"required when auth = true");
+	if (v != NULL) {
+		char msg[200];
+
+		snprintf(s->key_file, sizeof(s->key_file), "%s", v);
+		if (load_key(v, &s->key, msg, sizeof(msg)) < 0)
+			return conf_err(c, sec, "key_file", err, errlen, "%s",
+					msg);
+	}
+	if ((rc = get_choice(c, sec, "timestamp_format", tsfmt, 0, &choice,
+			     err, errlen)) < 0)
+		return rc;
+	s->ptp_format = choice == 1;
+	if ((rc = get_u64(c, sec, "ssid", pc->n_sessions + 1, 0, 65535, &u,
+			  err, errlen)) < 0)
+		return rc;
+	s->ssid = (uint16_t)u;
+	pc->n_sessions++;
+	return 0;
+}
+
+static int
+parse_all(const struct mp_config *c, struct probe_conf *pc, char *err,
+	  size_t errlen)
+{
+	void *arg[3] = { pc, err, &errlen };
+	int rc;
+
+	rc = parse_global(c, pc, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = mp_config_sections(c, "port", parse_port, arg);
+	if (rc != 0)
+		return rc;
+	return mp_config_sections(c, "session", parse_session, arg);
+}
+
+int
+probe_conf_load_file(struct probe_conf *pc, const char *path, char *err,
+		     size_t errlen)
+{
+	struct mp_config *c;
+	int rc;
+
+	rc = mp_config_load(path, &c, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = parse_all(c, pc, err, errlen);
+	mp_config_free(c);
+	return rc < 0 ? rc : 0;
+}
+
+int
+probe_conf_add_kv(struct probe_conf *pc, const char *kind, const char *kv,
+		  char *err, size_t errlen)
+{
+	char text[4096], item[1024], name[RECORD_NAME_MAX] = "";
+	char *save = NULL, *tok;
+	struct mp_config *c;
+	size_t off;
+	int rc;
+
+	if (strlen(kv) >= sizeof(item)) {
+		snprintf(err, errlen, "--%s: value too long", kind);
+		return -EINVAL;
+	}
+	/* find name= first: it becomes the section name */
+	snprintf(item, sizeof(item), "%s", kv);
+	for (tok = strtok_r(item, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (strncmp(tok, "name=", 5) == 0)
+			snprintf(name, sizeof(name), "%s", tok + 5);
+	}
+	if (name[0] == '\0') {
+		snprintf(err, errlen, "--%s '%s': missing name=NAME", kind, kv);
+		return -EINVAL;
+	}
+	off = (size_t)snprintf(text, sizeof(text), "[%s.%s]\n", kind, name);
+	snprintf(item, sizeof(item), "%s", kv);
+	for (tok = strtok_r(item, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+
+		if (strncmp(tok, "name=", 5) == 0)
+			continue;
+		if (eq == NULL || eq == tok) {
+			snprintf(err, errlen, "--%s '%s': '%s' is not "
+				 "key=value", kind, kv, tok);
+			return -EINVAL;
+		}
+		*eq = '\0';
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+					"%s = %s\n", tok, eq + 1);
+		if (off >= sizeof(text)) {
+			snprintf(err, errlen, "--%s: value too long", kind);
+			return -EINVAL;
+		}
+	}
+	char label[32];
+
+	snprintf(label, sizeof(label), "--%s", kind);
+	rc = mp_config_load_string(text, label, &c, err, errlen);
+	if (rc < 0)
+		return rc;
+	{
+		void *arg[3] = { pc, err, &errlen };
+
+		if (strcmp(kind, "port") == 0)
+			rc = mp_config_sections(c, "port", parse_port, arg);
+		else
+			rc = mp_config_sections(c, "session", parse_session,
+						arg);
+	}
+	mp_config_free(c);
+	return rc < 0 ? rc : 0;
+}
+
+int
+probe_conf_set_global(struct probe_conf *pc, const char *key,
+		      const char *value, char *err, size_t errlen)
+{
+	char text[1024], label[64];
+	struct mp_config *c;
+	int rc;
+
+	if (strchr(value, '\n') != NULL) {
+		snprintf(err, errlen, "--%s: value has a newline", key);
+		return -EINVAL;
+	}
+	snprintf(text, sizeof(text), "[probe]\n%s = %s\n", key, value);
+	snprintf(label, sizeof(label), "--%s", key);
+	for (char *p = label; *p; p++)
+		if (*p == '_')
+			*p = '-';
+	rc = mp_config_load_string(text, label, &c, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = parse_global(c, pc, err, errlen);
+	mp_config_free(c);
+	return rc;
+}
+
+uint32_t
+probe_conf_min_frame(const struct port_conf *p, const struct session_conf *s)
+{
+	uint32_t len = 14 + (p->vlan ? 4 : 0) +
+		(s->peer.family == 6 ? 40 : 20) + 8 +
+		(s->auth ? STAMP_AUTH_LEN : STAMP_UNAUTH_LEN) + PROBE_FCS_LEN;
+
+	return len < PROBE_MIN_FRAME ? PROBE_MIN_FRAME : len;
+}
+
+int
+probe_conf_finish(struct probe_conf *pc, char *err, size_t errlen)
+{
+	if (pc->n_ports == 0) {
+		snprintf(err, errlen, "no port configured: give --port "
+			 "name=NAME,device=DEV,ipv4=ADDR/PREFIX or a [port.NAME]"
+			 " section in --config");
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < pc->n_sessions; i++) {
+		struct session_conf *s = &pc->sessions[i];
+		const struct port_conf *p = NULL;
+		uint32_t min;
+
+		for (unsigned j = 0; j < pc->n_ports; j++) {
+			if (strcmp(pc->ports[j].name, s->port) == 0) {
+				p = &pc->ports[j];
+				s->port_idx = j;
+			}
+		}
+		if (p == NULL) {
+			snprintf(err, errlen, "session '%s': port '%s' is not "
+				 "configured", s->name, s->port);
+			return -EINVAL;
+		}
+		if ((s->peer.family == 4 && p->ip4.family != 4) ||
+		    (s->peer.family == 6 && p->ip6.family != 6)) {
+			snprintf(err, errlen, "session '%s': peer is IPv%u but "
+				 "port '%s' has no IPv%u address", s->name,
+				 s->peer.family, p->name, s->peer.family);
+			return -EINVAL;
+		}
+		min = probe_conf_min_frame(p, s);
+		if (s->frame_size < min) {
+			snprintf(err, errlen, "session '%s': frame_size %u is "
+				 "below the minimum %u for its headers",
+				 s->name, s->frame_size, min);
+			return -EINVAL;
+		}
+		if (s->src_port == p->stamp_port) {
+			snprintf(err, errlen, "session '%s': src_port %u is the"
+				 " port's reflector port", s->name, s->src_port);
+			return -EINVAL;
+		}
+		for (unsigned j = 0; j < i; j++) {
+			if (pc->sessions[j].port_idx == s->port_idx &&
+			    pc->sessions[j].src_port == s->src_port) {
+				snprintf(err, errlen, "session '%s': src_port "
+					 "%u already used by session '%s'",
+					 s->name, s->src_port,
+					 pc->sessions[j].name);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Runtime state of a probe. Init code fills it; after launch each port,
+ * with its sessions, belongs to exactly one data-plane lcore (its worker),
+ * which is the only writer of everything marked "worker". The control
+ * thread reads counters and takes closed interval slots through the slot
+ * state (release/acquire), never through a lock.
+ */
+#ifndef PROBE_PROBE_H
+#define PROBE_PROBE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "metroprobe/delay.h"
+#include "metroprobe/seqt.h"
+#include "metroprobe/stamp.h"
+
+#include "capture.h"
+#include "clock.h"
+#include "conf.h"
+#include "drops.h"
+
+#define PROBE_LOG(level, fmt, ...) \
+	fprintf(stderr, "metroprobe: " level ": " fmt "\n", ##__VA_ARGS__)
+#define PROBE_INFO(fmt, ...)  PROBE_LOG("info", fmt, ##__VA_ARGS__)
+#define PROBE_WARN(fmt, ...)  PROBE_LOG("warning", fmt, ##__VA_ARGS__)
+#define PROBE_ERR(fmt, ...)   PROBE_LOG("error", fmt, ##__VA_ARGS__)
+
+#define PROBE_BURST       32
+#define PROBE_TX_STAGE    128
+#define PROBE_NEIGH_MAX   64
+
+/* ---- neighbours (ARP / NDP) ---- */
+struct neigh_entry {
+	struct probe_addr ip;
+	uint8_t mac[6];
+	bool valid;
+	bool is_static;
+	uint64_t next_req_tsc;
+	uint64_t last_reply_tsc;
+};
+
+struct neigh_table {
+	struct neigh_entry e[PROBE_NEIGH_MAX];
+	unsigned n;
+};
+
+/* ---- interval slots ---- */
+enum slot_state {
+	SLOT_FREE = 0,   /* control owns it, empty */
+	SLOT_OPEN,       /* worker fills it */
+	SLOT_READY,      /* closed after the loss timeout; control emits it */
+};
+
+struct interval_slot {
+	uint32_t state;
+	uint64_t index;            /* start_ns = index * interval_ns */
+	uint32_t n_intervals;      /* > 1 only after a record overrun */
+	bool ended;
+	uint64_t end_tsc;
+	uint32_t first_seq, end_seq;
+	uint64_t tx_pkts, tx_bytes;
+	uint64_t rx_pkts, rx_bytes;
+	uint64_t reordered, duplicates, late;
+	uint64_t lost, lost_fwd, lost_back;
+	uint32_t refl_min, refl_max;
+	bool have_refl;
+	bool all_synced;
+	struct delay_stats ds;
+};
+
+enum session_state {
+	SESSION_WAIT_NEIGH = 0,
+	SESSION_RUNNING,
+	SESSION_DRAINING,
+	SESSION_DONE,
+};
+
+struct probe_port;
+
+struct probe_session {
+	const struct session_conf *conf;
+	struct probe_port *port;
+	unsigned idx;
+	enum stamp_mode mode;
+	const struct stamp_key *key;
+	/* pre-built frame: only seq, timestamps and checksum change */
+	uint8_t *tmpl;
+	uint16_t pkt_len;          /* frame without FCS */
+	uint16_t l3_off, l4_off, payload_off;
+	uint16_t neigh_idx;
+	uint16_t errest;
+	/* pacing (worker): deadlines in TSC << 16 */
+	uint64_t period_q16;
+	uint64_t next_q16;
+	uint64_t stop_tsc;
+	uint32_t next_seq;
+	uint32_t state;            /* enum session_state, read by control */
+	uint32_t stop_req;         /* set by control */
+	/* measurement (worker) */
+	struct seqt seqt;
+	int64_t prev_fwd;          /* IPDV/jitter stream state, see delay.h */
+	uint32_t prev_seq;
+	bool have_prev;
+	uint64_t jitter_q4;
+	struct interval_slot *slots;
+	uint32_t n_slots;
+	uint64_t cur;              /* slot counter of the open slot */
+	uint64_t oldest;           /* oldest slot not yet closed */
+	uint64_t emit;             /* control: next slot to emit */
+	uint64_t next_boundary_tsc;
+	uint64_t interval_tsc;
+	uint64_t timeout_tsc;
+	uint32_t refl_base;
+	bool have_refl_base;
+	/* totals (worker), for telemetry and the end-of-session summary */
+	uint64_t tx_total, rx_total, lost_total, dup_total, late_total;
+	uint32_t refl_first, refl_last;
+	bool any_refl;
+	bool summary_logged;       /* control */
+	bool hw_ts;
+} __rte_cache_aligned;
+
+static inline struct interval_slot *
+session_slot(struct probe_session *s, uint64_t n)
+{
+	return &s->slots[n % s->n_slots];
+}
+
+/* ---- stateful reflector ---- */
+struct refl_key {
+	uint8_t addr[16];
+	uint16_t sport;
+	uint16_t ssid;
+	uint8_t family;
+	uint8_t pad[3];
+};
+
+struct refl_state {
+	uint32_t seq;
+	uint64_t pkts;
+};
+
+/* ---- transmit staging ---- */
+enum tx_kind {
+	TX_RAW = 0,        /* ARP/NDP: sent as built */
+	TX_SENDER,         /* T1 and HMAC written just before transmit */
+	TX_REFLECT,        /* T3 (and HMAC) written just before transmit */
+};
+
+struct tx_meta {
+	uint8_t kind;
+	uint8_t ipv6;
+	uint16_t l3_off, l4_off, payload_off;
+	uint16_t payload_len;
+	struct probe_session *session;
+	uint32_t seq;
+	struct stamp_reflector_pkt rp;   /* authenticated reflector only */
+};
+
+struct probe_port {
+	const struct port_conf *conf;
+	unsigned idx;
+	uint16_t port_id;
+	int socket;
+	struct rte_ether_addr mac;
+	struct rte_mempool *pool;
+	struct neigh_table neigh;
+	struct probe_session **sessions;
+	unsigned n_sessions;
+	uint16_t *session_by_port;       /* UDP port -> session index + 1 */
+	struct rte_hash *refl_hash;
+	struct refl_state *refl_states;
+	uint16_t refl_errest;
+	bool hw_ts;
+	int ts_offset;
+	uint64_t ts_flag;
+	int64_t hw_offset_ns;            /* device clock to wall clock */
+	struct capture_ring *cap;
+	/* worker */
+	struct rte_mbuf *tx_pkts[PROBE_TX_STAGE];
+	struct tx_meta tx_meta[PROBE_TX_STAGE];
+	uint16_t tx_n;
+	uint64_t rx_pkts, tx_pkts_total, reflected, arp_replies;
+	uint64_t refl_sessions;
+	uint64_t drops[PROBE_DROP_N];
+} __rte_cache_aligned;
+
+struct probe_worker {
+	unsigned lcore;
+	bool is_main;
+	struct probe_port *ports[PROBE_MAX_PORTS];
+	unsigned n_ports;
+	struct probe_clock clk;
+	uint64_t idle_polls;
+	uint64_t sleeps;
+	uint64_t loops;
+} __rte_cache_aligned;
+
+struct probe_app {
+	struct probe_conf conf;
+	struct probe_port ports[PROBE_MAX_PORTS];
+	unsigned n_ports;
+	struct probe_session *sessions;
+	unsigned n_sessions;
+	struct probe_worker workers[RTE_MAX_LCORE];
+	unsigned n_workers;
+	struct capture_ring *cap_rings[RTE_MAX_LCORE];
+	unsigned n_cap;
+	FILE *records;
+	bool synced;                     /* our clock: S bit */
+	uint64_t clock_error_ns;
+	uint64_t tsc_hz;
+	uint32_t quit;                   /* workers leave their loop */
+	uint32_t stopping;               /* control: stop requested */
+	uint64_t records_emitted;
+	uint64_t start_ns;
+};
+
+extern struct probe_app probe_app;
+
+static inline void
+port_drop(struct probe_port *p, enum probe_drop reason, struct rte_mbuf *m)
+{
+	p->drops[reason]++;
+	if (m != NULL)
+		rte_pktmbuf_free(m);
+}
+
+/* port.c */
+int port_setup_all(struct probe_app *app);
+void port_close_all(struct probe_app *app);
+
+/* arp.c */
+int neigh_add(struct neigh_table *t, const struct probe_addr *ip,
+	      const uint8_t *mac);
+void arp_input(struct probe_port *p, struct rte_mbuf *m, uint16_t l3_off,
+	       uint64_t now);
+void ndp_input(struct probe_port *p, struct rte_mbuf *m, uint16_t l3_off,
+	       uint16_t l4_off, uint16_t l4_len, uint64_t now);
+void neigh_tick(struct probe_port *p, uint64_t now, uint64_t tsc_hz);
+int port_stage(struct probe_port *p, struct rte_mbuf *m,
+	       const struct tx_meta *meta);
+
+/* sender.c */
+int session_setup(struct probe_app *app, struct probe_session *s);
+void session_tx(struct probe_worker *w, struct probe_port *p,
+		struct probe_session *s, uint64_t now);
+void session_rx(struct probe_worker *w, struct probe_port *p,
+		struct probe_session *s, struct rte_mbuf *m,
+		uint16_t l3_off, uint16_t l4_off, bool ipv6,
+		uint64_t rx_ns);
+void session_housekeeping(struct probe_worker *w, struct probe_session *s,
+			  uint64_t now);
+void session_stamp_tx(struct probe_worker *w, struct rte_mbuf *m,
+		      struct tx_meta *meta, uint64_t ns);
+
+/* reflector.c */
+int reflector_setup(struct probe_app *app, struct probe_port *p);
+void reflector_input(struct probe_worker *w, struct probe_port *p,
+		     struct rte_mbuf *m, uint16_t l3_off, uint16_t l4_off,
+		     bool ipv6, uint64_t rx_ns);
+void reflector_stamp_tx(struct probe_port *p, struct rte_mbuf *m,
+			struct tx_meta *meta, uint64_t ns);
+uint64_t probe_wire_time(uint64_t ns, bool ptp);
+
+/* rx.c */
+int worker_main(void *arg);
+void port_flush(struct probe_worker *w, struct probe_port *p);
+
+/* interval.c */
+void interval_emit_ready(struct probe_app *app);
+bool interval_all_done(struct probe_app *app);
+void interval_log_summaries(struct probe_app *app);
+
+/* telemetry.c */
+int probe_telemetry_register(void);
+
+/* main.c: one control step (called from the worker in single-lcore mode) */
+void control_poll(uint64_t now);
+
+#endif

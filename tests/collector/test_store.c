@@ -1,0 +1,620 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The SQLite back-end of store.h against a real database file:
+ * idempotent inserts, all-or-nothing transactions, rollups that equal an
+ * exact merge of the raw histograms (also after a late record), retention,
+ * reopening, and refusing a damaged or newer database.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "metroprobe/hist.h"
+#include "metroprobe/record.h"
+#include "store.h"
+
+#define NS  1000000000ULL
+#define T0  1764000000000000000ULL     /* 2025-11-24T16:00:00Z: on the hour */
+#define MIN STORE_RES_MINUTE
+#define HOUR STORE_RES_HOUR
+
+static char dir[64];
+static char db_path[128];
+
+static uint64_t
+rnd(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545F4914F6CDD1DULL;
+}
+
+/* A record with RTT and IPDV histograms of n random delays. */
+static void
+make_record(struct interval_record *r, const char *probe,
+	    const char *session, uint64_t start_ns, uint64_t seed)
+{
+	uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 7;
+	unsigned i, n = 20 + (unsigned)(rnd(&s) % 50);
+
+	record_init(r);
+	snprintf(r->probe, sizeof(r->probe), "%s", probe);
+	snprintf(r->session, sizeof(r->session), "%s", session);
+	snprintf(r->src, sizeof(r->src), "192.0.2.1:862");
+	snprintf(r->dst, sizeof(r->dst), "192.0.2.2:862");
+	r->start_ns = start_ns;
+	r->interval_ns = 10 * NS;
+	r->tx_pkts = n + 1;
+	r->rx_pkts = n;
+	r->lost = 1;
+	r->tx_bytes = r->tx_pkts * 100;
+	r->rx_bytes = n * 100;
+	r->throughput_bps = (double)r->rx_bytes * 8 / 10;
+	r->hist[RECORD_HIST_RTT] = malloc(sizeof(struct hist));
+	r->hist[RECORD_HIST_IPDV] = malloc(sizeof(struct hist));
+	assert_non_null(r->hist[RECORD_HIST_RTT]);
+	assert_non_null(r->hist[RECORD_HIST_IPDV]);
+	r->hist_owned = 1u << RECORD_HIST_RTT | 1u << RECORD_HIST_IPDV;
+	hist_init(r->hist[RECORD_HIST_RTT]);
+	hist_init(r->hist[RECORD_HIST_IPDV]);
+	for (i = 0; i < n; i++) {
+		/* Wide spread, so percentiles of different minutes differ. */
+		uint64_t d = 100000 + rnd(&s) % (1000000 + seed % 7 * 300000);
+
+		hist_insert(r->hist[RECORD_HIST_RTT], d);
+		hist_insert(r->hist[RECORD_HIST_IPDV], d / 10);
+	}
+	delay_summary_from_hist(&r->rtt, r->hist[RECORD_HIST_RTT]);
+	delay_summary_from_hist(&r->ipdv, r->hist[RECORD_HIST_IPDV]);
+}
+
+static struct store *
+open_store(const struct store_retention *ret)
+{
+	struct store *st = NULL;
+	char err[512];
+	int rc;
+
+	rc = store_sqlite_open(db_path, ret, &st, err, sizeof(err));
+	if (rc < 0)
+		fail_msg("store_sqlite_open: %s", err);
+	return st;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/mpcoll-store-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	snprintf(db_path, sizeof(db_path), "%s/test.db", dir);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[160];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- scan helpers ------------------------------------------------ */
+
+struct collected {
+	size_t n;
+	uint64_t start[4096];
+	char session[4096][16];
+	uint64_t rtt_count[4096];
+	char *json[4096];
+};
+
+static int
+collect(const struct interval_record *r, void *arg)
+{
+	struct collected *c = arg;
+
+	if (c->n == 4096)
+		return -ENOSPC;
+	c->start[c->n] = r->start_ns;
+	snprintf(c->session[c->n], sizeof(c->session[c->n]), "%s", r->session);
+	c->rtt_count[c->n] = r->hist[RECORD_HIST_RTT] != NULL ?
+		r->hist[RECORD_HIST_RTT]->count : 0;
+	c->json[c->n] = record_to_json(r);
+	c->n++;
+	return 0;
+}
+
+static void
+collected_free(struct collected *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		free(c->json[i]);
+	c->n = 0;
+}
+
+static void
+scan_all(struct store *st, uint64_t res, struct collected *c)
+{
+	struct store_query q = {
+		.from_ns = 0, .to_ns = UINT64_MAX, .resolution_ns = res,
+	};
+
+	c->n = 0;
+	assert_int_equal(store_scan(st, &q, collect, c), 0);
+}
+
+static size_t
+insert(struct store *st, struct interval_record *recs, size_t n,
+       size_t *n_dup)
+{
+	size_t n_new = 0;
+	char err[256];
+
+	if (store_insert(st, recs, n, &n_new, n_dup, err, sizeof(err)) < 0)
+		fail_msg("store_insert: %s", err);
+	return n_new;
+}
+
+/* ---- tests ------------------------------------------------------- */
+
+static void
+same_record_twice_is_stored_once(void **state)
+{
+	struct interval_record recs[15];
+	struct collected *c = calloc(1, sizeof(*c));
+	struct store *st = open_store(NULL);
+	size_t dup = 99, i;
+
+	(void)state;
+	for (i = 0; i < 15; i++)
+		make_record(&recs[i], "p1", i % 2 ? "s-b" : "s-a",
+			    T0 + i * 10 * NS, i);
+	assert_int_equal(insert(st, recs, 10, &dup), 10);
+	assert_int_equal(dup, 0);
+	/* The first 10 again plus 5 new: 5 new, 10 duplicates. */
+	assert_int_equal(insert(st, recs, 15, &dup), 5);
+	assert_int_equal(dup, 10);
+	/* A duplicate inside one request counts as a duplicate. */
+	assert_int_equal(insert(st, &recs[14], 1, &dup), 0);
+	assert_int_equal(dup, 1);
+
+	scan_all(st, STORE_RES_RAW, c);
+	assert_int_equal(c->n, 15);
+	/* Ordered by (probe, session, start_ns). */
+	for (i = 1; i < c->n; i++) {
+		int cmp = strcmp(c->session[i - 1], c->session[i]);
+
+		assert_true(cmp < 0 || (cmp == 0 && c->start[i - 1] <
+					c->start[i]));
+	}
+	assert_string_equal(c->session[0], "s-a");
+	collected_free(c);
+
+	/* Filters: one session, a time window. */
+	{
+		struct store_query q = {
+			.from_ns = T0 + 20 * NS, .to_ns = T0 + 80 * NS,
+			.session = "s-b", .resolution_ns = STORE_RES_RAW,
+		};
+
+		assert_int_equal(store_scan(st, &q, collect, c), 0);
+		/* s-b holds odd i: starts 30, 50, 70 s in [20, 80). */
+		assert_int_equal(c->n, 3);
+		assert_int_equal(c->start[0], T0 + 30 * NS);
+		collected_free(c);
+	}
+	for (i = 0; i < 15; i++)
+		record_free(&recs[i]);
+	store_close(st);
+	free(c);
+}
+
+struct failing_source {
+	int calls;
+	int fail_at;
+};
+
+static int
+failing_next(struct interval_record *r, void *arg)
+{
+	struct failing_source *f = arg;
+
+	if (++f->calls == f->fail_at)
+		return -EINVAL;
+	make_record(r, "p1", "s", T0 + (uint64_t)f->calls * 10 * NS,
+		    (uint64_t)f->calls);
+	return 1;
+}
+
+static void
+a_failing_stream_stores_nothing(void **state)
+{
+	struct failing_source f = { 0, 4 };
+	struct collected *c = calloc(1, sizeof(*c));
+	struct store *st = open_store(NULL);
+	size_t n_new = 7, n_dup = 7;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(store_insert_stream(st, failing_next, &f, &n_new,
+					     &n_dup, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(f.calls, 4);
+	assert_int_equal(n_new, 0);
+	scan_all(st, STORE_RES_RAW, c);
+	assert_int_equal(c->n, 0);
+	/* Nothing pending either: maintain builds no rollup. */
+	assert_int_equal(store_maintain(st, T0 + 10 * HOUR), 0);
+	scan_all(st, STORE_RES_MINUTE, c);
+	assert_int_equal(c->n, 0);
+	store_close(st);
+	free(c);
+}
+
+/* Raw records: 2 links, every 10 s over 2 hours (720 per link). */
+#define N_PER_LINK 720
+
+struct raw_set {
+	struct interval_record recs[2 * N_PER_LINK];
+	size_t n;
+};
+
+static void
+raw_set_make(struct raw_set *s)
+{
+	size_t i;
+
+	s->n = 2 * N_PER_LINK;
+	for (i = 0; i < N_PER_LINK; i++) {
+		make_record(&s->recs[i], "p1", "s-a", T0 + i * 10 * NS, i);
+		make_record(&s->recs[N_PER_LINK + i], "p1", "s-b",
+			    T0 + i * 10 * NS, 100000 + i);
+	}
+}
+
+static void
+raw_set_free(struct raw_set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		record_free(&s->recs[i]);
+}
+
+/* Exact merge of the raw RTT histograms of one link in [from, to). */
+static void
+merge_raw(const struct raw_set *s, const char *session, uint64_t from,
+	  uint64_t to, struct hist *out)
+{
+	size_t i;
+
+	hist_init(out);
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->recs[i].session, session) == 0 &&
+		    s->recs[i].start_ns >= from && s->recs[i].start_ns < to)
+			hist_merge(out, s->recs[i].hist[RECORD_HIST_RTT]);
+}
+
+struct rollup_check {
+	const struct raw_set *raw;
+	uint64_t width;
+	size_t checked;
+};
+
+static int
+check_rollup(const struct interval_record *r, void *arg)
+{
+	static const double qs[] = { 0.5, 0.9, 0.99, 0.999, 0.0, 1.0 };
+	struct rollup_check *rc = arg;
+	const struct hist *got = r->hist[RECORD_HIST_RTT];
+	struct hist *want = malloc(sizeof(*want));
+	size_t i;
+
+	assert_non_null(want);
+	assert_non_null(got);
+	assert_int_equal(r->start_ns % rc->width, 0);
+	assert_int_equal(r->interval_ns, rc->width);
+	merge_raw(rc->raw, r->session, r->start_ns, r->start_ns + rc->width,
+		  want);
+	assert_true(want->count > 0);
+	assert_int_equal(got->count, want->count);
+	assert_int_equal(got->sum, want->sum);
+	assert_int_equal(got->min, want->min);
+	assert_int_equal(got->max, want->max);
+	for (i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
+		assert_int_equal(hist_quantile(got, qs[i]),
+				 hist_quantile(want, qs[i]));
+	/* The summary carried in the record is the merged one too. */
+	assert_int_equal(r->rtt.p99, hist_quantile(want, 0.99));
+	assert_int_equal(r->rtt.p50, hist_quantile(want, 0.5));
+	assert_memory_equal(got->buckets, want->buckets, sizeof(got->buckets));
+	free(want);
+	rc->checked++;
+	return 0;
+}
+
+static void
+check_level(struct store *st, const struct raw_set *raw, uint64_t width,
+	    size_t expect)
+{
+	struct store_query q = {
+		.from_ns = 0, .to_ns = UINT64_MAX, .resolution_ns = width,
+	};
+	struct rollup_check rc = { raw, width, 0 };
+
+	assert_int_equal(store_scan(st, &q, check_rollup, &rc), 0);
+	assert_int_equal(rc.checked, expect);
+}
+
+static void
+rollups_equal_an_exact_merge_of_raw_records(void **state)
+{
+	struct raw_set *raw = calloc(1, sizeof(*raw));
+	struct collected *c = calloc(1, sizeof(*c));
+	struct collected *again = calloc(1, sizeof(*again));
+	struct store *st = open_store(NULL);
+	struct interval_record late;
+	size_t dup, i;
+
+	(void)state;
+	raw_set_make(raw);
+	/* Leave out one record: it arrives late, after the rollups. */
+	{
+		struct interval_record hold = raw->recs[5];
+
+		memmove(&raw->recs[5], &raw->recs[6],
+			(raw->n - 6) * sizeof(raw->recs[0]));
+		raw->recs[raw->n - 1] = hold;
+	}
+	assert_int_equal(insert(st, raw->recs, raw->n - 1, &dup),
+			 raw->n - 1);
+	raw->n--;                       /* the held record is not stored */
+	assert_int_equal(store_maintain(st, T0 + 3 * HOUR), 0);
+	check_level(st, raw, MIN, 2 * 120);
+	check_level(st, raw, HOUR, 2 * 2);
+
+	/* Maintaining again changes nothing (idempotent). */
+	scan_all(st, MIN, c);
+	assert_int_equal(store_maintain(st, T0 + 3 * HOUR), 0);
+	scan_all(st, MIN, again);
+	assert_int_equal(c->n, again->n);
+	for (i = 0; i < c->n; i++)
+		assert_string_equal(c->json[i], again->json[i]);
+	collected_free(c);
+	collected_free(again);
+
+	/* The late record (in minute 0 of hour 0 of s-a) rebuilds its
+	 * minute and hour. */
+	raw->n++;
+	late = raw->recs[raw->n - 1];
+	assert_int_equal(late.start_ns, T0 + 50 * NS);
+	assert_int_equal(insert(st, &late, 1, &dup), 1);
+	assert_int_equal(store_maintain(st, T0 + 3 * HOUR), 0);
+	check_level(st, raw, MIN, 2 * 120);
+	check_level(st, raw, HOUR, 2 * 2);
+	{
+		struct store_query q = {
+			.from_ns = T0, .to_ns = T0 + MIN, .session = "s-a",
+			.resolution_ns = MIN,
+		};
+
+		assert_int_equal(store_scan(st, &q, collect, c), 0);
+		assert_int_equal(c->n, 1);
+		assert_int_equal(c->start[0], T0);
+		collected_free(c);
+	}
+	raw_set_free(raw);
+	store_close(st);
+	free(raw);
+	free(c);
+	free(again);
+}
+
+static void
+retention_drops_raw_records_and_keeps_rollups(void **state)
+{
+	struct store_retention ret = {
+		.raw_ns = HOUR, .minute_ns = 30 * 24 * HOUR,
+		.hour_ns = 365 * 24 * HOUR,
+	};
+	struct raw_set *raw = calloc(1, sizeof(*raw));
+	struct collected *c = calloc(1, sizeof(*c));
+	struct store *st = open_store(&ret);
+	struct store_stats stats;
+	size_t dup;
+
+	(void)state;
+	raw_set_make(raw);
+	assert_int_equal(insert(st, raw->recs, raw->n, &dup), raw->n);
+	/* now = T0 + 2.5 h: raw records before T0 + 1.5 h go. */
+	assert_int_equal(store_maintain(st, T0 + 2 * HOUR + HOUR / 2), 0);
+	scan_all(st, STORE_RES_RAW, c);
+	assert_int_equal(c->n, 2 * 180);   /* [1.5 h, 2 h) every 10 s */
+	assert_true(c->start[0] >= T0 + HOUR + HOUR / 2);
+	collected_free(c);
+	/* Every rollup is still there and still exact. */
+	check_level(st, raw, MIN, 2 * 120);
+	check_level(st, raw, HOUR, 2 * 2);
+	assert_int_equal(store_stats(st, &stats), 0);
+	assert_int_equal(stats.raw_records, 2 * 180);
+	assert_int_equal(stats.minute_records, 240);
+	assert_int_equal(stats.hour_records, 4);
+	assert_true(stats.bytes > 0);
+
+	/* A record older than the raw horizon does not rewrite the rollup
+	 * that already holds its minute. */
+	{
+		struct interval_record old;
+
+		make_record(&old, "p1", "s-a", T0 + 5 * NS, 424242);
+		assert_int_equal(insert(st, &old, 1, &dup), 1);
+		assert_int_equal(store_maintain(st, T0 + 2 * HOUR + HOUR / 2),
+				 0);
+		check_level(st, raw, MIN, 2 * 120);
+		record_free(&old);
+	}
+	raw_set_free(raw);
+	store_close(st);
+	free(raw);
+	free(c);
+}
+
+static void
+data_survives_reopening(void **state)
+{
+	struct interval_record recs[3];
+	struct collected *c = calloc(1, sizeof(*c));
+	struct store *st = open_store(NULL);
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	size_t dup, i;
+
+	(void)state;
+	for (i = 0; i < 3; i++)
+		make_record(&recs[i], "p9", "s", T0 + i * NS, i);
+	assert_int_equal(insert(st, recs, 3, &dup), 3);
+	store_close(st);
+
+	st = open_store(NULL);
+	scan_all(st, STORE_RES_RAW, c);
+	assert_int_equal(c->n, 3);
+	/* The stored record is the record: encode(decode(x)) == x. */
+	{
+		char *want = record_to_json(&recs[1]);
+
+		assert_string_equal(c->json[1], want);
+		free(want);
+	}
+	collected_free(c);
+	assert_int_equal(insert(st, recs, 3, &dup), 0);
+	assert_int_equal(dup, 3);
+	store_close(st);
+
+	/* WAL mode and the schema version are on disk. */
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT version FROM "
+					    "schema_version", -1, &q, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 1);
+	sqlite3_finalize(q);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q,
+					    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	for (i = 0; i < 3; i++)
+		record_free(&recs[i]);
+	free(c);
+}
+
+static void
+a_newer_schema_is_refused(void **state)
+{
+	struct store *st = open_store(NULL);
+	char err[512] = "";
+	sqlite3 *db;
+
+	(void)state;
+	store_close(st);
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE schema_version SET "
+				      "version = 99", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	st = NULL;
+	assert_true(store_sqlite_open(db_path, NULL, &st, err,
+				      sizeof(err)) < 0);
+	assert_null(st);
+	assert_non_null(strstr(err, "schema version 99"));
+}
+
+static void
+a_damaged_file_is_refused_with_a_clear_error(void **state)
+{
+	struct interval_record recs[200];
+	struct store *st = open_store(NULL);
+	char err[512] = "";
+	char junk[4096];
+	size_t dup, i;
+	off_t size;
+	int fd;
+
+	(void)state;
+	for (i = 0; i < 200; i++)
+		make_record(&recs[i], "p1", "s", T0 + i * NS, i);
+	assert_int_equal(insert(st, recs, 200, &dup), 200);
+	store_close(st);               /* checkpoints the WAL into the file */
+	for (i = 0; i < 200; i++)
+		record_free(&recs[i]);
+
+	/* Overwrite pages in the middle of the file. */
+	fd = open(db_path, O_RDWR);
+	assert_true(fd >= 0);
+	size = lseek(fd, 0, SEEK_END);
+	assert_true(size > 8 * 4096);
+	memset(junk, 0x5a, sizeof(junk));
+	for (i = 2; i < 6; i++)
+		assert_int_equal(pwrite(fd, junk, sizeof(junk),
+					(off_t)(i * 4096)), sizeof(junk));
+	close(fd);
+	st = NULL;
+	assert_true(store_sqlite_open(db_path, NULL, &st, err,
+				      sizeof(err)) < 0);
+	assert_null(st);
+	assert_non_null(strstr(err, db_path));
+	assert_non_null(strstr(err, "integrity check failed"));
+
+	/* Not a database at all. */
+	unlink(db_path);
+	fd = open(db_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_int_equal(write(fd, junk, sizeof(junk)), sizeof(junk));
+	close(fd);
+	assert_true(store_sqlite_open(db_path, NULL, &st, err,
+				      sizeof(err)) < 0);
+	assert_non_null(strstr(err, "not a database"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			same_record_twice_is_stored_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_failing_stream_stores_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			rollups_equal_an_exact_merge_of_raw_records, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			retention_drops_raw_records_and_keeps_rollups, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			data_survives_reopening, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_newer_schema_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_damaged_file_is_refused_with_a_clear_error, setup,
+			teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
