@@ -83,6 +83,8 @@ respond(struct MHD_Connection *c, unsigned status, const char *type,
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
 				"no-store");
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					"Bearer realm=\"metroprobe\"");
@@ -128,11 +130,14 @@ respond_method_not_allowed(struct MHD_Connection *c, const char *method,
 	struct MHD_Response *resp;
 	char msg[128];
 	enum MHD_Result ret;
+	json_t *obj;
 	char *text;
 
 	snprintf(msg, sizeof(msg), "method %s not allowed on %s (allowed: %s)",
 		 method, url, allow);
-	text = json_dumps(json_pack("{s:s}", "error", msg), JSON_COMPACT);
+	obj = json_pack("{s:s}", "error", msg);
+	text = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
+	json_decref(obj);
 	resp = MHD_create_response_from_buffer(text != NULL ? strlen(text) : 0,
 					       text != NULL ? text : (char *)"",
 					       text != NULL ?
@@ -514,6 +519,7 @@ http_start(const struct collector_config *cc, struct store *st,
 	timeout_s = (unsigned int)(cc->connection_timeout_ns / MP_NS_PER_SEC);
 	h->daemon = MHD_start_daemon(flags, cc->port, NULL, NULL,
 				     http_handle, h,
+				     MHD_OPTION_EXTERNAL_LOGGER, http_log, h,
 				     MHD_OPTION_SOCK_ADDR, &ss,
 				     MHD_OPTION_THREAD_POOL_SIZE,
 				     (unsigned int)cc->threads,
@@ -524,7 +530,6 @@ http_start(const struct collector_config *cc, struct store *st,
 				     MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
 				     MHD_OPTION_NOTIFY_COMPLETED,
 				     http_completed, h,
-				     MHD_OPTION_EXTERNAL_LOGGER, http_log, h,
 				     MHD_OPTION_END);
 	if (h->daemon == NULL) {
 		snprintf(err, errlen, "cannot listen on %s port %u (address in "

@@ -197,8 +197,9 @@ static const struct {
 	{ GAUGE_LOSS_RATIO, "metroprobe_link_loss_ratio",
 	  "Lost packets over sent packets in the latest interval "
 	  "(RFC 7680)." },
-	{ GAUGE_THROUGHPUT, "metroprobe_link_throughput_bits_per_second",
-	  "Received bits per second of test traffic in the latest interval." },
+	{ GAUGE_THROUGHPUT, "metroprobe_link_throughput_bytes_per_second",
+	  "Received test traffic in the latest interval, bytes per second "
+	  "of Ethernet frames (Prometheus base unit: bytes)." },
 	{ GAUGE_START, "metroprobe_link_last_interval_start_timestamp_seconds",
 	  "Start of the latest interval received, Unix time." },
 };
@@ -232,7 +233,7 @@ link_gauge_value(const struct link_gauges *g, enum gauge_kind k, double *v)
 		*v = g->tx_pkts > 0 ? (double)g->lost / (double)g->tx_pkts : 0;
 		return g->tx_pkts > 0;
 	case GAUGE_THROUGHPUT:
-		*v = g->throughput_bps;
+		*v = g->throughput_bps / 8;
 		return true;
 	case GAUGE_START:
 		*v = (double)g->start_ns * s;
@@ -265,7 +266,13 @@ metrics_render(struct metrics *m, size_t *len)
 				continue;
 			fputs(link_gauge_defs[j].name, f);
 			put_link_labels(f, &m->links[i]);
-			fprintf(f, " %.9g\n", v);
+			/* A timestamp needs all its digits, to the ns. */
+			if (link_gauge_defs[j].kind == GAUGE_START)
+				fprintf(f, " %" PRIu64 ".%09" PRIu64 "\n",
+					(uint64_t)(m->links[i].start_ns / MP_NS_PER_SEC),
+					(uint64_t)(m->links[i].start_ns % MP_NS_PER_SEC));
+			else
+				fprintf(f, " %.9g\n", v);
 		}
 	}
 	fputs("# HELP metroprobe_ingest_requests_total Interval upload "

@@ -9,12 +9,10 @@
  * answer goes out.
  *
  * Records are kept as their canonical JSON line (record_to_json) keyed by
- * UNIQUE(probe, session, start_ns). A new raw record marks its minute as
- * pending; maintain() rebuilds each pending minute from all raw records
- * in it with record_merge() (histograms merged, percentiles recomputed,
- * never averaged), marks its hour pending, then rebuilds pending hours
- * from their minutes. A late record therefore rebuilds its minute and
- * hour, and rebuilding twice gives the same rollup (idempotent).
+ * UNIQUE(probe, session, start_ns); a new raw record marks its minute
+ * pending for the rollups (store_sqlite_rollup.c). A `link` table holds
+ * each (probe, session) with its first and last start_ns, so a scan
+ * walks links and then one index range per link.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -29,9 +27,8 @@
 
 #include "metroprobe/mp_time.h"
 #include "metroprobe/record.h"
-#include "store.h"
+#include "store_sqlite_priv.h"
 
-#define STORE_MAINTAIN_BATCH 256
 #define STORE_BUSY_TIMEOUT_MS 10000
 
 /* Schema migrations: entry i brings the schema from version i to i + 1.
@@ -70,45 +67,17 @@ static const char *const store_migrations[] = {
 	"  probe TEXT NOT NULL, session TEXT NOT NULL,"
 	"  start_ns INTEGER NOT NULL,"
 	"  PRIMARY KEY (resolution_ns, probe, session, start_ns))"
-	"  WITHOUT ROWID;",
+	"  WITHOUT ROWID;"
+	/* Oldest start_ns retention has kept in each table: below it a
+	 * bucket's sources may be incomplete. */
+	"CREATE TABLE retention_horizon ("
+	"  table_name TEXT PRIMARY KEY, horizon_ns INTEGER NOT NULL);",
 };
 #define STORE_SCHEMA_VERSION \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))
 
-struct store_sqlite {
-	struct store base;
-	pthread_mutex_t lock;       /* serialises the writer connection */
-	sqlite3 *db;
-	sqlite3_stmt *ins_raw;
-	sqlite3_stmt *ins_pending;
-	sqlite3_stmt *upsert_link;
-	struct store_retention ret;
-	char *path;
-};
-
-/* A rollup level: which table it reads and which it writes. */
-struct rollup_level {
-	uint64_t width_ns;
-	const char *src_table;
-	const char *src_count;      /* SQL expression: raw intervals per row */
-	const char *dst_table;
-};
-
-static const struct rollup_level rollup_minute = {
-	STORE_RES_MINUTE, "interval_raw", "1", "rollup_minute",
-};
-static const struct rollup_level rollup_hour = {
-	STORE_RES_HOUR, "rollup_minute", "n_records", "rollup_hour",
-};
-
-static int64_t
-ns_to_sql(uint64_t ns)
-{
-	return ns > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)ns;
-}
-
-static int
-sql_fail(sqlite3 *db, const char *what, char *err, size_t errlen)
+int
+store_sql_fail(sqlite3 *db, const char *what, char *err, size_t errlen)
 {
 	int code = sqlite3_extended_errcode(db);
 
@@ -123,25 +92,25 @@ sql_fail(sqlite3 *db, const char *what, char *err, size_t errlen)
 	return -EIO;
 }
 
-static int
-sql_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+int
+store_sql_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return sql_fail(db, sql, err, errlen);
+		return store_sql_fail(db, sql, err, errlen);
 	return 0;
 }
 
-static int
-sql_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err,
+int
+store_sql_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err,
 	    size_t errlen)
 {
 	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
-		return sql_fail(db, sql, err, errlen);
+		return store_sql_fail(db, sql, err, errlen);
 	return 0;
 }
 
-static void
-sql_rollback(sqlite3 *db)
+void
+store_sql_rollback(sqlite3 *db)
 {
 	if (!sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -153,7 +122,7 @@ sql_pragma_text(sqlite3 *db, const char *sql, char *out, size_t outlen,
 		char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
-	int rc = sql_prepare(db, sql, &st, err, errlen);
+	int rc = store_sql_prepare(db, sql, &st, err, errlen);
 
 	if (rc < 0)
 		return rc;
@@ -166,7 +135,7 @@ sql_pragma_text(sqlite3 *db, const char *sql, char *out, size_t outlen,
 		rc = SQLITE_DONE;
 	}
 	if (rc != SQLITE_DONE) {
-		rc = sql_fail(db, sql, err, errlen);
+		rc = store_sql_fail(db, sql, err, errlen);
 		sqlite3_finalize(st);
 		return rc;
 	}
@@ -205,7 +174,7 @@ store_schema_version(sqlite3 *db, int *version, char *err, size_t errlen)
 	sqlite3_stmt *st;
 	int rc;
 
-	rc = sql_prepare(db, "SELECT max(version) FROM schema_version", &st,
+	rc = store_sql_prepare(db, "SELECT max(version) FROM schema_version", &st,
 			 err, errlen);
 	if (rc < 0)
 		return rc;
@@ -223,10 +192,10 @@ store_migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 	int version = 0, rc, v;
 	char sql[128];
 
-	rc = sql_exec(db, "BEGIN IMMEDIATE", err, errlen);
+	rc = store_sql_exec(db, "BEGIN IMMEDIATE", err, errlen);
 	if (rc < 0)
 		return rc;
-	rc = sql_exec(db, "CREATE TABLE IF NOT EXISTS schema_version ("
+	rc = store_sql_exec(db, "CREATE TABLE IF NOT EXISTS schema_version ("
 		      " version INTEGER NOT NULL)", err, errlen);
 	if (rc == 0)
 		rc = store_schema_version(db, &version, err, errlen);
@@ -240,7 +209,7 @@ store_migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	for (v = version; v < STORE_SCHEMA_VERSION; v++) {
-		rc = sql_exec(db, store_migrations[v], err, errlen);
+		rc = store_sql_exec(db, store_migrations[v], err, errlen);
 		if (rc < 0)
 			goto fail;
 	}
@@ -248,13 +217,13 @@ store_migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
 		snprintf(sql, sizeof(sql), "DELETE FROM schema_version;"
 			 "INSERT INTO schema_version VALUES (%d)",
 			 STORE_SCHEMA_VERSION);
-		rc = sql_exec(db, sql, err, errlen);
+		rc = store_sql_exec(db, sql, err, errlen);
 		if (rc < 0)
 			goto fail;
 	}
-	return sql_exec(db, "COMMIT", err, errlen);
+	return store_sql_exec(db, "COMMIT", err, errlen);
 fail:
-	sql_rollback(db);
+	store_sql_rollback(db);
 	return rc;
 }
 
@@ -292,7 +261,7 @@ store_insert_one(struct store_sqlite *s, const struct interval_record *r,
 	sqlite3_clear_bindings(s->ins_raw);
 	free(json);
 	if (rc != SQLITE_DONE)
-		return sql_fail(s->db, "insert interval", err, errlen);
+		return store_sql_fail(s->db, "insert interval", err, errlen);
 	*fresh = sqlite3_changes(s->db) == 1;
 	if (!*fresh)
 		return 0;
@@ -303,7 +272,7 @@ store_insert_one(struct store_sqlite *s, const struct interval_record *r,
 	sqlite3_bind_text(s->ins_pending, 3, r->session, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s->ins_pending, 4, minute);
 	if (sqlite3_step(s->ins_pending) != SQLITE_DONE)
-		return sql_fail(s->db, "mark rollup pending", err, errlen);
+		return store_sql_fail(s->db, "mark rollup pending", err, errlen);
 
 	sqlite3_reset(s->upsert_link);
 	sqlite3_bind_text(s->upsert_link, 1, r->probe, -1, SQLITE_STATIC);
@@ -312,7 +281,7 @@ store_insert_one(struct store_sqlite *s, const struct interval_record *r,
 	sqlite3_bind_text(s->upsert_link, 4, r->dst, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s->upsert_link, 5, start);
 	if (sqlite3_step(s->upsert_link) != SQLITE_DONE)
-		return sql_fail(s->db, "update link", err, errlen);
+		return store_sql_fail(s->db, "update link", err, errlen);
 	return 0;
 }
 
@@ -321,7 +290,7 @@ sqlite_insert_stream(struct store *st, store_next_fn next, void *arg,
 		     size_t *n_new, size_t *n_dup, char *err, size_t errlen)
 {
 	struct store_sqlite *s = (struct store_sqlite *)st;
-	int64_t received_ns = ns_to_sql(mp_time_now_ns());
+	int64_t received_ns = store_ns_to_sql(mp_time_now_ns());
 	struct interval_record r;
 	size_t fresh_n = 0, dup_n = 0;
 	bool fresh = false;
@@ -330,7 +299,7 @@ sqlite_insert_stream(struct store *st, store_next_fn next, void *arg,
 	*n_new = 0;
 	*n_dup = 0;
 	pthread_mutex_lock(&s->lock);
-	rc = sql_exec(s->db, "BEGIN IMMEDIATE", err, errlen);
+	rc = store_sql_exec(s->db, "BEGIN IMMEDIATE", err, errlen);
 	while (rc == 0) {
 		record_init(&r);
 		rc = next(&r, arg);
@@ -351,9 +320,9 @@ sqlite_insert_stream(struct store *st, store_next_fn next, void *arg,
 		}
 	}
 	if (rc == 0)
-		rc = sql_exec(s->db, "COMMIT", err, errlen);
+		rc = store_sql_exec(s->db, "COMMIT", err, errlen);
 	if (rc < 0)
-		sql_rollback(s->db);
+		store_sql_rollback(s->db);
 	pthread_mutex_unlock(&s->lock);
 	if (rc == 0) {
 		*n_new = fresh_n;
@@ -367,7 +336,7 @@ sqlite_insert(struct store *st, const struct interval_record *recs, size_t n,
 	      size_t *n_new, size_t *n_dup, char *err, size_t errlen)
 {
 	struct store_sqlite *s = (struct store_sqlite *)st;
-	int64_t received_ns = ns_to_sql(mp_time_now_ns());
+	int64_t received_ns = store_ns_to_sql(mp_time_now_ns());
 	size_t fresh_n = 0, dup_n = 0, i;
 	bool fresh = false;
 	int rc;
@@ -375,7 +344,7 @@ sqlite_insert(struct store *st, const struct interval_record *recs, size_t n,
 	*n_new = 0;
 	*n_dup = 0;
 	pthread_mutex_lock(&s->lock);
-	rc = sql_exec(s->db, "BEGIN IMMEDIATE", err, errlen);
+	rc = store_sql_exec(s->db, "BEGIN IMMEDIATE", err, errlen);
 	for (i = 0; rc == 0 && i < n; i++) {
 		rc = store_insert_one(s, &recs[i], received_ns, &fresh, err,
 				      errlen);
@@ -387,9 +356,9 @@ sqlite_insert(struct store *st, const struct interval_record *recs, size_t n,
 		}
 	}
 	if (rc == 0)
-		rc = sql_exec(s->db, "COMMIT", err, errlen);
+		rc = store_sql_exec(s->db, "COMMIT", err, errlen);
 	if (rc < 0)
-		sql_rollback(s->db);
+		store_sql_rollback(s->db);
 	pthread_mutex_unlock(&s->lock);
 	if (rc == 0) {
 		*n_new = fresh_n;
@@ -397,293 +366,6 @@ sqlite_insert(struct store *st, const struct interval_record *recs, size_t n,
 	}
 	return rc;
 }
-
-/* ---- rollups and retention ------------------------------------------ */
-
-/*
- * Rebuilds one bucket of a rollup level from all its source rows. With
- * no source rows left the rollup row is removed.
- */
-static int
-store_rebuild_bucket(struct store_sqlite *s, const struct rollup_level *lv,
-		     const char *probe, const char *session, int64_t start,
-		     char *err, size_t errlen)
-{
-	struct interval_record acc, r;
-	sqlite3_stmt *sel = NULL, *put = NULL;
-	int64_t n_records = 0;
-	char sql[256];
-	char why[160];
-	char *json;
-	int rc;
-
-	snprintf(sql, sizeof(sql), "SELECT record, %s FROM %s WHERE probe = ?1"
-		 " AND session = ?2 AND start_ns >= ?3 AND start_ns < ?4"
-		 " ORDER BY start_ns", lv->src_count, lv->src_table);
-	rc = sql_prepare(s->db, sql, &sel, err, errlen);
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_text(sel, 1, probe, -1, SQLITE_STATIC);
-	sqlite3_bind_text(sel, 2, session, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(sel, 3, start);
-	sqlite3_bind_int64(sel, 4, start + (int64_t)lv->width_ns);
-
-	record_init(&acc);
-	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
-		const char *text = (const char *)sqlite3_column_text(sel, 0);
-		int len = sqlite3_column_bytes(sel, 0);
-
-		record_init(&r);
-		if (text == NULL ||
-		    record_from_json(text, (size_t)len, &r, why,
-				     sizeof(why)) < 0) {
-			snprintf(err, errlen, "stored record %s/%s at %" PRId64
-				 " in %s is unreadable: %s", probe, session,
-				 start, lv->src_table,
-				 text == NULL ? "null" : why);
-			record_free(&r);
-			rc = -EIO;
-			goto out;
-		}
-		rc = record_merge(&acc, &r);
-		record_free(&r);
-		if (rc < 0) {
-			snprintf(err, errlen, "out of memory merging records");
-			goto out;
-		}
-		n_records += sqlite3_column_int64(sel, 1);
-	}
-	if (rc != SQLITE_DONE) {
-		rc = sql_fail(s->db, "read rollup source", err, errlen);
-		goto out;
-	}
-
-	if (n_records == 0) {
-		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE probe = ?1"
-			 " AND session = ?2 AND start_ns = ?3", lv->dst_table);
-		rc = sql_prepare(s->db, sql, &put, err, errlen);
-		if (rc < 0)
-			goto out;
-	} else {
-		acc.start_ns = (uint64_t)start;
-		acc.interval_ns = lv->width_ns;
-		json = record_to_json(&acc);
-		if (json == NULL) {
-			snprintf(err, errlen, "out of memory encoding a rollup");
-			rc = -ENOMEM;
-			goto out;
-		}
-		snprintf(sql, sizeof(sql), "INSERT INTO %s (probe, session,"
-			 " start_ns, n_records, record) VALUES (?1, ?2, ?3, ?4,"
-			 " ?5) ON CONFLICT (probe, session, start_ns) DO UPDATE"
-			 " SET n_records = excluded.n_records,"
-			 " record = excluded.record", lv->dst_table);
-		rc = sql_prepare(s->db, sql, &put, err, errlen);
-		if (rc < 0) {
-			free(json);
-			goto out;
-		}
-		sqlite3_bind_int64(put, 4, n_records);
-		sqlite3_bind_text(put, 5, json, -1, free);
-	}
-	sqlite3_bind_text(put, 1, probe, -1, SQLITE_STATIC);
-	sqlite3_bind_text(put, 2, session, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(put, 3, start);
-	if (sqlite3_step(put) != SQLITE_DONE) {
-		rc = sql_fail(s->db, "write rollup", err, errlen);
-		goto out;
-	}
-	rc = 0;
-out:
-	record_free(&acc);
-	sqlite3_finalize(sel);
-	sqlite3_finalize(put);
-	return rc;
-}
-
-struct pending_bucket {
-	char probe[RECORD_NAME_MAX];
-	char session[RECORD_NAME_MAX];
-	int64_t start;
-};
-
-/*
- * Rebuilds up to STORE_MAINTAIN_BATCH pending buckets of one level in
- * one transaction; *done tells when none are left. A bucket older than
- * its source's retention horizon is dropped without a rebuild: part of
- * its source is gone, and the rollup already holds what it had.
- */
-static int
-store_roll_batch(struct store_sqlite *s, const struct rollup_level *lv,
-		 const struct rollup_level *next, int64_t now,
-		 int64_t source_horizon, bool *done, char *err, size_t errlen)
-{
-	struct pending_bucket *b;
-	sqlite3_stmt *sel = NULL, *del = NULL;
-	size_t n = 0, i;
-	int rc;
-
-	b = calloc(STORE_MAINTAIN_BATCH, sizeof(*b));
-	if (b == NULL)
-		return -ENOMEM;
-	rc = sql_exec(s->db, "BEGIN IMMEDIATE", err, errlen);
-	if (rc < 0)
-		goto out;
-	rc = sql_prepare(s->db, "SELECT probe, session, start_ns FROM"
-			 " rollup_pending WHERE resolution_ns = ?1 AND"
-			 " start_ns < ?2 ORDER BY start_ns LIMIT ?3", &sel,
-			 err, errlen);
-	if (rc < 0)
-		goto out;
-	sqlite3_bind_int64(sel, 1, (int64_t)lv->width_ns);
-	sqlite3_bind_int64(sel, 2, now);
-	sqlite3_bind_int(sel, 3, STORE_MAINTAIN_BATCH);
-	while (n < STORE_MAINTAIN_BATCH && sqlite3_step(sel) == SQLITE_ROW) {
-		snprintf(b[n].probe, sizeof(b[n].probe), "%s",
-			 (const char *)sqlite3_column_text(sel, 0));
-		snprintf(b[n].session, sizeof(b[n].session), "%s",
-			 (const char *)sqlite3_column_text(sel, 1));
-		b[n].start = sqlite3_column_int64(sel, 2);
-		n++;
-	}
-	sqlite3_finalize(sel);
-	sel = NULL;
-	*done = n < STORE_MAINTAIN_BATCH;
-
-	rc = sql_prepare(s->db, "DELETE FROM rollup_pending WHERE"
-			 " resolution_ns = ?1 AND probe = ?2 AND session = ?3"
-			 " AND start_ns = ?4", &del, err, errlen);
-	for (i = 0; rc == 0 && i < n; i++) {
-		if (b[i].start >= source_horizon) {
-			rc = store_rebuild_bucket(s, lv, b[i].probe,
-						  b[i].session, b[i].start,
-						  err, errlen);
-			if (rc == 0 && next != NULL) {
-				int64_t up = b[i].start -
-					b[i].start % (int64_t)next->width_ns;
-
-				sqlite3_reset(s->ins_pending);
-				sqlite3_bind_int64(s->ins_pending, 1,
-						   (int64_t)next->width_ns);
-				sqlite3_bind_text(s->ins_pending, 2,
-						  b[i].probe, -1,
-						  SQLITE_STATIC);
-				sqlite3_bind_text(s->ins_pending, 3,
-						  b[i].session, -1,
-						  SQLITE_STATIC);
-				sqlite3_bind_int64(s->ins_pending, 4, up);
-				if (sqlite3_step(s->ins_pending) != SQLITE_DONE)
-					rc = sql_fail(s->db, "mark rollup "
-						      "pending", err, errlen);
-			}
-		}
-		if (rc == 0) {
-			sqlite3_reset(del);
-			sqlite3_bind_int64(del, 1, (int64_t)lv->width_ns);
-			sqlite3_bind_text(del, 2, b[i].probe, -1,
-					  SQLITE_STATIC);
-			sqlite3_bind_text(del, 3, b[i].session, -1,
-					  SQLITE_STATIC);
-			sqlite3_bind_int64(del, 4, b[i].start);
-			if (sqlite3_step(del) != SQLITE_DONE)
-				rc = sql_fail(s->db, "clear rollup pending",
-					      err, errlen);
-		}
-	}
-	sqlite3_finalize(del);
-	if (rc == 0)
-		rc = sql_exec(s->db, "COMMIT", err, errlen);
-out:
-	if (rc < 0)
-		sql_rollback(s->db);
-	free(b);
-	return rc;
-}
-
-static int64_t
-horizon(int64_t now, uint64_t keep_ns)
-{
-	if (keep_ns == 0 || (uint64_t)now <= keep_ns)
-		return INT64_MIN;       /* keep everything */
-	return now - (int64_t)keep_ns;
-}
-
-static int
-store_apply_retention(struct store_sqlite *s, int64_t now, char *err,
-		      size_t errlen)
-{
-	static const char *const tables[] = {
-		"interval_raw", "rollup_minute", "rollup_hour",
-	};
-	const uint64_t keep[] = {
-		s->ret.raw_ns, s->ret.minute_ns, s->ret.hour_ns,
-	};
-	char sql[128];
-	int rc = 0;
-	size_t i;
-
-	for (i = 0; rc == 0 && i < 3; i++) {
-		int64_t h = horizon(now, keep[i]);
-		sqlite3_stmt *del;
-
-		if (h == INT64_MIN)
-			continue;
-		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE start_ns < ?1",
-			 tables[i]);
-		rc = sql_prepare(s->db, sql, &del, err, errlen);
-		if (rc < 0)
-			break;
-		sqlite3_bind_int64(del, 1, h);
-		if (sqlite3_step(del) != SQLITE_DONE)
-			rc = sql_fail(s->db, sql, err, errlen);
-		sqlite3_finalize(del);
-	}
-	return rc;
-}
-
-static int
-sqlite_maintain(struct store *st, uint64_t now_ns)
-{
-	struct store_sqlite *s = (struct store_sqlite *)st;
-	int64_t now = ns_to_sql(now_ns);
-	char err[256];
-	bool done = false;
-	int rc = 0;
-
-	/* Minutes first (their hours become pending), then hours. The lock
-	 * is dropped between batches so ingest is never held for long. */
-	while (rc == 0 && !done) {
-		pthread_mutex_lock(&s->lock);
-		rc = store_roll_batch(s, &rollup_minute, &rollup_hour, now,
-				      horizon(now, s->ret.raw_ns), &done, err,
-				      sizeof(err));
-		pthread_mutex_unlock(&s->lock);
-	}
-	done = false;
-	while (rc == 0 && !done) {
-		pthread_mutex_lock(&s->lock);
-		rc = store_roll_batch(s, &rollup_hour, NULL, now,
-				      horizon(now, s->ret.minute_ns), &done,
-				      err, sizeof(err));
-		pthread_mutex_unlock(&s->lock);
-	}
-	if (rc == 0) {
-		pthread_mutex_lock(&s->lock);
-		rc = sql_exec(s->db, "BEGIN IMMEDIATE", err, sizeof(err));
-		if (rc == 0)
-			rc = store_apply_retention(s, now, err, sizeof(err));
-		if (rc == 0)
-			rc = sql_exec(s->db, "COMMIT", err, sizeof(err));
-		if (rc < 0)
-			sql_rollback(s->db);
-		pthread_mutex_unlock(&s->lock);
-	}
-	if (rc < 0)
-		fprintf(stderr, "metroprobe-collector: maintenance of %s "
-			"failed: %s\n", s->path, err);
-	return rc;
-}
-
 /* ---- reads ------------------------------------------------------- */
 
 static int
@@ -755,7 +437,7 @@ sqlite_scan(struct store *st, const struct store_query *q,
 	sqlite3_stmt *links = NULL, *sel = NULL;
 	struct link_key *keys = NULL;
 	size_t n = 0, cap = 0, i;
-	int64_t from = ns_to_sql(q->from_ns), to = ns_to_sql(q->to_ns);
+	int64_t from = store_ns_to_sql(q->from_ns), to = store_ns_to_sql(q->to_ns);
 	int64_t width = (int64_t)q->resolution_ns;
 	sqlite3 *db;
 	char sql[256];
@@ -769,9 +451,9 @@ sqlite_scan(struct store *st, const struct store_query *q,
 	if (rc < 0)
 		return rc;
 	/* One read transaction: the scan sees one snapshot. */
-	rc = sql_exec(db, "BEGIN", NULL, 0);
+	rc = store_sql_exec(db, "BEGIN", NULL, 0);
 	if (rc == 0)
-		rc = sql_prepare(db, "SELECT probe, session FROM link"
+		rc = store_sql_prepare(db, "SELECT probe, session FROM link"
 				 " WHERE (?1 IS NULL OR probe = ?1)"
 				 " AND (?2 IS NULL OR session = ?2)"
 				 " AND last_ns >= ?3 AND first_ns < ?4"
@@ -808,7 +490,7 @@ sqlite_scan(struct store *st, const struct store_query *q,
 	snprintf(sql, sizeof(sql), "SELECT record FROM %s WHERE probe = ?1"
 		 " AND session = ?2 AND start_ns >= ?3 AND start_ns < ?4"
 		 " ORDER BY start_ns", table);
-	rc = sql_prepare(db, sql, &sel, NULL, 0);
+	rc = store_sql_prepare(db, sql, &sel, NULL, 0);
 	for (i = 0; rc == 0 && i < n; i++) {
 		sqlite3_reset(sel);
 		sqlite3_bind_text(sel, 1, keys[i].probe, -1, SQLITE_STATIC);
@@ -821,7 +503,7 @@ sqlite_scan(struct store *st, const struct store_query *q,
 			if (step == SQLITE_DONE)
 				break;
 			if (step != SQLITE_ROW) {
-				rc = sql_fail(db, "scan", NULL, 0);
+				rc = store_sql_fail(db, "scan", NULL, 0);
 				break;
 			}
 			rc = store_emit_row(sel, 0, fn, arg);
@@ -851,7 +533,7 @@ sqlite_latest(struct store *st, store_record_fn fn, void *arg)
 	rc = store_open_reader(s, &db);
 	if (rc < 0)
 		return rc;
-	rc = sql_prepare(db, "SELECT r.record FROM link l JOIN interval_raw r"
+	rc = store_sql_prepare(db, "SELECT r.record FROM link l JOIN interval_raw r"
 			 " ON r.probe = l.probe AND r.session = l.session"
 			 " AND r.start_ns = l.last_ns"
 			 " ORDER BY l.probe, l.session", &sel, NULL, 0);
@@ -861,7 +543,7 @@ sqlite_latest(struct store *st, store_record_fn fn, void *arg)
 		if (step == SQLITE_DONE)
 			break;
 		if (step != SQLITE_ROW) {
-			rc = sql_fail(db, "latest", NULL, 0);
+			rc = store_sql_fail(db, "latest", NULL, 0);
 			break;
 		}
 		rc = store_emit_row(sel, 0, fn, arg);
@@ -892,17 +574,17 @@ sqlite_stats(struct store *st, struct store_stats *out)
 	rc = store_open_reader(s, &db);
 	if (rc < 0)
 		return rc;
-	sql_exec(db, "BEGIN", NULL, 0);
+	store_sql_exec(db, "BEGIN", NULL, 0);
 	for (i = 0; rc == 0 && i < 4; i++) {
 		sqlite3_stmt *q;
 
-		rc = sql_prepare(db, sql[i], &q, NULL, 0);
+		rc = store_sql_prepare(db, sql[i], &q, NULL, 0);
 		if (rc < 0)
 			break;
 		if (sqlite3_step(q) == SQLITE_ROW)
 			v[i] = (uint64_t)sqlite3_column_int64(q, 0);
 		else
-			rc = sql_fail(db, sql[i], NULL, 0);
+			rc = store_sql_fail(db, sql[i], NULL, 0);
 		sqlite3_finalize(q);
 	}
 	sqlite3_close(db);
@@ -937,7 +619,7 @@ static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.insert = sqlite_insert,
 	.scan = sqlite_scan,
-	.maintain = sqlite_maintain,
+	.maintain = store_sqlite_maintain,
 	.stats = sqlite_stats,
 	.close = sqlite_close,
 	.insert_stream = sqlite_insert_stream,
@@ -989,7 +671,7 @@ store_sqlite_open(const char *path, const struct store_retention *ret,
 	/* FULL: the WAL is synced at every commit, so an answered insert
 	 * survives a power cut. */
 	if (rc == 0)
-		rc = sql_exec(s->db, "PRAGMA synchronous = FULL", why,
+		rc = store_sql_exec(s->db, "PRAGMA synchronous = FULL", why,
 			      sizeof(why));
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: %s", path, why);
@@ -1000,19 +682,19 @@ store_sqlite_open(const char *path, const struct store_retention *ret,
 		snprintf(err, errlen, "%s", why);
 		goto fail;
 	}
-	rc = sql_prepare(s->db, "INSERT INTO interval_raw (probe, session,"
+	rc = store_sql_prepare(s->db, "INSERT INTO interval_raw (probe, session,"
 			 " start_ns, interval_ns, received_ns, record)"
 			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 			 " ON CONFLICT (probe, session, start_ns) DO NOTHING",
 			 &s->ins_raw, why, sizeof(why));
 	if (rc == 0)
-		rc = sql_prepare(s->db, "INSERT INTO rollup_pending"
+		rc = store_sql_prepare(s->db, "INSERT INTO rollup_pending"
 				 " (resolution_ns, probe, session, start_ns)"
 				 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT"
 				 " DO NOTHING", &s->ins_pending, why,
 				 sizeof(why));
 	if (rc == 0)
-		rc = sql_prepare(s->db, "INSERT INTO link (probe, session,"
+		rc = store_sql_prepare(s->db, "INSERT INTO link (probe, session,"
 				 " src, dst, first_ns, last_ns)"
 				 " VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
 				 " ON CONFLICT (probe, session) DO UPDATE SET"

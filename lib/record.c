@@ -458,7 +458,8 @@ dec_record(struct record_decoder *d, json_t *root, struct interval_record *r)
 	if ((v = dec_required(d, root, "clock_synced", NULL, &rc)) == NULL)
 		return rc;
 	if (!json_is_boolean(v))
-		return dec_fail(d, "key 'clock_synced': expected true or false");
+		return dec_fail(d, "key 'clock_synced': expected true or "
+				"false");
 	r->clock_synced = json_is_true(v);
 
 	for (unsigned i = 0; i < RECORD_HIST_COUNT; i++) {

@@ -76,8 +76,14 @@ conf_err(const struct mp_config *c, const char *sec, const char *key,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	snprintf(err, errlen, "%s:%u: [%s] %s: %s", mp_config_path(c),
-		 mp_config_line(c, sec, key), sec, key, msg);
+	unsigned line = mp_config_line(c, sec, key);
+
+	if (line == 0)
+		snprintf(err, errlen, "%s: [%s] %s: %s", mp_config_path(c),
+			 sec, key, msg);
+	else
+		snprintf(err, errlen, "%s:%u: [%s] %s: %s", mp_config_path(c),
+			 line, sec, key, msg);
 	return -EINVAL;
 }
 

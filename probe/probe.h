@@ -15,7 +15,9 @@
 
 #include <rte_common.h>
 #include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_udp.h>
 
 #include "metroprobe/delay.h"
 #include "metroprobe/seqt.h"
@@ -90,6 +92,7 @@ struct probe_session {
 	unsigned idx;
 	enum stamp_mode mode;
 	const struct stamp_key *key;
+	struct stamp_hmac *hmac;   /* authenticated mode, this lcore only */
 	/* pre-built frame: only seq, timestamps and checksum change */
 	uint8_t *tmpl;
 	uint16_t pkt_len;          /* frame without FCS */
@@ -161,8 +164,22 @@ struct tx_meta {
 	uint16_t payload_len;
 	struct probe_session *session;
 	uint32_t seq;
-	struct stamp_reflector_pkt rp;   /* authenticated reflector only */
 };
+
+/* UDP checksum over the whole datagram (IPv4: 0 becomes 0xffff). */
+static inline void
+pkt_udp_cksum(uint8_t *d, uint16_t l3_off, uint16_t l4_off, bool ipv6)
+{
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(d + l4_off);
+
+	u->dgram_cksum = 0;
+	if (ipv6)
+		u->dgram_cksum = rte_ipv6_udptcp_cksum(
+			(const struct rte_ipv6_hdr *)(d + l3_off), u);
+	else
+		u->dgram_cksum = rte_ipv4_udptcp_cksum(
+			(const struct rte_ipv4_hdr *)(d + l3_off), u);
+}
 
 struct probe_port {
 	const struct port_conf *conf;
@@ -178,6 +195,7 @@ struct probe_port {
 	struct rte_hash *refl_hash;
 	struct refl_state *refl_states;
 	uint16_t refl_errest;
+	struct stamp_hmac *refl_hmac;
 	bool hw_ts;
 	int ts_offset;
 	uint64_t ts_flag;

@@ -336,7 +336,8 @@ report_data_build(struct store *st, const struct sla_profile_set *set,
 	d->title = req->title != NULL ? req->title : REPORT_DEFAULT_TITLE;
 	d->from_ns = req->from_ns;
 	d->to_ns = req->to_ns;
-	d->generated_ns = mp_time_now_ns();
+	/* to the second: a person reads it */
+	d->generated_ns = mp_time_now_ns() / MP_NS_PER_SEC * MP_NS_PER_SEC;
 	d->probe_filter = req->probe;
 	d->set = set;
 	sc.from_ns = req->from_ns;

@@ -3,6 +3,7 @@
  * Output buffer, escaping for HTML and CSV, and the human forms of times,
  * delays, rates and ratios shared by the renderers.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -161,6 +162,24 @@ report_fmt_ns(double ns, char *buf, size_t len)
 		report_fmt_num(ns / 1e6, "ms", buf, len);
 	else
 		report_fmt_num(ns / 1e9, "s", buf, len);
+	return buf;
+}
+
+char *
+report_fmt_duration(uint64_t ns, char *buf, size_t len)
+{
+	uint64_t s = ns / MP_NS_PER_SEC;
+
+	if (ns % MP_NS_PER_SEC != 0 || s == 0)
+		return report_fmt_ns((double)ns, buf, len);
+	if (s % 86400 == 0)
+		snprintf(buf, len, "%" PRIu64 " d", s / 86400);
+	else if (s % 3600 == 0)
+		snprintf(buf, len, "%" PRIu64 " h", s / 3600);
+	else if (s % 60 == 0)
+		snprintf(buf, len, "%" PRIu64 " min", s / 60);
+	else
+		snprintf(buf, len, "%" PRIu64 " s", s);
 	return buf;
 }
 

@@ -57,6 +57,8 @@ void rbuf_csv_text(struct rbuf *b, const char *s);
 char *report_time(uint64_t ns, char *buf, size_t len);
 /* "1.234 ms", "87 us", "1.2 s" for a person. */
 char *report_fmt_ns(double ns, char *buf, size_t len);
+/* "1 min", "2 h", "90 s" for a person. */
+char *report_fmt_duration(uint64_t ns, char *buf, size_t len);
 /* "100 Gb/s". */
 char *report_fmt_bps(double bps, char *buf, size_t len);
 /* "99.99 %", without trailing zeros. */

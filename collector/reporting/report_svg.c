@@ -13,10 +13,10 @@
 #include "report_render.h"
 
 #define SVG_W     700.0
-#define SVG_H     230.0
+#define SVG_H     240.0
 #define SVG_L     64.0     /* plot area margins */
 #define SVG_R     14.0
-#define SVG_T     14.0
+#define SVG_T     26.0
 #define SVG_B     44.0
 
 struct svg_scale {
@@ -197,8 +197,9 @@ report_svg_delay_chart(struct rbuf *b, const struct sla_link_result *l)
 		rbuf_printf(b, "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" "
 			    "x2=\"%.1f\" y2=\"%.1f\"/>", x, SVG_H - SVG_B, x,
 			    SVG_H - SVG_B + 4);
-		rbuf_printf(b, "<text class=\"xlab\" x=\"%.1f\" y=\"%.1f\">"
-			    "%s</text>", x, SVG_H - SVG_B + 16, label);
+		rbuf_printf(b, "<text class=\"xlab%s\" x=\"%.1f\" y=\"%.1f\">"
+			    "%s</text>", k == 5 ? " end" : "", x,
+			    SVG_H - SVG_B + 16, label);
 	}
 	rbuf_printf(b, "<text class=\"xunit\" x=\"%.1f\" y=\"%.1f\">time "
 		    "(UTC)</text>", SVG_L + (SVG_W - SVG_L - SVG_R) / 2,
@@ -225,6 +226,6 @@ report_svg_delay_chart(struct rbuf *b, const struct sla_link_result *l)
 		    "<text x=\"74\" y=\"3.5\">p50</text>"
 		    "<rect class=\"nodata\" x=\"104\" y=\"-5\" width=\"14\" "
 		    "height=\"10\"/><text x=\"122\" y=\"3.5\">no data</text>"
-		    "</g>", SVG_L + 8, SVG_T + 10);
+		    "</g>", SVG_L, 10.0);
 	rbuf_puts(b, "</svg>");
 }

@@ -73,7 +73,10 @@ void delay_stats_reset_interval(struct delay_stats *s);
 /*
  * Records one reflected packet with sender sequence number seq.
  * synced: both ends' error estimates have the S bit (one-way delays are
- * recorded only then; RTT, IPDV and jitter always).
+ * recorded only then; RTT, IPDV and jitter always). A sample with a
+ * negative RTT is counted in `negative` and otherwise ignored (it is not
+ * the previous sample for IPDV either). Call it for first copies only
+ * (seqt_rx verdict SEQT_IN_ORDER or SEQT_REORDERED).
  */
 void delay_stats_add(struct delay_stats *s, uint32_t seq,
 		     const struct stamp_times *t, bool synced);

@@ -45,7 +45,8 @@ hist_bucket_index(uint64_t v)
 		return (uint32_t)v;
 	/* e = position of the top bit; keep HIST_SUB_BITS bits below it. */
 	uint32_t e = 63u - (uint32_t)__builtin_clzll(v);
-	uint32_t sub = (uint32_t)(v >> (e - HIST_SUB_BITS)) & (HIST_SUB_COUNT - 1);
+	uint32_t sub = (uint32_t)(v >> (e - HIST_SUB_BITS)) &
+		       (HIST_SUB_COUNT - 1);
 	return (e - HIST_SUB_BITS + 1) * HIST_SUB_COUNT + sub;
 }
 
@@ -85,7 +86,11 @@ uint64_t hist_mean(const struct hist *h);  /* sum / count, 0 when empty */
  * plus count, sum, min, max, overflow; base64 for JSON. Round-trips
  * exactly. hist_to_base64 returns a malloc'd NUL-terminated string
  * (NULL on allocation failure); hist_from_base64 returns 0 or -EINVAL
- * (bad base64, truncated, index out of range, counts inconsistent).
+ * (bad base64, truncated, index out of range, counts inconsistent;
+ * -ENOMEM if it cannot allocate its scratch buffer) and leaves h empty
+ * on failure. The form (layout in lib/hist.c) starts with a version
+ * octet and HIST_SUB_BITS, and is canonical: strict base64 with
+ * padding, minimal varints, so one histogram has exactly one spelling.
  */
 char *hist_to_base64(const struct hist *h);
 int hist_from_base64(struct hist *h, const char *b64, size_t len);

@@ -90,12 +90,22 @@ void record_free(struct interval_record *r);
  * span. acc must be initialised (record_init); an empty acc takes r's
  * identity (probe, session, src, dst, start_ns). The caller sets
  * acc->start_ns and acc->interval_ns for the window. Returns 0 or -ENOMEM.
+ * Details: "empty" means acc->probe[0] == '\0'; start_ns becomes the
+ * earliest; interval_ns becomes the sum of the merged intervals (until
+ * the caller overrides it) and the throughputs their time-weighted mean;
+ * clock_synced and hw_timestamps hold only if they hold for all. A
+ * summary without a histogram cannot be merged exactly: it is kept when
+ * it is the only one for its metric, and becomes null otherwise. Drop
+ * counters add up by name; past RECORD_MAX_DROPS names the last slot is
+ * renamed "other" and takes the rest, so totals are kept.
  */
 int record_merge(struct interval_record *acc, const struct interval_record *r);
 
 /*
  * Encodes one JSON object (no trailing newline). Returns a malloc'd
- * string or NULL on allocation failure.
+ * string or NULL on allocation failure (or a name that is not UTF-8).
+ * The optional keys are always written. Counts above INT64_MAX (JSON
+ * integers are signed) are written as INT64_MAX.
  */
 char *record_to_json(const struct interval_record *r);
 
@@ -103,7 +113,11 @@ char *record_to_json(const struct interval_record *r);
  * Decodes and validates one JSON line. On error returns -EINVAL and
  * writes a message naming the key ("missing key 'lost'", "key 'rx_pkts':
  * expected a non-negative integer", "unknown schema 'x'") to err.
- * Histograms are allocated (the caller calls record_free).
+ * Histograms are allocated (the caller calls record_free); on error r
+ * is left empty. Also rejected, with the key named: strings empty, too
+ * long or holding NUL, summaries whose values are not ordered, bad
+ * histograms, duplicate keys. Keys the schema does not define are
+ * ignored (a later v1 producer may add optional keys).
  */
 int record_from_json(const char *json, size_t len, struct interval_record *r,
 		     char *err, size_t errlen);

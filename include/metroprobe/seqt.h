@@ -10,7 +10,10 @@
  * numbers at or above `base` are open; seqt_close(t, up_to) is called
  * once their loss timeout has passed and makes everything below up_to
  * final: what was not received there is lost, and anything arriving for
- * it later is counted late (never un-lost).
+ * it later is counted late (never un-lost), copies included: below base a
+ * late first copy and a late duplicate cannot be told apart.
+ * A tracker never started takes the first sequence number it receives
+ * (or the first up_to it is closed at) as the start of the stream.
  */
 #ifndef METROPROBE_SEQT_H
 #define METROPROBE_SEQT_H
@@ -61,7 +64,9 @@ enum seqt_verdict seqt_rx(struct seqt *t, uint32_t seq);
 /*
  * Closes [base, up_to): counts the unreceived ones as lost, clears their
  * bits, base = up_to. Returns the number lost in that range.
- * up_to must not be more than `window` ahead of base.
+ * up_to must not be more than `window` ahead of base; if it is, the
+ * sequence numbers beyond the window (which could not be recorded) are
+ * counted lost too.
  */
 uint64_t seqt_close(struct seqt *t, uint32_t up_to);
 

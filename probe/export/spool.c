@@ -45,7 +45,7 @@ struct spool_segment {
 };
 
 struct spool {
-	char dir[SPOOL_PATH_MAX];
+	char dir[SPOOL_DIR_MAX];
 	uint64_t max_bytes;
 	uint64_t segment_max;
 	spool_log_fn log;
@@ -388,7 +388,7 @@ spool_open(const char *dir, uint64_t max_bytes, uint64_t segment_max,
 	int rc;
 
 	memset(rec, 0, sizeof(*rec));
-	if (strlen(dir) > SPOOL_PATH_MAX - 64) {
+	if (strlen(dir) >= SPOOL_DIR_MAX) {
 		snprintf(err, errlen, "spool directory name too long");
 		return -ENAMETOOLONG;
 	}
@@ -467,12 +467,30 @@ spool_rotate(struct spool *sp)
 {
 	struct spool_segment *a = spool_active(sp);
 
+	uint64_t seq = a->seq;
+	int rc;
+
 	if (fdatasync(sp->active_fd) < 0)
 		return -errno;
 	a->durable = a->size;
 	close(sp->active_fd);
 	sp->active_fd = -1;
-	return spool_new_segment(sp, a->seq + 1);
+	rc = spool_new_segment(sp, seq + 1);
+	if (rc < 0)
+		return rc;
+	/* Everything in the closed segment already acknowledged: no ack
+	 * will ever move past it, so it goes now. A crash before the ack
+	 * file names the new segment is harmless: an ack naming a missing
+	 * segment means "from the oldest one". */
+	if (sp->n_segs == 2 && sp->ack.seq == seq &&
+	    sp->ack.off == sp->segs[0].size) {
+		char path[SPOOL_PATH_MAX];
+
+		spool_seg_path(sp, seq, path, sizeof(path));
+		spool_pop_oldest(sp);
+		unlink(path);
+	}
+	return 0;
 }
 
 int

@@ -19,6 +19,8 @@
 #include "export.h"
 
 #define SPOOL_PATH_MAX 4096
+/* leaves room for "/spool-<20 digits>.ndjson" in a path */
+#define SPOOL_DIR_MAX  (SPOOL_PATH_MAX - 128)
 
 struct spool_pos {
 	uint64_t seq;

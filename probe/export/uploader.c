@@ -379,8 +379,9 @@ uploader_refused(struct uploader *u, const struct spool_span *span,
 		    "(HTTP %ld: %s); moved it to %s", exp->url, status, msg,
 		    path);
 	pthread_mutex_lock(&exp->lock);
-	snprintf(exp->st.last_error, sizeof(exp->st.last_error),
-		 "HTTP %ld: %s", status, msg);
+	if (snprintf(exp->st.last_error, sizeof(exp->st.last_error),
+		     "HTTP %ld: %s", status, msg) >= EXPORT_ERROR_MAX)
+		exp->st.last_error[EXPORT_ERROR_MAX - 1] = '\0';
 	pthread_mutex_unlock(&exp->lock);
 	uploader_acked(u, span, len, records, status, true);
 }
@@ -402,8 +403,10 @@ uploader_step(struct uploader *u, const struct spool_span *span)
 	if (rc == -ENOENT)
 		return true;   /* dropped (spool full) while we looked */
 	if (rc < 0 || records == 0) {
-		snprintf(what, sizeof(what), "reading %s: %s", span->path,
-			 rc < 0 ? strerror(-rc) : "no complete line");
+		if (snprintf(what, sizeof(what), "reading %s: %s",
+			     span->path, rc < 0 ? strerror(-rc) :
+			     "no complete line") >= (int)sizeof(what))
+			what[sizeof(what) - 1] = '\0';
 		return uploader_failed(u, 0, what, 0, 0);
 	}
 

@@ -118,7 +118,7 @@ teardown(void **state)
 struct collected {
 	size_t n;
 	uint64_t start[4096];
-	char session[4096][16];
+	char session[4096][RECORD_NAME_MAX];
 	uint64_t rtt_count[4096];
 	char *json[4096];
 };
@@ -469,6 +469,35 @@ retention_drops_raw_records_and_keeps_rollups(void **state)
 				 0);
 		check_level(st, raw, MIN, 2 * 120);
 		record_free(&old);
+	}
+	/* History loaded after retention ran (a link never seen before):
+	 * its minutes have no rollup yet, so they are built, then its raw
+	 * records go. */
+	{
+		struct interval_record hist[6];
+		struct store_query q = {
+			.from_ns = 0, .to_ns = UINT64_MAX, .session = "s-old",
+			.resolution_ns = MIN,
+		};
+
+		for (size_t i = 0; i < 6; i++)
+			make_record(&hist[i], "p1", "s-old", T0 + i * 20 * NS,
+				    777 + i);
+		assert_int_equal(insert(st, hist, 6, &dup), 6);
+		assert_int_equal(store_maintain(st, T0 + 2 * HOUR + HOUR / 2),
+				 0);
+		assert_int_equal(store_scan(st, &q, collect, c), 0);
+		assert_int_equal(c->n, 2);      /* minutes 0 and 1 */
+		assert_int_equal(c->rtt_count[0],
+				 hist[0].hist[RECORD_HIST_RTT]->count +
+				 hist[1].hist[RECORD_HIST_RTT]->count +
+				 hist[2].hist[RECORD_HIST_RTT]->count);
+		collected_free(c);
+		q.resolution_ns = STORE_RES_RAW;
+		assert_int_equal(store_scan(st, &q, collect, c), 0);
+		assert_int_equal(c->n, 0);
+		for (size_t i = 0; i < 6; i++)
+			record_free(&hist[i]);
 	}
 	raw_set_free(raw);
 	store_close(st);

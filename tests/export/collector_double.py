@@ -167,6 +167,18 @@ class Handler(BaseHTTPRequestHandler):
                           "duplicate": dup})
 
 
+class Server(ThreadingHTTPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # the exporter hangs up on a stalled or slow answer: expected
+        if isinstance(sys.exc_info()[1], (BrokenPipeError,
+                                          ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
@@ -175,9 +187,7 @@ def main():
     ap.add_argument("--token")
     args = ap.parse_args()
 
-    ThreadingHTTPServer.allow_reuse_address = True
-    ThreadingHTTPServer.daemon_threads = True
-    srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    srv = Server(("127.0.0.1", args.port), Handler)
     srv.state = State(args.store, args.token)
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "metroprobe/hist.h"
+#include "metroprobe/record.h"
 
 uint64_t
 harness_now_ns(void)
@@ -339,34 +341,55 @@ double_has_key(const struct double_stats *s, const char *probe,
 
 /* ---- records ---- */
 
+/*
+ * A real interval record, made with the core library's record_to_json:
+ * RTT summary and histogram from a deterministic set of delays, so every
+ * record differs and each is valid for the real collector too.
+ */
 int
 harness_record(char *buf, size_t len, const char *probe, const char *session,
 	       uint64_t idx)
 {
-	uint64_t rtt = 180000 + (idx * 7919) % 40000;
+	return harness_record_at(buf, len, probe, session, idx,
+				 RECORD_BASE_NS);
+}
+
+int
+harness_record_at(char *buf, size_t len, const char *probe,
+		  const char *session, uint64_t idx, uint64_t base_ns)
+{
+	static struct hist rtt;
+	struct interval_record r;
+	uint64_t lost = idx % 3;
+	char *json;
 	int n;
 
-	n = snprintf(buf, len,
-		"{\"schema\":\"metroprobe.interval.v1\",\"probe\":\"%s\","
-		"\"session\":\"%s\",\"src\":\"10.0.1.1:862\","
-		"\"dst\":\"10.0.2.1:862\",\"start_ns\":%" PRIu64 ","
-		"\"interval_ns\":1000000000,\"tx_pkts\":1000,"
-		"\"tx_bytes\":128000,\"rx_pkts\":%u,\"rx_bytes\":%u,"
-		"\"lost\":%u,\"lost_fwd\":%u,\"lost_back\":0,"
-		"\"reordered\":0,\"duplicates\":0,\"clock_synced\":false,"
-		"\"rtt_ns\":{\"min\":%" PRIu64 ",\"mean\":%" PRIu64 ","
-		"\"p50\":%" PRIu64 ",\"p90\":%" PRIu64 ",\"p99\":%" PRIu64 ","
-		"\"p999\":%" PRIu64 ",\"max\":%" PRIu64 "},"
-		"\"owd_fwd_ns\":null,\"owd_back_ns\":null,\"ipdv_ns\":null,"
-		"\"jitter_ns\":%" PRIu64 ",\"throughput_bps\":%.1f,"
-		"\"hist\":{\"rtt\":null,\"owd_fwd\":null,\"owd_back\":null,"
-		"\"ipdv\":null}}",
-		probe, session, harness_start_ns(idx),
-		1000 - (unsigned)(idx % 3), (1000 - (unsigned)(idx % 3)) * 128,
-		(unsigned)(idx % 3), (unsigned)(idx % 3),
-		rtt, rtt + 3000, rtt + 2000, rtt + 9000, rtt + 20000,
-		rtt + 30000, rtt + 35000, (uint64_t)1500 + idx % 100,
-		(1000 - (double)(idx % 3)) * 128 * 8);
+	record_init(&r);
+	snprintf(r.probe, sizeof(r.probe), "%s", probe);
+	snprintf(r.session, sizeof(r.session), "%s", session);
+	snprintf(r.src, sizeof(r.src), "10.0.1.1:862");
+	snprintf(r.dst, sizeof(r.dst), "10.0.2.1:862");
+	r.start_ns = base_ns + idx * 1000000000ULL;
+	r.interval_ns = 1000000000ULL;
+	r.tx_pkts = 100;
+	r.tx_bytes = 100 * 128;
+	r.rx_pkts = r.tx_pkts - lost;
+	r.rx_bytes = r.rx_pkts * 128;
+	r.lost = lost;
+	r.lost_fwd = lost;
+	hist_init(&rtt);
+	for (uint64_t k = 0; k < r.rx_pkts; k++)
+		hist_insert(&rtt, 180000 + (idx * 7919 + k * 104729) % 40000);
+	r.hist[RECORD_HIST_RTT] = &rtt;   /* not owned: not freed */
+	delay_summary_from_hist(&r.rtt, &rtt);
+	r.jitter_ns = 1500 + idx % 100;
+	r.throughput_bps = (double)r.rx_bytes * 8;
+	r.throughput_l1_bps = (double)(r.rx_bytes + 20 * r.rx_pkts) * 8;
+	json = record_to_json(&r);
+	if (json == NULL)
+		return -ENOMEM;
+	n = snprintf(buf, len, "%s", json);
+	free(json);
 	return n > 0 && (size_t)n < len ? n : -ENOSPC;
 }
 

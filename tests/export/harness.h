@@ -53,6 +53,9 @@ void double_url(const struct test_double *d, char *buf, size_t len);
 #define RECORD_BASE_NS 1800000000000000000ULL
 int harness_record(char *buf, size_t len, const char *probe,
 		   const char *session, uint64_t idx);
+/* The same with record idx starting at base_ns + idx seconds. */
+int harness_record_at(char *buf, size_t len, const char *probe,
+		      const char *session, uint64_t idx, uint64_t base_ns);
 static inline uint64_t
 harness_start_ns(uint64_t idx)
 {

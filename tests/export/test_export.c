@@ -30,7 +30,7 @@
 struct fixture {
 	struct test_double dbl;
 	char spool[256];
-	char scratch[256];
+	char scratch[200];
 	char token_file[300];
 	struct export_config cfg;
 	char url[64];
@@ -199,10 +199,16 @@ test_batches_respect_byte_bound(void **state)
 	struct export_stats st;
 	struct double_stats ds;
 	char line[2048];
-	int n = harness_record(line, sizeof(line), PROBE, "x", 0);
+	int longest = 0;
 
-	/* room for three records per POST */
-	f->cfg.batch_max_bytes = 3 * (n + 1) + 10;
+	for (uint64_t i = 0; i < 30; i++) {
+		int n = harness_record(line, sizeof(line), PROBE, "a-to-b", i);
+
+		if (n > longest)
+			longest = n;
+	}
+	/* room for three records per POST, not four */
+	f->cfg.batch_max_bytes = 3 * (longest + 1);
 	open_exp(f);
 	submit_range(f->exp, "a-to-b", 0, 30, 30);
 	assert_true(harness_wait(f->exp, pred_acked_at_least, 30, 20000,
@@ -212,6 +218,29 @@ test_batches_respect_byte_bound(void **state)
 	assert_int_equal(ds.ok_requests, 10);
 	double_stats_free(&ds);
 	assert_stored(&f->dbl, "a-to-b", 0, 30, 30);
+}
+
+/* Segments fill and rotate while the collector keeps up: each one
+ * leaves the disk once acknowledged, and delivery never stops. */
+static void
+test_segments_rotate_while_delivering(void **state)
+{
+	struct fixture *f = *state;
+	struct export_stats st;
+
+	f->cfg.spool_max_bytes = 64 << 10;
+	f->cfg.segment_max_bytes = 4 << 10;    /* ~5 records each */
+	open_exp(f);
+	for (uint64_t round = 0; round < 10; round++) {
+		submit_range(f->exp, "a-to-b", round * 23, round * 23 + 23, 7);
+		assert_true(harness_wait(f->exp, pred_acked_at_least,
+					 round * 23 + 23, 20000, &st));
+	}
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(st.dropped_full, 0);
+	assert_true(st.spool_bytes <= f->cfg.segment_max_bytes);
+	assert_true(count_glob(f->spool, "spool-*.ndjson") <= 2);
+	assert_stored(&f->dbl, "a-to-b", 0, 230, 230);
 }
 
 /* ---- faults at the collector ---- */
@@ -788,6 +817,8 @@ test_kill_9_mid_upload_loses_nothing(void **state)
 		 * past it, so keys stay unique. */
 		next = flushed[round] + 7;
 	}
+	assert_int_equal(double_control(&f->dbl, "{\"delay_ms\":0}"), 0);
+	f->cfg.batch_max_records = 500;
 	open_exp(f);
 	export_stats(f->exp, &st);
 	print_message("3 kills: %" PRIu64 " records reported flushed, %"
@@ -833,6 +864,7 @@ main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_delivers_every_record_once_in_batches),
 		T(test_batches_respect_byte_bound),
+		T(test_segments_rotate_while_delivering),
 		T(test_5xx_is_retried_with_backoff),
 		T(test_429_is_retried),
 		T(test_collector_down_then_back),

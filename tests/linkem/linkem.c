@@ -38,6 +38,10 @@
 #define MBUFS_MIN      4096
 #define MBUFS_MAX      (1u << 20)
 #define IDLE_TURNS     16      /* empty turns before sleeping */
+/* Buffers never held, so that receiving goes on when the hold queues
+ * are full: frames beyond are dropped by linkem and logged, instead of
+ * backing up in the port's ring where their loss would go unseen. */
+#define MBUFS_RESERVE  (4 * BURST + MBUF_CACHE)
 #define DRAIN_MAX_NS   (5ULL * 1000000000ULL)
 
 static volatile sig_atomic_t force_quit;
@@ -58,6 +62,7 @@ struct linkem {
 	struct lk_options opt;
 	struct lk_classify_cfg classify;
 	struct rte_mempool *pool;
+	uint32_t hold_cap;          /* frames both hold queues may keep */
 	struct lk_dir dir[2];
 	FILE *log;
 	uint64_t tsc0;
@@ -103,13 +108,23 @@ meta_of(struct rte_mbuf *m)
 
 /* ---- per packet ---- */
 
+static inline bool
+hold_full(const struct linkem *lk)
+{
+	return lk->dir[0].holdq.count + lk->dir[1].holdq.count >=
+	       lk->hold_cap;
+}
+
 /* Holds a duplicate of m to leave right after it. */
 static inline int
 hold_copy(struct linkem *lk, struct lk_dir *d, struct rte_mbuf *m,
 	  uint64_t depart_ns)
 {
-	struct rte_mbuf *copy = rte_pktmbuf_copy(m, lk->pool, 0, UINT32_MAX);
+	struct rte_mbuf *copy;
 
+	if (hold_full(lk))
+		return -ENOBUFS;
+	copy = rte_pktmbuf_copy(m, lk->pool, 0, UINT32_MAX);
 	if (copy == NULL)
 		return -ENOBUFS;
 	*meta_of(copy) = *meta_of(m);
@@ -147,8 +162,8 @@ impair_frame(struct linkem *lk, struct lk_dir *d, struct rte_mbuf *m,
 	}
 	if (v.held)
 		d->cnt.v[LK_CNT_HELD]++;
-	/* The heap has room for every buffer of the pool: cannot fail. */
-	if (lk_holdq_push(&d->holdq, ns_to_tsc(lk, v.depart_ns), m) < 0) {
+	if (hold_full(lk) ||
+	    lk_holdq_push(&d->holdq, ns_to_tsc(lk, v.depart_ns), m) < 0) {
 		meta->verdict.fate = LK_FATE_DROP_POOL;
 		d->cnt.v[LK_CNT_DROP_POOL]++;
 		lk_log_packet(lk->log, d->name, meta, 0, -1);
@@ -541,7 +556,9 @@ main(int argc, char **argv)
 			 "linkem: cannot allocate %u buffers (%s); lower "
 			 "--mbufs or give EAL more memory (-m)\n", nb_mbufs,
 			 rte_strerror(rte_errno));
-	LK_LOG(INFO, "%u buffers for held frames\n", nb_mbufs);
+	lk.hold_cap = nb_mbufs - MBUFS_RESERVE;
+	LK_LOG(INFO, "%u buffers, %u for held frames\n", nb_mbufs,
+	       lk.hold_cap);
 
 	lk.tsc0 = rte_rdtsc();
 	lk.cycles_per_ns = (double)rte_get_tsc_hz() / 1e9;

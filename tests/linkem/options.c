@@ -203,9 +203,9 @@ apply(struct lk_options *o, enum opt_id id, const char *name,
 		o->idle_sleep_us = (uint32_t)u;
 		return 0;
 	case OPT_MBUFS:
-		if (parse_uint(val, 4000000, &u) < 0 || u < 512)
+		if (parse_uint(val, 1000000, &u) < 0 || u < 512)
 			return fail(err, errlen,
-				    "--mbufs: '%s': expected 512..4000000",
+				    "--mbufs: '%s': expected 512..1000000",
 				    val);
 		o->mbufs = (uint32_t)u;
 		return 0;

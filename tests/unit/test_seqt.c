@@ -297,7 +297,8 @@ main(void)
 		cmocka_unit_test(test_packet_after_close_is_late_not_unlost),
 		cmocka_unit_test(
 			test_reordered_packet_after_its_range_closed_is_late),
-		cmocka_unit_test(test_duplicates_including_of_reordered_packets),
+		cmocka_unit_test(
+			test_duplicates_including_of_reordered_packets),
 		cmocka_unit_test(test_wrap_around_at_2_to_the_32),
 		cmocka_unit_test(test_beyond_window_is_ahead),
 		cmocka_unit_test(

@@ -1,0 +1,777 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * HTML report: one self-contained page a regulator can open offline and
+ * print on A4. Inline CSS and SVG only: no script, no font, image or
+ * style sheet from anywhere, no link out. Every string that comes from a
+ * record (probe, session, addresses) is escaped.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metroprobe/mp_time.h"
+#include "report_render.h"
+
+#define HTML_MAX_VIOLATIONS  500
+#define HTML_WORST           10
+
+static const char report_css[] =
+"*{box-sizing:border-box}"
+"body{font-family:\"DejaVu Sans\",\"Liberation Sans\",Arial,sans-serif;"
+"color:#1b2330;margin:0;background:#fff;font-size:13px;line-height:1.4}"
+"main{max-width:1000px;margin:0 auto;padding:0 24px 32px}"
+"header.top{background:#1f2a44;color:#fff;padding:18px 24px 14px;"
+"border-bottom:4px solid #b08d3c}"
+"header.top .inner{max-width:1000px;margin:0 auto}"
+"header.top .kicker{font-size:11px;letter-spacing:.12em;"
+"text-transform:uppercase;color:#c9d2e3}"
+"h1{font-size:22px;margin:4px 0 8px;font-weight:600}"
+"header.top dl{display:grid;grid-template-columns:max-content 1fr;"
+"gap:2px 14px;margin:0;font-size:12px;color:#e4e9f2}"
+"header.top dt{color:#aab6cc}header.top dd{margin:0}"
+"h2{font-size:16px;color:#1f2a44;border-bottom:2px solid #1f2a44;"
+"padding-bottom:3px;margin:26px 0 10px;break-after:avoid}"
+"h3{font-size:14px;margin:0 0 6px;color:#1f2a44}"
+"p.note{color:#4a5568;font-size:12px;margin:6px 0}"
+".cards{display:flex;gap:10px;flex-wrap:wrap}"
+".card{flex:1 1 150px;border:1px solid #cfd6e1;border-radius:4px;"
+"padding:8px 12px;background:#f6f8fb}"
+".card .n{font-size:22px;font-weight:600}"
+".card .l{font-size:11px;color:#4a5568;text-transform:uppercase;"
+"letter-spacing:.06em}"
+".card.ok .n{color:#1e7b34}.card.bad .n{color:#b42318}"
+".verdict{margin:10px 0 0;padding:8px 12px;border-left:4px solid #1e7b34;"
+"background:#eef7f0}"
+".verdict.bad{border-color:#b42318;background:#fdf0ef}"
+"table{border-collapse:collapse;width:100%;font-size:12px}"
+"th,td{border:1px solid #cfd6e1;padding:4px 5px;text-align:left;"
+"vertical-align:top}"
+"th{background:#e9edf3;font-weight:600}"
+"thead{display:table-header-group}tr{break-inside:avoid}"
+"td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;"
+"white-space:nowrap}"
+"td .sub{display:block;color:#5a6678;font-size:10.5px}"
+"td.pass{background:#eef7f0}td.fail{background:#fde8e7;color:#8a1c12}"
+"td.nm{background:#f3f4f6;color:#5a6678}"
+".badge{display:inline-block;padding:1px 6px;border-radius:3px;"
+"font-size:11px;font-weight:600;letter-spacing:.04em}"
+".badge.pass{background:#1e7b34;color:#fff}"
+".badge.fail{background:#b42318;color:#fff}"
+"table.matrix td,table.matrix th{text-align:center;min-width:90px}"
+"table.matrix th.src{text-align:left}"
+"table.matrix td.cell{font-variant-numeric:tabular-nums}"
+"td.c-good{background:#cfe8d4}td.c-ok{background:#e8f2c8}"
+"td.c-warn{background:#fbe7b0}td.c-bad{background:#f4b8b2}"
+"td.c-none{background:#eceff3;color:#6b7686}"
+"td.c-self{background:#fff;color:#9aa3b2}"
+"td.cell.sla-fail{outline:2px solid #b42318;outline-offset:-3px}"
+".legend-row{display:flex;gap:12px;flex-wrap:wrap;font-size:11px;"
+"margin-top:6px;color:#4a5568}"
+".legend-row span.sw{display:inline-block;width:12px;height:12px;"
+"vertical-align:-2px;margin-right:4px;border:1px solid #b9c1cd}"
+"section.link{border:1px solid #cfd6e1;border-radius:4px;padding:10px 12px;"
+"margin:12px 0;break-inside:avoid;page-break-inside:avoid}"
+"section.link .status{float:right}"
+"svg.chart{width:100%;height:auto;display:block;margin-top:8px;"
+"break-inside:avoid;page-break-inside:avoid}"
+"svg .plot{fill:#fff;stroke:#8c96a6;stroke-width:1}"
+"svg .nodata{fill:#d9dde4;stroke:none}"
+"svg .grid{stroke:#e3e7ee;stroke-width:1}"
+"svg .tick{stroke:#8c96a6}"
+"svg text{font-size:10px;fill:#3a4454}"
+"svg .xlab,svg .xunit,svg .yunit{text-anchor:middle}"
+"svg .ylab,svg .xlab.end{text-anchor:end}"
+"svg .bound{stroke:#b42318;stroke-width:1.5;stroke-dasharray:6 4}"
+"svg .boundlab{fill:#b42318;text-anchor:end;font-weight:600}"
+"svg polyline.p99{fill:none;stroke:#c2571a;stroke-width:1.6}"
+"svg polyline.p50{fill:none;stroke:#1f5fa8;stroke-width:1.4}"
+"svg circle.p99{fill:#c2571a}svg circle.p50{fill:#1f5fa8}"
+"svg line.p99{stroke:#c2571a;stroke-width:2}"
+"svg line.p50{stroke:#1f5fa8;stroke-width:2}"
+"dl.method dt{font-weight:600;margin-top:6px}dl.method dd{margin:0 0 0 14px}"
+"footer{margin-top:28px;border-top:1px solid #cfd6e1;padding-top:8px;"
+"font-size:11px;color:#5a6678}"
+"@page{size:A4;margin:14mm 12mm}"
+"@media print{body{font-size:10.5px}main{max-width:none;padding:0}"
+"header.top{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
+"td,.badge,.card,svg,.verdict{-webkit-print-color-adjust:exact;"
+"print-color-adjust:exact}"
+"h2{break-after:avoid;page-break-after:avoid}"
+"section.link,figure,svg.chart{break-inside:avoid;"
+"page-break-inside:avoid}}";
+
+/* The figure of a metric for a person, in its unit. */
+static char *
+html_value(enum sla_metric m, double v, char *buf, size_t len)
+{
+	switch (m) {
+	case SLA_M_DELAY:
+	case SLA_M_DV:
+		return report_fmt_ns(v, buf, len);
+	case SLA_M_LOSS:
+	case SLA_M_UNAVAILABLE:
+		return report_fmt_ratio(v, buf, len);
+	case SLA_M_AVAILABILITY:
+		return report_fmt_pct(v, buf, len);
+	case SLA_M_CAPACITY:
+		return report_fmt_bps(v, buf, len);
+	default:
+		snprintf(buf, len, "%.0f \xce\x94t", v);
+		return buf;
+	}
+}
+
+/* "Delay p99 (one-way)", "IPDV p99", ... */
+static char *
+html_metric_label(const struct sla_link_result *l, enum sla_metric m,
+		  char *buf, size_t len)
+{
+	const struct sla_profile *p = l->profile;
+
+	switch (m) {
+	case SLA_M_DELAY:
+		snprintf(buf, len, "Delay p%g (%s)", p->delay_percentile,
+			 report_basis_name(l->owd));
+		break;
+	case SLA_M_LOSS:
+		snprintf(buf, len, "Loss ratio");
+		break;
+	case SLA_M_DV:
+		snprintf(buf, len, "%s p%g", p->dv_kind == SLA_DV_IPDV ?
+			 "IPDV" : "PDV", p->dv_percentile);
+		break;
+	case SLA_M_AVAILABILITY:
+		snprintf(buf, len, "Availability");
+		break;
+	case SLA_M_CAPACITY:
+		snprintf(buf, len, "Capacity");
+		break;
+	case SLA_M_UNAVAILABLE:
+		snprintf(buf, len, "Unavailable \xce\x94t (loss ratio)");
+		break;
+	default:
+		snprintf(buf, len, "No data");
+		break;
+	}
+	return buf;
+}
+
+static const char *
+html_status_class(enum sla_status s)
+{
+	return s == SLA_PASS ? "pass" : s == SLA_FAIL ? "fail" : "nm";
+}
+
+static void
+html_link_name(struct rbuf *b, const struct sla_link_result *l)
+{
+	rbuf_html(b, l->probe);
+	rbuf_puts(b, " \xe2\x86\x92 ");
+	rbuf_html(b, l->peer);
+}
+
+/* One metric cell: the value, the bound below it, the raw figure in
+ * data-value for machines. */
+static void
+html_metric_cell(struct rbuf *b, const struct sla_link_result *l,
+		 enum sla_metric m)
+{
+	const struct sla_metric_result *r = &l->m[m];
+	char v[64], bound[64];
+
+	rbuf_printf(b, "<td class=\"num m %s\" data-metric=\"%s\"",
+		    html_status_class(r->status), sla_metric_name(m));
+	if (r->status == SLA_PASS || r->status == SLA_FAIL)
+		rbuf_printf(b, " data-value=\"%.15g\">%s", r->value,
+			    html_value(m, r->value, v, sizeof(v)));
+	else
+		rbuf_printf(b, ">%s", sla_status_name(r->status));
+	if (r->status != SLA_NOT_SET)
+		rbuf_printf(b, "<span class=\"sub\">%s %s</span>",
+			    m == SLA_M_AVAILABILITY || m == SLA_M_CAPACITY ?
+			    "\xe2\x89\xa5" : "\xe2\x89\xa4",
+			    html_value(m, r->bound, bound, sizeof(bound)));
+	rbuf_puts(b, "</td>");
+}
+
+static void
+html_header(struct rbuf *b, const struct report_data *d)
+{
+	char from[48], to[48], gen[48];
+	const char *res;
+
+	rbuf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+		  "<meta charset=\"utf-8\">"
+		  "<meta name=\"viewport\" content=\"width=device-width\">"
+		  "<meta name=\"generator\" content=\"metroprobe-collector\">"
+		  "<title>");
+	rbuf_html(b, d->title);
+	rbuf_printf(b, "</title><style>%s</style></head><body>\n", report_css);
+	switch (d->resolution_ns) {
+	case STORE_RES_MINUTE:
+		res = "1-minute rollups (raw records no longer kept)";
+		break;
+	case STORE_RES_HOUR:
+		res = "1-hour rollups (raw records no longer kept)";
+		break;
+	default:
+		res = "raw interval records";
+		break;
+	}
+	rbuf_puts(b, "<header class=\"top\"><div class=\"inner\">"
+		  "<div class=\"kicker\">Service level agreement \xc2\xb7 "
+		  "compliance report</div><h1>");
+	rbuf_html(b, d->title);
+	rbuf_printf(b, "</h1><dl><dt>Period (UTC)</dt><dd id=\"period\">"
+		    "<time>%s</time> \xe2\x80\x93 <time>%s</time></dd>"
+		    "<dt>Generated</dt><dd id=\"generated\"><time>%s</time>"
+		    "</dd><dt>Data</dt><dd>%s</dd>",
+		    report_time(d->from_ns, from, sizeof(from)),
+		    report_time(d->to_ns, to, sizeof(to)),
+		    report_time(d->generated_ns, gen, sizeof(gen)), res);
+	if (d->probe_filter != NULL) {
+		rbuf_puts(b, "<dt>Probe</dt><dd>");
+		rbuf_html(b, d->probe_filter);
+		rbuf_puts(b, "</dd>");
+	}
+	rbuf_puts(b, "</dl></div></header><main>\n");
+}
+
+static void
+html_summary(struct rbuf *b, const struct report_data *d)
+{
+	char cov[32];
+
+	rbuf_printf(b, "<h2>Summary</h2><div class=\"cards\" id=\"summary\">"
+		    "<div class=\"card\"><div class=\"n\" id=\"n-links\">%zu"
+		    "</div><div class=\"l\">links evaluated</div></div>"
+		    "<div class=\"card ok\"><div class=\"n\" id=\"n-pass\">%zu"
+		    "</div><div class=\"l\">links passing</div></div>"
+		    "<div class=\"card%s\"><div class=\"n\" id=\"n-fail\">%zu"
+		    "</div><div class=\"l\">links failing</div></div>"
+		    "<div class=\"card\"><div class=\"n\" id=\"coverage\">%s"
+		    "</div><div class=\"l\">coverage (\xce\x94t with data)"
+		    "</div></div>"
+		    "<div class=\"card\"><div class=\"n\" id=\"n-viol\">%zu"
+		    "</div><div class=\"l\">violating \xce\x94t</div></div>"
+		    "</div>",
+		    d->n_links, d->n_pass, d->n_fail ? " bad" : "", d->n_fail,
+		    report_fmt_pct(d->coverage_pct, cov, sizeof(cov)),
+		    d->n_violations);
+	if (d->n_links == 0)
+		rbuf_puts(b, "<p class=\"verdict bad\" id=\"verdict\">No "
+			  "measurement was stored for this period: nothing "
+			  "can be shown to comply.</p>");
+	else if (d->n_fail == 0)
+		rbuf_printf(b, "<p class=\"verdict\" id=\"verdict\">All %zu "
+			    "links met every bound of their SLA profile over "
+			    "the period.</p>", d->n_links);
+	else
+		rbuf_printf(b, "<p class=\"verdict bad\" id=\"verdict\">%zu of "
+			    "%zu links did not meet at least one bound of their "
+			    "SLA profile over the period.</p>", d->n_fail,
+			    d->n_links);
+}
+
+/* Sorted unique names of sources (probes) or destinations (peers). */
+static size_t
+html_names(const struct report_data *d, bool dst, const char **out)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < d->n_links; i++) {
+		const char *s = dst ? d->links[i].peer : d->links[i].probe;
+
+		for (j = 0; j < n && strcmp(out[j], s) != 0; j++)
+			;
+		if (j < n)
+			continue;
+		for (j = n; j > 0 && strcmp(out[j - 1], s) > 0; j--)
+			out[j] = out[j - 1];
+		out[j] = s;
+		n++;
+	}
+	return n;
+}
+
+static void
+html_matrix(struct rbuf *b, const struct report_data *d)
+{
+	const char **src = calloc(d->n_links + 1, sizeof(*src));
+	const char **dst = calloc(d->n_links + 1, sizeof(*dst));
+	size_t ns, nd, i, j, k;
+
+	rbuf_puts(b, "<h2>Centre-to-centre matrix</h2>");
+	if (src == NULL || dst == NULL) {
+		b->oom = true;
+		goto out;
+	}
+	ns = html_names(d, false, src);
+	nd = html_names(d, true, dst);
+	rbuf_puts(b, "<p class=\"note\">Rows: source centre (probe). Columns: "
+		  "destination. Each cell shows the delay at the profile's "
+		  "percentile over the whole period; its colour is that delay "
+		  "against the bound, a red frame marks a link that failed "
+		  "any bound of its profile.</p>"
+		  "<table class=\"matrix\" id=\"matrix\"><thead><tr>"
+		  "<th class=\"src\">from \\ to</th>");
+	for (j = 0; j < nd; j++) {
+		rbuf_puts(b, "<th scope=\"col\">");
+		rbuf_html(b, dst[j]);
+		rbuf_puts(b, "</th>");
+	}
+	rbuf_puts(b, "</tr></thead><tbody>");
+	for (i = 0; i < ns; i++) {
+		rbuf_puts(b, "<tr><th scope=\"row\" class=\"src\">");
+		rbuf_html(b, src[i]);
+		rbuf_puts(b, "</th>");
+		for (j = 0; j < nd; j++) {
+			const struct sla_link_result *worst = NULL;
+			bool any = false, fail = false;
+			double ratio = -1.0;
+			char v[64];
+
+			for (k = 0; k < d->n_links; k++) {
+				const struct sla_link_result *l = &d->links[k];
+				const struct sla_metric_result *m =
+					&l->m[SLA_M_DELAY];
+
+				if (strcmp(l->probe, src[i]) != 0 ||
+				    strcmp(l->peer, dst[j]) != 0)
+					continue;
+				any = true;
+				fail |= !l->pass;
+				if ((m->status == SLA_PASS ||
+				     m->status == SLA_FAIL) &&
+				    m->value / m->bound > ratio) {
+					ratio = m->value / m->bound;
+					worst = l;
+				}
+			}
+			if (!any) {
+				rbuf_printf(b, "<td class=\"cell %s\">%s</td>",
+					    strcmp(src[i], dst[j]) == 0 ?
+					    "c-self" : "c-none",
+					    strcmp(src[i], dst[j]) == 0 ?
+					    "\xe2\x80\x94" : "not measured");
+				continue;
+			}
+			rbuf_printf(b, "<td class=\"cell %s %s\" data-from=\"",
+				    ratio < 0 ? "c-none" : ratio <= 0.5 ?
+				    "c-good" : ratio <= 0.8 ? "c-ok" :
+				    ratio <= 1.0 ? "c-warn" : "c-bad",
+				    fail ? "sla-fail" : "sla-pass");
+			rbuf_html(b, src[i]);
+			rbuf_puts(b, "\" data-to=\"");
+			rbuf_html(b, dst[j]);
+			rbuf_printf(b, "\" data-status=\"%s\"",
+				    fail ? "fail" : "pass");
+			if (worst != NULL)
+				rbuf_printf(b, " data-delay-ns=\"%.0f\">"
+					    "p%g %s", worst->m[SLA_M_DELAY].value,
+					    worst->profile->delay_percentile,
+					    report_fmt_ns(worst->m[SLA_M_DELAY]
+							  .value, v, sizeof(v)));
+			else
+				rbuf_puts(b, ">no delay data");
+			rbuf_printf(b, "<span class=\"sub\">%s</span></td>",
+				    fail ? "\xe2\x9c\x97 FAIL" :
+				    "\xe2\x9c\x93 PASS");
+		}
+		rbuf_puts(b, "</tr>");
+	}
+	rbuf_puts(b, "</tbody></table><div class=\"legend-row\">"
+		  "<span><span class=\"sw\" style=\"background:#cfe8d4\">"
+		  "</span>\xe2\x89\xa4 50 % of bound</span>"
+		  "<span><span class=\"sw\" style=\"background:#e8f2c8\">"
+		  "</span>\xe2\x89\xa4 80 %</span>"
+		  "<span><span class=\"sw\" style=\"background:#fbe7b0\">"
+		  "</span>\xe2\x89\xa4 100 %</span>"
+		  "<span><span class=\"sw\" style=\"background:#f4b8b2\">"
+		  "</span>over the bound</span>"
+		  "<span><span class=\"sw\" style=\"background:#eceff3\">"
+		  "</span>no data</span>"
+		  "<span><span class=\"sw\" style=\"outline:2px solid #b42318;"
+		  "outline-offset:-3px\"></span>link failed its SLA</span>"
+		  "</div>");
+out:
+	free(src);
+	free(dst);
+}
+
+static void
+html_links_table(struct rbuf *b, const struct report_data *d)
+{
+	char cov[32];
+	size_t i;
+
+	rbuf_puts(b, "<h2>Links</h2><table id=\"links\"><thead><tr>"
+		  "<th>Link</th><th>Profile</th><th class=\"num\">Delay</th>"
+		  "<th class=\"num\">Loss</th>"
+		  "<th class=\"num\">Delay var.</th>"
+		  "<th class=\"num\">Availability</th>"
+		  "<th class=\"num\">Coverage</th>"
+		  "<th class=\"num\">Capacity</th><th>SLA</th>"
+		  "</tr></thead><tbody>");
+	for (i = 0; i < d->n_links; i++) {
+		const struct sla_link_result *l = &d->links[i];
+		unsigned m;
+
+		rbuf_puts(b, "<tr class=\"link-row\" data-probe=\"");
+		rbuf_html(b, l->probe);
+		rbuf_puts(b, "\" data-session=\"");
+		rbuf_html(b, l->session);
+		rbuf_printf(b, "\" data-status=\"%s\"><td>",
+			    l->pass ? "pass" : "fail");
+		html_link_name(b, l);
+		rbuf_puts(b, "<span class=\"sub\">session ");
+		rbuf_html(b, l->session);
+		rbuf_printf(b, " \xc2\xb7 %s delay</span></td><td>",
+			    report_basis_name(l->owd));
+		rbuf_html(b, l->profile->name);
+		rbuf_puts(b, "</td>");
+		for (m = 0; m < SLA_M_COUNT; m++) {
+			if (m == SLA_M_CAPACITY)
+				rbuf_printf(b, "<td class=\"num\" data-metric="
+					    "\"coverage\" data-value=\"%.15g\">"
+					    "%s<span class=\"sub\">%" PRIu64
+					    " of %" PRIu64 " \xce\x94t</span>"
+					    "</td>", l->coverage_pct,
+					    report_fmt_pct(l->coverage_pct, cov,
+							   sizeof(cov)),
+					    l->n_data, l->n_windows);
+			html_metric_cell(b, l, (enum sla_metric)m);
+		}
+		rbuf_printf(b, "<td><span class=\"badge %s\">%s</span></td>"
+			    "</tr>", l->pass ? "pass" : "fail",
+			    l->pass ? "PASS" : "FAIL");
+	}
+	rbuf_puts(b, "</tbody></table>");
+}
+
+static void
+html_profile_row(struct rbuf *b, const char *label, bool set,
+		 const char *value)
+{
+	rbuf_printf(b, "<tr><th scope=\"row\">%s</th><td>%s</td></tr>", label,
+		    set ? value : "not evaluated");
+}
+
+static void
+html_profile(struct rbuf *b, const struct sla_profile *p, bool config)
+{
+	char v[96], w[64];
+	unsigned i;
+
+	rbuf_puts(b, "<table class=\"profile\" data-profile=\"");
+	rbuf_html(b, p->name);
+	rbuf_puts(b, "\"><thead><tr><th colspan=\"2\">Profile ");
+	rbuf_html(b, p->name);
+	rbuf_printf(b, " (%s)</th></tr></thead><tbody>",
+		    config ? "from the collector configuration" :
+		    "built-in default for this backbone");
+	report_fmt_duration(p->interval_ns, v, sizeof(v));
+	html_profile_row(b, "Evaluation interval \xce\x94t", true, v);
+	snprintf(v, sizeof(v), "p%g \xe2\x89\xa4 %s", p->delay_percentile,
+		 report_fmt_ns((double)p->delay_max_ns, w, sizeof(w)));
+	html_profile_row(b, p->delay_basis == SLA_DELAY_RTT ?
+			 "Round-trip delay" : "One-way delay",
+			 p->delay_set && p->delay_basis != SLA_DELAY_RTT, v);
+	if (p->delay_basis != SLA_DELAY_OWD) {
+		snprintf(v, sizeof(v), "p%g \xe2\x89\xa4 %s",
+			 p->delay_percentile,
+			 report_fmt_ns((double)p->rtt_max_ns, w, sizeof(w)));
+		html_profile_row(b, p->delay_basis == SLA_DELAY_RTT ?
+				 "Round-trip delay" : "Round-trip delay (when "
+				 "clocks are not synchronised)",
+				 p->delay_set, v);
+	}
+	snprintf(v, sizeof(v), "\xe2\x89\xa4 %s",
+		 report_fmt_ratio(p->loss_ratio_max, w, sizeof(w)));
+	html_profile_row(b, "Loss ratio", p->loss_set, v);
+	snprintf(v, sizeof(v), "p%g \xe2\x89\xa4 %s", p->dv_percentile,
+		 report_fmt_ns((double)p->dv_max_ns, w, sizeof(w)));
+	html_profile_row(b, p->dv_kind == SLA_DV_IPDV ?
+			 "Delay variation (IPDV, RFC 3393)" :
+			 "Delay variation (PDV, RFC 5481)", p->dv_set, v);
+	snprintf(v, sizeof(v), "\xe2\x89\xa5 %s",
+		 report_fmt_pct(p->availability_min_pct, w, sizeof(w)));
+	html_profile_row(b, "Availability", p->availability_set, v);
+	snprintf(v, sizeof(v), "loss ratio > %s",
+		 report_fmt_ratio(p->unavail_loss_ratio, w, sizeof(w)));
+	html_profile_row(b, "\xce\x94t unavailable when", p->unavail_loss_set,
+			 v);
+	snprintf(v, sizeof(v), "\xe2\x89\xa5 %s",
+		 report_fmt_bps(p->capacity_min_bps, w, sizeof(w)));
+	html_profile_row(b, "Capacity (layer 1)", p->capacity_set, v);
+	if (p->capacity_sessions.n > 0) {
+		rbuf_puts(b, "<tr><th scope=\"row\">Capacity sessions</th><td>");
+		for (i = 0; i < p->capacity_sessions.n; i++) {
+			if (i > 0)
+				rbuf_puts(b, ", ");
+			rbuf_html(b, p->capacity_sessions.name[i]);
+		}
+		rbuf_puts(b, "</td></tr>");
+	}
+	rbuf_puts(b, "</tbody></table>");
+}
+
+static void
+html_profiles(struct rbuf *b, const struct report_data *d)
+{
+	size_t i;
+
+	rbuf_puts(b, "<h2>SLA profiles applied</h2><div id=\"profiles\">");
+	if (report_profile_used(d, &d->set->def) || d->n_links == 0)
+		html_profile(b, &d->set->def, d->set->def_from_config);
+	for (i = 0; i < d->set->n_profiles; i++) {
+		if (!report_profile_used(d, &d->set->profiles[i]))
+			continue;
+		rbuf_puts(b, "<div style=\"height:8px\"></div>");
+		html_profile(b, &d->set->profiles[i], true);
+	}
+	rbuf_puts(b, "</div>");
+}
+
+static void
+html_link_details(struct rbuf *b, const struct report_data *d)
+{
+	char label[96], v[64], w[64];
+	size_t i;
+	unsigned m;
+
+	rbuf_puts(b, "<h2>Delay over time, per link</h2>");
+	for (i = 0; i < d->n_links; i++) {
+		const struct sla_link_result *l = &d->links[i];
+		uint64_t per_point = l->n_chart ? (l->chart[0].end_ns -
+					l->chart[0].start_ns) : l->interval_ns;
+
+		rbuf_printf(b, "<section class=\"link\" id=\"link-%zu\">"
+			    "<span class=\"status badge %s\">%s</span><h3>",
+			    i, l->pass ? "pass" : "fail",
+			    l->pass ? "PASS" : "FAIL");
+		html_link_name(b, l);
+		rbuf_puts(b, " <small>(session ");
+		rbuf_html(b, l->session);
+		rbuf_puts(b, ", ");
+		rbuf_html(b, l->src);
+		rbuf_puts(b, " \xe2\x86\x92 ");
+		rbuf_html(b, l->dst);
+		rbuf_puts(b, ")</small></h3><table class=\"detail\"><thead><tr>"
+			  "<th>Metric</th><th class=\"num\">Measured</th>"
+			  "<th class=\"num\">Bound</th><th>Result</th></tr>"
+			  "</thead><tbody>");
+		for (m = 0; m < SLA_M_COUNT; m++) {
+			const struct sla_metric_result *r = &l->m[m];
+			bool measured = r->status == SLA_PASS ||
+					r->status == SLA_FAIL;
+
+			rbuf_printf(b, "<tr><td>%s", html_metric_label(l, m,
+				    label, sizeof(label)));
+			if (m == SLA_M_CAPACITY && l->capacity_from_session) {
+				rbuf_puts(b, "<span class=\"sub\">from capacity "
+					  "session ");
+				rbuf_html(b, l->capacity_session);
+				rbuf_puts(b, "</span>");
+			}
+			rbuf_printf(b, "</td><td class=\"num\">%s</td>"
+				    "<td class=\"num\">%s%s</td>"
+				    "<td class=\"%s\">%s</td></tr>",
+				    measured ? html_value(m, r->value, v,
+							  sizeof(v)) : "\xe2\x80\x94",
+				    r->status == SLA_NOT_SET ? "" :
+				    m == SLA_M_AVAILABILITY ||
+				    m == SLA_M_CAPACITY ? "\xe2\x89\xa5 " :
+				    "\xe2\x89\xa4 ",
+				    r->status == SLA_NOT_SET ? "none" :
+				    html_value(m, r->bound, w, sizeof(w)),
+				    html_status_class(r->status),
+				    sla_status_name(r->status));
+		}
+		rbuf_printf(b, "<tr><td>Coverage</td><td class=\"num\">%s</td>"
+			    "<td class=\"num\">\xe2\x80\x94</td><td>%" PRIu64
+			    " of %" PRIu64 " \xce\x94t with data</td></tr>"
+			    "</tbody></table>",
+			    report_fmt_pct(l->coverage_pct, v, sizeof(v)),
+			    l->n_data, l->n_windows);
+		report_svg_delay_chart(b, l);
+		rbuf_printf(b, "<p class=\"note\">%s delay, p50 and p99 per %s "
+			    "from merged histograms", report_basis_name(l->owd),
+			    report_fmt_duration(per_point, v, sizeof(v)));
+		if (per_point != l->interval_ns)
+			rbuf_printf(b, " (%" PRIu64 " \xce\x94t of %s per point)",
+				    per_point / l->interval_ns,
+				    report_fmt_duration(l->interval_ns, w,
+							sizeof(w)));
+		if (l->owd)
+			rbuf_puts(b, "; one-way figures are the worse of the "
+				  "two directions");
+		rbuf_puts(b, ".</p></section>");
+	}
+}
+
+static void
+html_violation_row(struct rbuf *b, const struct sla_link_result *l,
+		   const struct sla_violation *v)
+{
+	char s[48], e[48], val[64], bound[64], label[96];
+
+	rbuf_printf(b, "<tr class=\"violation\" data-metric=\"%s\"><td>",
+		    sla_metric_name(v->metric));
+	html_link_name(b, l);
+	rbuf_puts(b, "<span class=\"sub\">");
+	rbuf_html(b, l->session);
+	rbuf_printf(b, "</span></td><td><time>%s</time></td><td><time>%s"
+		    "</time></td><td>%s</td><td class=\"num\">%s</td>"
+		    "<td class=\"num\">%s</td></tr>",
+		    report_time(v->start_ns, s, sizeof(s)),
+		    report_time(v->end_ns, e, sizeof(e)),
+		    html_metric_label(l, v->metric, label, sizeof(label)),
+		    html_value(v->metric, v->value, val, sizeof(val)),
+		    v->metric == SLA_M_NO_DATA ? "\xe2\x80\x94" :
+		    html_value(v->metric, v->bound, bound, sizeof(bound)));
+}
+
+struct html_worst {
+	const struct sla_link_result *l;
+	const struct sla_violation *v;
+	double ratio;
+};
+
+static int
+html_worst_cmp(const void *a, const void *b)
+{
+	const struct html_worst *x = a, *y = b;
+
+	return x->ratio < y->ratio ? 1 : x->ratio > y->ratio ? -1 : 0;
+}
+
+static void
+html_violations(struct rbuf *b, const struct report_data *d)
+{
+	static const char head[] = "<thead><tr><th>Link</th><th>Start (UTC)"
+		"</th><th>End (UTC)</th><th>Metric</th>"
+		"<th class=\"num\">Value</th><th class=\"num\">Bound</th>"
+		"</tr></thead><tbody>";
+	struct html_worst worst[HTML_WORST];
+	size_t i, j, shown = 0, total = 0, n_worst = 0;
+
+	for (i = 0; i < d->n_links; i++)
+		total += d->links[i].n_violations;
+
+	/* the worst delta-t: delay and delay variation furthest over */
+	for (i = 0; i < d->n_links; i++) {
+		const struct sla_link_result *l = &d->links[i];
+
+		for (j = 0; j < l->n_violations; j++) {
+			const struct sla_violation *v = &l->violations[j];
+			struct html_worst w = { l, v, 0.0 };
+
+			if ((v->metric != SLA_M_DELAY &&
+			     v->metric != SLA_M_DV) || !(v->bound > 0))
+				continue;
+			w.ratio = v->value / v->bound;
+			if (n_worst < HTML_WORST) {
+				worst[n_worst++] = w;
+			} else if (w.ratio > worst[HTML_WORST - 1].ratio) {
+				worst[HTML_WORST - 1] = w;
+			} else {
+				continue;
+			}
+			qsort(worst, n_worst, sizeof(worst[0]), html_worst_cmp);
+		}
+	}
+	if (n_worst > 0) {
+		rbuf_printf(b, "<h2>Worst intervals</h2><p class=\"note\">The "
+			    "%zu \xce\x94t whose delay or delay variation was "
+			    "furthest over its bound.</p><table id=\"worst\">%s",
+			    n_worst, head);
+		for (i = 0; i < n_worst; i++)
+			html_violation_row(b, worst[i].l, worst[i].v);
+		rbuf_puts(b, "</tbody></table>");
+	}
+
+	rbuf_puts(b, "<h2>Violations</h2>");
+	if (total == 0) {
+		rbuf_puts(b, "<p id=\"no-violations\">No \xce\x94t violated a "
+			  "bound, and every \xce\x94t of the period has data."
+			  "</p>");
+		return;
+	}
+	rbuf_printf(b, "<p class=\"note\">Every \xce\x94t in which a bound "
+		    "was not met, and every run of \xce\x94t without data "
+		    "(never counted as compliant). %zu entries", total);
+	if (total > HTML_MAX_VIOLATIONS)
+		rbuf_printf(b, "; the first %d are listed here, the CSV and "
+			    "JSON reports list all", HTML_MAX_VIOLATIONS);
+	rbuf_printf(b, ".</p><table id=\"violations\">%s", head);
+	for (i = 0; i < d->n_links && shown < HTML_MAX_VIOLATIONS; i++) {
+		const struct sla_link_result *l = &d->links[i];
+
+		for (j = 0; j < l->n_violations &&
+			    shown < HTML_MAX_VIOLATIONS; j++, shown++)
+			html_violation_row(b, l, &l->violations[j]);
+	}
+	rbuf_puts(b, "</tbody></table>");
+}
+
+static void
+html_method(struct rbuf *b)
+{
+	rbuf_puts(b, "<h2>Method</h2><dl class=\"method\">"
+		"<dt>Measurements</dt><dd>STAMP test packets (RFC 8762) "
+		"between probes; one interval record per session per second, "
+		"each delay in a mergeable histogram. Every percentile in this "
+		"report is read from histograms merged over the window shown, "
+		"never averaged.</dd>"
+		"<dt>Delay</dt><dd>One-way delay (RFC 7679) where both clocks "
+		"were synchronised for every record of the link, the worse of "
+		"the two directions; otherwise round-trip delay (RFC 2681, "
+		"less the reflector's residence time). The basis used is "
+		"stated per link.</dd>"
+		"<dt>Loss ratio</dt><dd>Packets not returned within the loss "
+		"timeout over packets sent (RFC 7680).</dd>"
+		"<dt>Delay variation</dt><dd>IPDV: difference of the one-way "
+		"delay of consecutive packets (RFC 3393, absolute value); "
+		"PDV: delay quantile less the minimum delay (RFC 5481).</dd>"
+		"<dt>Availability</dt><dd>In the spirit of MEF 10.3: the "
+		"period is cut into evaluation intervals \xce\x94t; a "
+		"\xce\x94t is unavailable when its loss ratio is over the "
+		"threshold. Availability is available \xce\x94t over all "
+		"\xce\x94t of the period: a \xce\x94t without data is never "
+		"credited. Coverage is the share of \xce\x94t with data.</dd>"
+		"<dt>Capacity</dt><dd>The highest one-record throughput "
+		"including Ethernet layer-1 overhead, from the profile's "
+		"capacity sessions on the same path when there are any, else "
+		"from the link itself; \xe2\x80\x9cnot measured\xe2\x80\x9d "
+		"when there is no throughput figure.</dd>"
+		"<dt>Bounds</dt><dd>A value exactly at its bound complies.</dd>"
+		"</dl>");
+}
+
+int
+report_render_html(const struct report_data *d, struct rbuf *b)
+{
+	char gen[48];
+
+	html_header(b, d);
+	html_summary(b, d);
+	if (d->n_links > 0) {
+		html_matrix(b, d);
+		html_links_table(b, d);
+	}
+	html_profiles(b, d);
+	if (d->n_links > 0) {
+		html_violations(b, d);
+		html_link_details(b, d);
+	}
+	html_method(b);
+	rbuf_printf(b, "<footer>Generated by metroprobe-collector at %s. "
+		    "This page is self-contained: it loads nothing from any "
+		    "network.</footer></main></body></html>\n",
+		    report_time(d->generated_ns, gen, sizeof(gen)));
+	return b->oom ? -ENOMEM : 0;
+}

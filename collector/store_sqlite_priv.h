@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Internals shared by the SQLite back-end's files: store_sqlite.c (open,
+ * schema, insert, reads) and store_sqlite_rollup.c (maintain: rollups and
+ * retention).
+ */
+#ifndef METROPROBE_COLLECTOR_STORE_SQLITE_PRIV_H
+#define METROPROBE_COLLECTOR_STORE_SQLITE_PRIV_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+struct store_sqlite {
+	struct store base;
+	pthread_mutex_t lock;       /* serialises the writer connection */
+	sqlite3 *db;
+	sqlite3_stmt *ins_raw;
+	sqlite3_stmt *ins_pending;  /* (resolution_ns, probe, session, start) */
+	sqlite3_stmt *upsert_link;
+	struct store_retention ret;
+	char *path;
+};
+
+/* SQLite keys are signed 64-bit; larger values clamp (year 2262). */
+static inline int64_t
+store_ns_to_sql(uint64_t ns)
+{
+	return ns > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)ns;
+}
+
+/* Each returns 0 or a negative errno, with "sqlite: what: why" in err
+ * (err may be NULL). */
+int store_sql_fail(sqlite3 *db, const char *what, char *err, size_t errlen);
+int store_sql_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
+int store_sql_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st,
+		      char *err, size_t errlen);
+void store_sql_rollback(sqlite3 *db);
+
+/* store_ops.maintain of the SQLite back-end. */
+int store_sqlite_maintain(struct store *st, uint64_t now_ns);
+
+#endif

@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * metroprobe: a STAMP (RFC 8762) sender and reflector on DPDK ports.
+ *
+ * Init parses and validates everything before rte_eal_init(), brings the
+ * ports up, places data-plane lcores, then the main lcore runs the
+ * control loop: clock calibration, interval records, capture, stop.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_pdump.h>
+
+#include "metroprobe/mp_time.h"
+
+#include "options.h"
+#include "probe.h"
+
+struct probe_app probe_app;
+
+static volatile sig_atomic_t probe_signal;
+
+static void
+on_signal(int sig)
+{
+	probe_signal = sig;
+}
+
+static void
+probe_stop_sessions(struct probe_app *app, const char *why)
+{
+	app->stopping = 1;
+	PROBE_INFO("stopping (%s): sending stops, records follow after the "
+		   "loss timeout", why);
+	for (unsigned i = 0; i < app->n_sessions; i++)
+		__atomic_store_n(&app->sessions[i].stop_req, 1,
+				 __ATOMIC_RELEASE);
+}
+
+static void
+hw_clock_refresh(struct probe_app *app)
+{
+	for (unsigned i = 0; i < app->n_ports; i++) {
+		struct probe_port *p = &app->ports[i];
+		uint64_t dev;
+
+		/* device clock assumed in ns: offset to the wall clock */
+		if (p->hw_ts && rte_eth_read_clock(p->port_id, &dev) == 0)
+			p->hw_offset_ns = (int64_t)(mp_time_now_ns() - dev);
+	}
+}
+
+void
+control_poll(uint64_t now)
+{
+	static uint64_t next_clock;
+	struct probe_app *app = &probe_app;
+
+	if (now >= next_clock) {
+		if (next_clock != 0) {
+			clock_refresh();
+			hw_clock_refresh(app);
+		}
+		next_clock = now + app->tsc_hz;
+	}
+	if (!app->stopping) {
+		if (probe_signal != 0)
+			probe_stop_sessions(app, probe_signal == SIGINT ?
+					    "SIGINT" : "SIGTERM");
+		else if (app->conf.run_time_ns != 0 &&
+			 mp_time_now_ns() - app->start_ns >=
+			 app->conf.run_time_ns)
+			probe_stop_sessions(app, "--run-time reached");
+	}
+	interval_emit_ready(app);
+	capture_drain(app->cap_rings, app->n_cap);
+	interval_log_summaries(app);
+	if (app->stopping && interval_all_done(app))
+		__atomic_store_n(&app->quit, 1, __ATOMIC_RELEASE);
+}
+
+static int
+build_runtime(struct probe_app *app)
+{
+	struct probe_conf *pc = &app->conf;
+
+	app->n_ports = pc->n_ports;
+	for (unsigned i = 0; i < pc->n_ports; i++) {
+		app->ports[i].conf = &pc->ports[i];
+		app->ports[i].idx = i;
+	}
+	app->n_sessions = pc->n_sessions;
+	if (pc->n_sessions == 0)
+		return 0;
+	app->sessions = rte_zmalloc("sessions",
+				    pc->n_sessions * sizeof(app->sessions[0]),
+				    RTE_CACHE_LINE_SIZE);
+	if (app->sessions == NULL)
+		return -ENOMEM;
+	for (unsigned i = 0; i < pc->n_sessions; i++) {
+		struct probe_session *s = &app->sessions[i];
+		struct probe_port *p = &app->ports[pc->sessions[i].port_idx];
+
+		s->conf = &pc->sessions[i];
+		s->idx = i;
+		s->port = p;
+		p->n_sessions++;
+	}
+	for (unsigned i = 0; i < app->n_ports; i++) {
+		struct probe_port *p = &app->ports[i];
+		unsigned n = 0;
+
+		if (p->n_sessions == 0)
+			continue;
+		p->sessions = calloc(p->n_sessions, sizeof(p->sessions[0]));
+		if (p->sessions == NULL)
+			return -ENOMEM;
+		for (unsigned j = 0; j < app->n_sessions; j++)
+			if (app->sessions[j].port == p)
+				p->sessions[n++] = &app->sessions[j];
+	}
+	return 0;
+}
+
+/* Ports to lcores: each port on a free lcore of its NUMA node if any. */
+static int
+assign_lcores(struct probe_app *app)
+{
+	bool single = app->conf.single_lcore || rte_lcore_count() == 1;
+	unsigned lcore;
+
+	if (single) {
+		struct probe_worker *w = &app->workers[0];
+
+		w->lcore = rte_get_main_lcore();
+		w->is_main = true;
+		for (unsigned i = 0; i < app->n_ports; i++) {
+			w->ports[w->n_ports++] = &app->ports[i];
+			if ((int)rte_lcore_to_socket_id(w->lcore) !=
+			    app->ports[i].socket)
+				PROBE_WARN("port %s is on socket %d, the only "
+					   "lcore %u on socket %u",
+					   app->ports[i].conf->name,
+					   app->ports[i].socket, w->lcore,
+					   rte_lcore_to_socket_id(w->lcore));
+		}
+		app->n_workers = 1;
+		PROBE_INFO("single lcore %u: control, receive and transmit",
+			   w->lcore);
+		return 0;
+	}
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct probe_worker *w = &app->workers[app->n_workers++];
+
+		w->lcore = lcore;
+	}
+	for (unsigned i = 0; i < app->n_ports; i++) {
+		struct probe_port *p = &app->ports[i];
+		struct probe_worker *best = NULL;
+
+		for (unsigned pass = 0; pass < 2 && best == NULL; pass++) {
+			for (unsigned j = 0; j < app->n_workers; j++) {
+				struct probe_worker *w = &app->workers[j];
+
+				if (pass == 0 && (int)rte_lcore_to_socket_id(
+				    w->lcore) != p->socket)
+					continue;
+				if (best == NULL || w->n_ports < best->n_ports)
+					best = w;
+			}
+		}
+		if ((int)rte_lcore_to_socket_id(best->lcore) != p->socket)
+			PROBE_WARN("port %s is on socket %d but no lcore there: "
+				   "using lcore %u on socket %u", p->conf->name,
+				   p->socket, best->lcore,
+				   rte_lcore_to_socket_id(best->lcore));
+		best->ports[best->n_ports++] = p;
+		PROBE_INFO("port %s: lcore %u (socket %u)", p->conf->name,
+			   best->lcore, rte_lcore_to_socket_id(best->lcore));
+	}
+	return 0;
+}
+
+static int
+setup_capture(struct probe_app *app)
+{
+	for (unsigned i = 0; i < app->n_workers; i++) {
+		struct probe_worker *w = &app->workers[i];
+		struct capture_ring *r;
+
+		if (app->conf.capture[0] == '\0' || w->n_ports == 0)
+			continue;
+		r = capture_ring_create((int)rte_lcore_to_socket_id(w->lcore));
+		if (r == NULL)
+			return -ENOMEM;
+		app->cap_rings[app->n_cap++] = r;
+		for (unsigned j = 0; j < w->n_ports; j++)
+			w->ports[j]->cap = r;
+	}
+	return 0;
+}
+
+static void
+fatal(const char *msg)
+{
+	fprintf(stderr, "metroprobe: error: %s\n", msg);
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct probe_app *app = &probe_app;
+	struct probe_options po;
+	char err[512];
+	char *probe_argv[argc + 1];
+	int dd, probe_argc = 0, rc;
+
+	for (dd = 1; dd < argc && strcmp(argv[dd], "--") != 0; dd++)
+		;
+	probe_argv[probe_argc++] = argv[0];
+	if (dd == argc) {
+		/* no "--": only --help makes sense without EAL options */
+		for (int i = 1; i < argc; i++)
+			if (strcmp(argv[i], "--help") == 0 ||
+			    strcmp(argv[i], "-h") == 0) {
+				probe_print_usage(stdout);
+				return 0;
+			}
+	}
+	for (int i = dd + 1; i < argc; i++)
+		probe_argv[probe_argc++] = argv[i];
+	probe_argv[probe_argc] = NULL;
+
+	probe_conf_defaults(&app->conf);
+	rc = probe_parse_options(probe_argc, probe_argv, &app->conf, &po, err,
+				 sizeof(err));
+	if (po.help) {
+		probe_print_usage(stdout);
+		return 0;
+	}
+	if (rc < 0)
+		fatal(err);
+	if (po.check_only) {
+		printf("metroprobe: configuration OK: %u port(s), %u "
+		       "session(s)\n", app->conf.n_ports,
+		       app->conf.n_sessions);
+		return 0;
+	}
+	if (app->conf.records[0] == '\0' ||
+	    strcmp(app->conf.records, "-") == 0) {
+		app->records = stdout;
+	} else {
+		app->records = fopen(app->conf.records, "a");
+		if (app->records == NULL) {
+			fprintf(stderr, "metroprobe: error: --records %.200s: "
+				"%s\n", app->conf.records, strerror(errno));
+			return 2;
+		}
+	}
+	if (capture_open(&app->conf) < 0) {
+		fprintf(stderr, "metroprobe: error: --capture %.200s: cannot "
+			"open\n", app->conf.capture);
+		return 2;
+	}
+
+	rc = rte_eal_init(dd, argv);
+	if (rc < 0) {
+		fprintf(stderr, "metroprobe: error: EAL init failed: %s\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	if (rte_pdump_init() < 0)
+		PROBE_WARN("rte_pdump_init failed: dpdk-dumpcap unavailable");
+	app->tsc_hz = rte_get_tsc_hz();
+	app->start_ns = mp_time_now_ns();
+	if (clock_init() < 0)
+		rte_exit(EXIT_FAILURE, "cannot calibrate the TSC\n");
+	clock_detect_sync(app->conf.clock_sync, app->conf.clock_error_ns,
+			  &app->synced, &app->clock_error_ns);
+	PROBE_INFO("clock: TSC %" PRIu64 " Hz, %s, error estimate %" PRIu64
+		   " ns", app->tsc_hz, app->synced ? "synchronised (S bit set)"
+		   : "not synchronised", app->clock_error_ns);
+	if (build_runtime(app) < 0)
+		rte_exit(EXIT_FAILURE, "out of memory\n");
+	if (port_setup_all(app) < 0)
+		rte_exit(EXIT_FAILURE, "port setup failed\n");
+	if (assign_lcores(app) < 0 || setup_capture(app) < 0)
+		rte_exit(EXIT_FAILURE, "lcore or capture setup failed\n");
+	if (probe_telemetry_register() != 0)
+		PROBE_WARN("telemetry commands not registered");
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	if (app->workers[0].is_main) {
+		worker_main(&app->workers[0]);
+	} else {
+		for (unsigned i = 0; i < app->n_workers; i++)
+			if (app->workers[i].n_ports > 0)
+				rte_eal_remote_launch(worker_main,
+						      &app->workers[i],
+						      app->workers[i].lcore);
+		while (!__atomic_load_n(&app->quit, __ATOMIC_ACQUIRE)) {
+			control_poll(rte_rdtsc());
+			usleep(1000);
+		}
+		rte_eal_mp_wait_lcore();
+	}
+	interval_emit_ready(app);
+	capture_drain(app->cap_rings, app->n_cap);
+	capture_close();
+	PROBE_INFO("exit: %" PRIu64 " records emitted", app->records_emitted);
+	if (app->records != stdout)
+		fclose(app->records);
+	else
+		fflush(stdout);
+	rte_pdump_uninit();
+	port_close_all(app);
+	rte_eal_cleanup();
+	probe_conf_free(&app->conf);
+	return 0;
+}

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Port bring-up: find the DPDK port, place its mbuf pool and tables on
+ * the port's NUMA node, enable hardware receive timestamps when offered,
+ * one RX and one TX queue, start. Also the --ring-pair loopback wire.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <numa.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_ring.h>
+
+#include "probe.h"
+
+/* Two ring ports A and B, A's TX feeding B's RX and back. */
+static int
+ring_pair_create(const struct probe_conf *pc)
+{
+	struct rte_ring *ab, *ba;
+	int a, b;
+
+	ab = rte_ring_create("mp_ring_ab", 4096, (int)rte_socket_id(),
+			     RING_F_SP_ENQ | RING_F_SC_DEQ);
+	ba = rte_ring_create("mp_ring_ba", 4096, (int)rte_socket_id(),
+			     RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (ab == NULL || ba == NULL) {
+		PROBE_ERR("--ring-pair: cannot create rings: %s",
+			  rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	a = rte_eth_from_rings(pc->ring_pair[0], &ba, 1, &ab, 1,
+			       rte_socket_id());
+	b = rte_eth_from_rings(pc->ring_pair[1], &ab, 1, &ba, 1,
+			       rte_socket_id());
+	if (a < 0 || b < 0) {
+		PROBE_ERR("--ring-pair %s,%s: cannot create ring ports",
+			  pc->ring_pair[0], pc->ring_pair[1]);
+		return -EINVAL;
+	}
+	{
+		char na[RTE_ETH_NAME_MAX_LEN] = "", nb[RTE_ETH_NAME_MAX_LEN] = "";
+		/* locally administered, distinct MACs (ring ports have none) */
+		struct rte_ether_addr ma = {{ 0x02, 0, 0, 0, 0, 0x0a }};
+		struct rte_ether_addr mb = {{ 0x02, 0, 0, 0, 0, 0x0b }};
+
+		rte_eth_dev_default_mac_addr_set((uint16_t)a, &ma);
+		rte_eth_dev_default_mac_addr_set((uint16_t)b, &mb);
+
+		rte_eth_dev_get_name_by_port((uint16_t)a, na);
+		rte_eth_dev_get_name_by_port((uint16_t)b, nb);
+		PROBE_INFO("ring pair: %s (port %d, '%s') <-> %s (port %d, "
+			   "'%s')", pc->ring_pair[0], a, na, pc->ring_pair[1],
+			   b, nb);
+	}
+	return 0;
+}
+
+static int
+port_find(const char *device, uint16_t *port_id)
+{
+	bool digits = device[0] != '\0';
+
+	for (const char *c = device; *c; c++)
+		if (!isdigit((unsigned char)*c))
+			digits = false;
+	if (digits) {
+		unsigned long id = strtoul(device, NULL, 10);
+
+		if (id >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port(id))
+			return -ENODEV;
+		*port_id = (uint16_t)id;
+		return 0;
+	}
+	if (rte_eth_dev_get_port_by_name(device, port_id) == 0)
+		return 0;
+	/* --ring-pair A,B creates "net_ring_A" and "net_ring_B" */
+	char ring[RTE_ETH_NAME_MAX_LEN + 16];
+
+	snprintf(ring, sizeof(ring), "net_ring_%s", device);
+	return rte_eth_dev_get_port_by_name(ring, port_id) == 0 ? 0 : -ENODEV;
+}
+
+static uint32_t
+port_largest_frame(const struct probe_app *app, const struct probe_port *p)
+{
+	uint32_t max = 1518;
+
+	for (unsigned i = 0; i < p->n_sessions; i++)
+		if (p->sessions[i]->conf->frame_size > max)
+			max = p->sessions[i]->conf->frame_size;
+	(void)app;
+	return max;
+}
+
+static int
+port_setup(struct probe_app *app, struct probe_port *p)
+{
+	const struct port_conf *pcf = p->conf;
+	struct rte_eth_conf ec;
+	struct rte_eth_dev_info info;
+	uint16_t nb_rx = pcf->rx_desc, nb_tx = pcf->tx_desc;
+	uint32_t frame = port_largest_frame(app, p);
+	char name[RTE_MEMPOOL_NAMESIZE];
+	int rc;
+
+	if (port_find(pcf->device, &p->port_id) < 0) {
+		PROBE_ERR("port %s: no DPDK device '%s' (give --vdev or an "
+			  "allowed PCI device to EAL)", pcf->name, pcf->device);
+		return -ENODEV;
+	}
+	p->socket = rte_eth_dev_socket_id(p->port_id);
+	if (p->socket < 0)
+		p->socket = (int)rte_socket_id();
+	rc = rte_eth_dev_info_get(p->port_id, &info);
+	if (rc < 0)
+		return rc;
+	snprintf(name, sizeof(name), "mp_pool_%u", p->idx);
+	p->pool = rte_pktmbuf_pool_create(name, app->conf.mbufs, 256, 0,
+		(uint16_t)(RTE_PKTMBUF_HEADROOM + RTE_MAX(2048u, frame)),
+		p->socket);
+	if (p->pool == NULL) {
+		PROBE_WARN("port %s: no memory on socket %d for the mbuf pool"
+			   ", trying any socket", pcf->name, p->socket);
+		p->pool = rte_pktmbuf_pool_create(name, app->conf.mbufs, 256, 0,
+			(uint16_t)(RTE_PKTMBUF_HEADROOM + RTE_MAX(2048u, frame)),
+			SOCKET_ID_ANY);
+	}
+	if (p->pool == NULL) {
+		PROBE_ERR("port %s: cannot create %u mbufs: %s (more memory: "
+			  "EAL -m, or fewer --mbufs)", pcf->name,
+			  app->conf.mbufs, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	memset(&ec, 0, sizeof(ec));
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) {
+		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+		if (rte_mbuf_dyn_rx_timestamp_register(&p->ts_offset,
+						       &p->ts_flag) == 0)
+			p->hw_ts = true;
+	}
+	rc = rte_eth_dev_configure(p->port_id, 1, 1, &ec);
+	if (rc < 0) {
+		PROBE_ERR("port %s: configure failed: %s", pcf->name,
+			  rte_strerror(-rc));
+		return rc;
+	}
+	if (frame > 1518 && rte_eth_dev_set_mtu(p->port_id,
+						(uint16_t)(frame - 18)) < 0)
+		PROBE_WARN("port %s: cannot set MTU %u for %u-octet frames",
+			   pcf->name, frame - 18, frame);
+	rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nb_rx, &nb_tx);
+	rc = rte_eth_rx_queue_setup(p->port_id, 0, nb_rx, (unsigned)p->socket,
+				    NULL, p->pool);
+	if (rc == 0)
+		rc = rte_eth_tx_queue_setup(p->port_id, 0, nb_tx,
+					    (unsigned)p->socket, NULL);
+	if (rc < 0) {
+		PROBE_ERR("port %s: queue setup failed: %s", pcf->name,
+			  rte_strerror(-rc));
+		return rc;
+	}
+	rte_eth_macaddr_get(p->port_id, &p->mac);
+	p->session_by_port = rte_zmalloc_socket("session_by_port",
+		65536 * sizeof(uint16_t), 64, p->socket);
+	if (p->session_by_port == NULL)
+		return -ENOMEM;
+	for (unsigned i = 0; i < pcf->n_neigh; i++)
+		neigh_add(&p->neigh, &pcf->neigh[i].ip, pcf->neigh[i].mac);
+	for (unsigned i = 0; i < p->n_sessions; i++) {
+		p->sessions[i]->hw_ts = p->hw_ts;
+		rc = session_setup(app, p->sessions[i]);
+		if (rc < 0)
+			return rc;
+		p->session_by_port[p->sessions[i]->conf->src_port] =
+			(uint16_t)(i + 1);
+	}
+	rc = reflector_setup(app, p);
+	if (rc < 0)
+		return rc;
+	rc = rte_eth_dev_start(p->port_id);
+	if (rc < 0) {
+		PROBE_ERR("port %s: start failed: %s", pcf->name,
+			  rte_strerror(-rc));
+		return rc;
+	}
+	PROBE_INFO("port %s: DPDK port %u (%s), socket %d, MAC "
+		   RTE_ETHER_ADDR_PRT_FMT ", %u sessions, reflector %s on "
+		   "UDP %u%s", pcf->name, p->port_id, pcf->device, p->socket,
+		   RTE_ETHER_ADDR_BYTES(&p->mac), p->n_sessions,
+		   pcf->reflector == REFL_OFF ? "off" :
+		   pcf->reflector == REFL_STATEFUL ? "stateful" : "stateless",
+		   pcf->stamp_port, p->hw_ts ? ", hardware rx timestamps" : "");
+	return 0;
+}
+
+int
+port_setup_all(struct probe_app *app)
+{
+	const struct probe_conf *pc = &app->conf;
+	int rc;
+
+	if (pc->ring_pair[0][0] != '\0') {
+		rc = ring_pair_create(pc);
+		if (rc < 0)
+			return rc;
+	}
+	if (numa_available() >= 0)
+		PROBE_INFO("NUMA: %d node(s) configured",
+			   numa_num_configured_nodes());
+	for (unsigned i = 0; i < app->n_ports; i++) {
+		rc = port_setup(app, &app->ports[i]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+void
+port_close_all(struct probe_app *app)
+{
+	for (unsigned i = 0; i < app->n_ports; i++) {
+		struct probe_port *p = &app->ports[i];
+
+		if (p->pool == NULL)
+			continue;
+		rte_eth_dev_stop(p->port_id);
+		rte_eth_dev_close(p->port_id);
+	}
+}

@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The data-plane loop: burst in, classify each frame (ARP, NDP, STAMP to
+ * the reflector, reflected STAMP to a session, or a named drop), send
+ * what is due, stamp T1/T3 just before the burst out.
+ */
+#include <time.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "probe.h"
+
+static const uint8_t mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+static inline bool
+eth_for_us(const struct probe_port *p, const struct rte_ether_hdr *eth)
+{
+	const uint8_t *d = eth->dst_addr.addr_bytes;
+
+	if (rte_is_same_ether_addr(&eth->dst_addr, &p->mac))
+		return true;
+	if (memcmp(d, mac_bcast, 6) == 0)
+		return true;
+	/* IPv6 solicited-node multicast for neighbour discovery */
+	return d[0] == 0x33 && d[1] == 0x33;
+}
+
+static inline void
+udp_input(struct probe_worker *w, struct probe_port *p, struct rte_mbuf *m,
+	  uint16_t l3_off, uint16_t l4_off, uint16_t l4_avail, bool ipv6,
+	  uint64_t rx_ns)
+{
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(d + l4_off);
+	uint16_t ulen, dport, sidx;
+
+	if (l4_avail < sizeof(*udp)) {
+		port_drop(p, PROBE_DROP_UDP_LENGTH, m);
+		return;
+	}
+	ulen = rte_be_to_cpu_16(udp->dgram_len);
+	if (ulen < sizeof(*udp) || ulen > l4_avail) {
+		port_drop(p, PROBE_DROP_UDP_LENGTH, m);
+		return;
+	}
+	if (udp->dgram_cksum != 0 || ipv6) {
+		int bad = ipv6 ?
+			rte_ipv6_udptcp_cksum_verify(
+				(struct rte_ipv6_hdr *)(d + l3_off), udp) :
+			rte_ipv4_udptcp_cksum_verify(
+				(struct rte_ipv4_hdr *)(d + l3_off), udp);
+		if (bad) {
+			port_drop(p, PROBE_DROP_UDP_CHECKSUM, m);
+			return;
+		}
+	}
+	/* Drop Ethernet padding beyond the UDP datagram. */
+	rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - (l4_off + ulen));
+	dport = rte_be_to_cpu_16(udp->dst_port);
+	if (dport == p->conf->stamp_port && p->conf->reflector != REFL_OFF) {
+		reflector_input(w, p, m, l3_off, l4_off, ipv6, rx_ns);
+		return;
+	}
+	sidx = p->session_by_port[dport];
+	if (sidx != 0) {
+		session_rx(w, p, p->sessions[sidx - 1], m, l3_off, l4_off,
+			   ipv6, rx_ns);
+		return;
+	}
+	port_drop(p, PROBE_DROP_UDP_PORT, m);
+}
+
+static inline void
+ipv4_input(struct probe_worker *w, struct probe_port *p, struct rte_mbuf *m,
+	   uint16_t l3_off, uint64_t rx_ns)
+{
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(d + l3_off);
+	uint32_t avail = rte_pktmbuf_data_len(m) - l3_off;
+	uint16_t hlen, tot;
+
+	if (avail < sizeof(*ip)) {
+		port_drop(p, PROBE_DROP_IP_TRUNCATED, m);
+		return;
+	}
+	if ((ip->version_ihl >> 4) != 4) {
+		port_drop(p, PROBE_DROP_IP_VERSION, m);
+		return;
+	}
+	hlen = (uint16_t)((ip->version_ihl & 0xf) * 4);
+	tot = rte_be_to_cpu_16(ip->total_length);
+	if (hlen < sizeof(*ip) || tot < hlen) {
+		port_drop(p, PROBE_DROP_IP_HEADER, m);
+		return;
+	}
+	if (hlen > avail || tot > avail) {
+		port_drop(p, PROBE_DROP_IP_TRUNCATED, m);
+		return;
+	}
+	if (rte_raw_cksum(ip, hlen) != 0xffff) {
+		port_drop(p, PROBE_DROP_IP_HEADER, m);
+		return;
+	}
+	if (p->conf->ip4.family != 4 || ip->dst_addr != p->conf->ip4.v4) {
+		port_drop(p, PROBE_DROP_IP_NOT_FOR_US, m);
+		return;
+	}
+	if ((ip->fragment_offset &
+	     rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))) {
+		port_drop(p, PROBE_DROP_IP_FRAGMENT, m);
+		return;
+	}
+	if (ip->next_proto_id != IPPROTO_UDP) {
+		port_drop(p, PROBE_DROP_IP_PROTO, m);
+		return;
+	}
+	udp_input(w, p, m, l3_off, l3_off + hlen, tot - hlen, false, rx_ns);
+}
+
+static inline void
+ipv6_input(struct probe_worker *w, struct probe_port *p, struct rte_mbuf *m,
+	   uint16_t l3_off, uint64_t rx_ns, uint64_t now)
+{
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(d + l3_off);
+	uint32_t avail = rte_pktmbuf_data_len(m) - l3_off;
+	uint16_t plen;
+	uint16_t l4_off = l3_off + sizeof(*ip);
+
+	if (avail < sizeof(*ip)) {
+		port_drop(p, PROBE_DROP_IP_TRUNCATED, m);
+		return;
+	}
+	if ((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6) {
+		port_drop(p, PROBE_DROP_IP_VERSION, m);
+		return;
+	}
+	plen = rte_be_to_cpu_16(ip->payload_len);
+	if (plen > avail - sizeof(*ip)) {
+		port_drop(p, PROBE_DROP_IP_TRUNCATED, m);
+		return;
+	}
+	if (ip->proto == IPPROTO_ICMPV6) {
+		ndp_input(p, m, l3_off, l4_off, plen, now);
+		return;
+	}
+	if (p->conf->ip6.family != 6 ||
+	    memcmp(ip->dst_addr, p->conf->ip6.v6, 16) != 0) {
+		port_drop(p, PROBE_DROP_IP_NOT_FOR_US, m);
+		return;
+	}
+	if (ip->proto == IPPROTO_FRAGMENT) {
+		port_drop(p, PROBE_DROP_IP_FRAGMENT, m);
+		return;
+	}
+	if (ip->proto != IPPROTO_UDP) {
+		port_drop(p, PROBE_DROP_IP_PROTO, m);
+		return;
+	}
+	udp_input(w, p, m, l3_off, l4_off, plen, true, rx_ns);
+}
+
+static inline void
+frame_input(struct probe_worker *w, struct probe_port *p, struct rte_mbuf *m,
+	    uint64_t rx_ns, uint64_t now)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	uint16_t len = rte_pktmbuf_data_len(m);
+	uint16_t l3_off = sizeof(*eth), etype, vid = 0;
+
+	if (m->nb_segs > 1) {
+		port_drop(p, PROBE_DROP_MULTI_SEG, m);
+		return;
+	}
+	if (len < sizeof(*eth)) {
+		port_drop(p, PROBE_DROP_ETH_SHORT, m);
+		return;
+	}
+	if (!eth_for_us(p, eth)) {
+		port_drop(p, PROBE_DROP_ETH_NOT_FOR_US, m);
+		return;
+	}
+	etype = rte_be_to_cpu_16(eth->ether_type);
+	if (etype == RTE_ETHER_TYPE_VLAN) {
+		struct rte_vlan_hdr *vh = (struct rte_vlan_hdr *)(eth + 1);
+
+		if (len < sizeof(*eth) + sizeof(*vh)) {
+			port_drop(p, PROBE_DROP_ETH_SHORT, m);
+			return;
+		}
+		vid = rte_be_to_cpu_16(vh->vlan_tci) & 0xfff;
+		etype = rte_be_to_cpu_16(vh->eth_proto);
+		l3_off += sizeof(*vh);
+	}
+	if (vid != p->conf->vlan) {
+		port_drop(p, PROBE_DROP_VLAN_MISMATCH, m);
+		return;
+	}
+	switch (etype) {
+	case RTE_ETHER_TYPE_IPV4:
+		ipv4_input(w, p, m, l3_off, rx_ns);
+		break;
+	case RTE_ETHER_TYPE_IPV6:
+		ipv6_input(w, p, m, l3_off, rx_ns, now);
+		break;
+	case RTE_ETHER_TYPE_ARP:
+		arp_input(p, m, l3_off, now);
+		break;
+	default:
+		port_drop(p, PROBE_DROP_ETHERTYPE, m);
+		break;
+	}
+}
+
+void
+port_flush(struct probe_worker *w, struct probe_port *p)
+{
+	uint64_t tsc, ns;
+	uint16_t sent;
+
+	if (p->tx_n == 0)
+		return;
+	/* T1 / T3: taken just before the burst leaves. */
+	tsc = rte_rdtsc();
+	ns = clock_tsc_to_ns(&w->clk, tsc);
+	for (uint16_t i = 0; i < p->tx_n; i++) {
+		struct tx_meta *meta = &p->tx_meta[i];
+
+		if (meta->kind == TX_SENDER)
+			session_stamp_tx(w, p->tx_pkts[i], meta, ns);
+		else if (meta->kind == TX_REFLECT)
+			reflector_stamp_tx(p, p->tx_pkts[i], meta, ns);
+		if (meta->kind != TX_RAW)
+			capture_packet(p->cap, p->tx_pkts[i], tsc);
+	}
+	sent = rte_eth_tx_burst(p->port_id, 0, p->tx_pkts, p->tx_n);
+	p->tx_pkts_total += sent;
+	if (sent < p->tx_n) {
+		/* keep the rest; they are stamped again on the next try */
+		memmove(p->tx_pkts, p->tx_pkts + sent,
+			(p->tx_n - sent) * sizeof(p->tx_pkts[0]));
+		memmove(p->tx_meta, p->tx_meta + sent,
+			(p->tx_n - sent) * sizeof(p->tx_meta[0]));
+	}
+	p->tx_n -= sent;
+}
+
+static inline uint64_t
+rx_timestamp_ns(const struct probe_worker *w, const struct probe_port *p,
+		const struct rte_mbuf *m, uint64_t sw_ns)
+{
+	if (p->hw_ts && (m->ol_flags & p->ts_flag))
+		return (uint64_t)((int64_t)*RTE_MBUF_DYNFIELD(m, p->ts_offset,
+			rte_mbuf_timestamp_t *) + p->hw_offset_ns);
+	(void)w;
+	return sw_ns;
+}
+
+static unsigned
+port_poll(struct probe_worker *w, struct probe_port *p, uint64_t now)
+{
+	struct rte_mbuf *pkts[PROBE_BURST];
+	uint16_t n;
+	unsigned work = 0;
+
+	n = rte_eth_rx_burst(p->port_id, 0, pkts, PROBE_BURST);
+	if (n > 0) {
+		/* T2 / T4: one TSC read for the burst, right after it */
+		uint64_t tsc = rte_rdtsc();
+		uint64_t ns = clock_tsc_to_ns(&w->clk, tsc);
+
+		p->rx_pkts += n;
+		for (uint16_t i = 0; i < n; i++) {
+			if (i + 1 < n)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1],
+							       void *));
+			capture_packet(p->cap, pkts[i], tsc);
+			frame_input(w, p, pkts[i],
+				    rx_timestamp_ns(w, p, pkts[i], ns), now);
+		}
+		work += n;
+	}
+	for (unsigned i = 0; i < p->n_sessions; i++)
+		session_tx(w, p, p->sessions[i], now);
+	work += p->tx_n;
+	port_flush(w, p);
+	return work;
+}
+
+static void
+worker_housekeeping(struct probe_worker *w, uint64_t now)
+{
+	for (unsigned i = 0; i < w->n_ports; i++) {
+		struct probe_port *p = w->ports[i];
+
+		neigh_tick(p, now, probe_app.tsc_hz);
+		for (unsigned j = 0; j < p->n_sessions; j++)
+			session_housekeeping(w, p->sessions[j], now);
+	}
+}
+
+/* Earliest sender deadline of this worker (for the idle back-off). */
+static uint64_t
+worker_next_deadline(const struct probe_worker *w)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (unsigned i = 0; i < w->n_ports; i++) {
+		const struct probe_port *p = w->ports[i];
+
+		for (unsigned j = 0; j < p->n_sessions; j++) {
+			const struct probe_session *s = p->sessions[j];
+
+			if (s->state == SESSION_RUNNING &&
+			    (s->next_q16 >> 16) < next)
+				next = s->next_q16 >> 16;
+		}
+	}
+	return next;
+}
+
+int
+worker_main(void *arg)
+{
+	struct probe_worker *w = arg;
+	const struct probe_conf *pc = &probe_app.conf;
+	uint64_t hz = probe_app.tsc_hz;
+	uint64_t next_house = 0, next_control = 0;
+	uint64_t house_period = hz / 1000;       /* 1 ms */
+	uint32_t empty = 0;
+
+	clock_read(&w->clk);
+	while (!__atomic_load_n(&probe_app.quit, __ATOMIC_ACQUIRE)) {
+		uint64_t now = rte_rdtsc();
+		unsigned work = 0;
+
+		if (__atomic_load_n(&clock_published_gen, __ATOMIC_ACQUIRE) !=
+		    w->clk.gen)
+			clock_read(&w->clk);
+		if (now >= next_house) {
+			worker_housekeeping(w, now);
+			next_house = now + house_period;
+		}
+		for (unsigned i = 0; i < w->n_ports; i++)
+			work += port_poll(w, w->ports[i], now);
+		w->loops++;
+		if (w->is_main && now >= next_control) {
+			control_poll(now);
+			next_control = now + house_period;
+		}
+		if (work != 0 || pc->idle_sleep_us == 0) {
+			empty = 0;
+			continue;
+		}
+		/* Virtual-wire back-off: after idle_polls empty polls sleep,
+		 * but never past the next send deadline. */
+		if (++empty < pc->idle_polls)
+			continue;
+		empty = 0;
+		{
+			uint64_t until = worker_next_deadline(w);
+			uint64_t sleep_tsc = hz / 1000000 * pc->idle_sleep_us;
+			struct timespec ts;
+
+			now = rte_rdtsc();
+			if (until <= now)
+				continue;
+			if (until - now < sleep_tsc)
+				sleep_tsc = until - now;
+			if (now + sleep_tsc > next_house)
+				sleep_tsc = next_house > now ?
+					next_house - now : 0;
+			if (sleep_tsc < hz / 100000)   /* < 10 us: spin */
+				continue;
+			ts.tv_sec = 0;
+			ts.tv_nsec = (long)(sleep_tsc * 1000000000ULL / hz);
+			nanosleep(&ts, NULL);
+			w->sleeps++;
+		}
+	}
+	for (unsigned i = 0; i < w->n_ports; i++)
+		port_flush(w, w->ports[i]);
+	return 0;
+}

@@ -1,0 +1,547 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Sender sessions (RFC 8762 section 4.2): paced test packets from a
+ * pre-built frame, reflected packets measured into interval slots, slots
+ * closed after the loss timeout (RFC 7680) with the loss split forward /
+ * backward by the reflector's own sequence numbers.
+ */
+#include <math.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_memcpy.h>
+#include <rte_udp.h>
+
+#include "metroprobe/mp_time.h"
+
+#include "probe.h"
+
+static bool
+addr_on_link(const struct probe_addr *own, uint8_t prefix,
+	     const struct probe_addr *peer)
+{
+	const uint8_t *a = own->family == 4 ? (const uint8_t *)&own->v4
+					    : own->v6;
+	const uint8_t *b = peer->family == 4 ? (const uint8_t *)&peer->v4
+					     : peer->v6;
+
+	for (unsigned bit = 0; bit < prefix; bit++) {
+		uint8_t m = (uint8_t)(0x80 >> (bit & 7));
+
+		if ((a[bit >> 3] & m) != (b[bit >> 3] & m))
+			return false;
+	}
+	return true;
+}
+
+static uint32_t
+pow2_at_least(uint64_t v)
+{
+	uint32_t w = 1024;
+
+	while (w < v && w < (1u << 26))
+		w <<= 1;
+	return w;
+}
+
+static void
+build_template(struct probe_app *app, struct probe_session *s)
+{
+	const struct session_conf *sc = s->conf;
+	const struct port_conf *pcf = s->port->conf;
+	uint8_t *d = s->tmpl;
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)d;
+	uint16_t off = sizeof(*eth);
+	struct rte_udp_hdr *udp;
+
+	(void)app;
+	eth->src_addr = s->port->mac;
+	if (pcf->vlan != 0) {
+		struct rte_vlan_hdr *vh = (struct rte_vlan_hdr *)(eth + 1);
+
+		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+		vh->vlan_tci = rte_cpu_to_be_16(pcf->vlan);
+		vh->eth_proto = rte_cpu_to_be_16(sc->peer.family == 6 ?
+			RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
+		off += sizeof(*vh);
+	} else {
+		eth->ether_type = rte_cpu_to_be_16(sc->peer.family == 6 ?
+			RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
+	}
+	s->l3_off = off;
+	if (sc->peer.family == 4) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(d + off);
+
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->type_of_service = (uint8_t)(sc->dscp << 2);
+		ip->total_length = rte_cpu_to_be_16(s->pkt_len - off);
+		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+		ip->time_to_live = 255;   /* RFC 8762 section 4.2 */
+		ip->next_proto_id = IPPROTO_UDP;
+		ip->src_addr = pcf->ip4.v4;
+		ip->dst_addr = sc->peer.v4;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		off += sizeof(*ip);
+	} else {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(d + off);
+
+		ip->vtc_flow = rte_cpu_to_be_32(6u << 28 |
+						(uint32_t)sc->dscp << 22);
+		ip->payload_len = rte_cpu_to_be_16(s->pkt_len - off -
+						   sizeof(*ip));
+		ip->proto = IPPROTO_UDP;
+		ip->hop_limits = 255;
+		memcpy(ip->src_addr, pcf->ip6.v6, 16);
+		memcpy(ip->dst_addr, sc->peer.v6, 16);
+		off += sizeof(*ip);
+	}
+	s->l4_off = off;
+	udp = (struct rte_udp_hdr *)(d + off);
+	udp->src_port = rte_cpu_to_be_16(sc->src_port);
+	udp->dst_port = rte_cpu_to_be_16(sc->peer_port);
+	udp->dgram_len = rte_cpu_to_be_16(s->pkt_len - off);
+	s->payload_off = off + sizeof(*udp);
+}
+
+int
+session_setup(struct probe_app *app, struct probe_session *s)
+{
+	const struct session_conf *sc = s->conf;
+	struct probe_port *p = s->port;
+	const struct port_conf *pcf = p->conf;
+	const struct probe_addr *nh = &sc->peer;
+	struct stamp_error_estimate ee;
+	uint64_t open_pkts;
+	int idx;
+
+	s->mode = sc->auth ? STAMP_MODE_AUTH : STAMP_MODE_UNAUTH;
+	s->key = sc->auth ? &sc->key : NULL;
+	if (sc->auth) {
+		s->hmac = stamp_hmac_new(&sc->key);
+		if (s->hmac == NULL) {
+			PROBE_ERR("session %s: cannot set up HMAC key",
+				  sc->name);
+			return -EINVAL;
+		}
+	}
+	s->pkt_len = (uint16_t)(sc->frame_size - PROBE_FCS_LEN);
+	s->tmpl = rte_zmalloc_socket("session_tmpl", s->pkt_len, 64,
+				     p->socket);
+	if (s->tmpl == NULL)
+		return -ENOMEM;
+	build_template(app, s);
+
+	/* Next hop: the peer when on-link, else the gateway. */
+	if (sc->peer.family == 4 &&
+	    !addr_on_link(&pcf->ip4, pcf->prefix4, &sc->peer)) {
+		nh = &pcf->gateway4;
+	} else if (sc->peer.family == 6 &&
+		   !addr_on_link(&pcf->ip6, pcf->prefix6, &sc->peer)) {
+		nh = &pcf->gateway6;
+	}
+	if (nh->family == 0) {
+		PROBE_ERR("session %s: peer is outside port %s's prefix and "
+			  "the port has no gateway", sc->name, pcf->name);
+		return -EINVAL;
+	}
+	idx = neigh_add(&p->neigh, nh, NULL);
+	if (idx < 0) {
+		PROBE_ERR("port %s: neighbour table full", pcf->name);
+		return -ENOSPC;
+	}
+	s->neigh_idx = (uint16_t)idx;
+
+	stamp_errest_from_ns(app->clock_error_ns, app->synced, sc->ptp_format,
+			     &ee);
+	s->errest = stamp_errest_pack(&ee);
+	s->period_q16 = (uint64_t)llround((double)app->tsc_hz * 65536.0 /
+					  sc->rate_pps);
+	s->interval_tsc = (uint64_t)((double)app->conf.interval_ns *
+				     (double)app->tsc_hz / 1e9);
+	s->timeout_tsc = (uint64_t)((double)app->conf.loss_timeout_ns *
+				    (double)app->tsc_hz / 1e9);
+	s->stop_tsc = UINT64_MAX;
+	open_pkts = (uint64_t)(sc->rate_pps * (double)(app->conf.interval_ns +
+		app->conf.loss_timeout_ns) / 1e9) * 2 + 64;
+	if (seqt_init(&s->seqt, pow2_at_least(open_pkts)) < 0)
+		return -ENOMEM;
+	s->n_slots = (uint32_t)((app->conf.loss_timeout_ns +
+				 app->conf.interval_ns - 1) /
+				app->conf.interval_ns) + 3;
+	s->slots = rte_zmalloc_socket("session_slots",
+				      s->n_slots * sizeof(s->slots[0]), 64,
+				      p->socket);
+	if (s->slots == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < s->n_slots; i++)
+		delay_stats_init(&s->slots[i].ds);
+	return 0;
+}
+
+/* ---- data plane ---- */
+
+static int
+slot_open(struct probe_session *s, uint64_t counter, uint64_t index)
+{
+	struct interval_slot *sl = session_slot(s, counter);
+
+	if (__atomic_load_n(&sl->state, __ATOMIC_ACQUIRE) != SLOT_FREE)
+		return -1;
+	sl->index = index;
+	sl->n_intervals = 1;
+	sl->ended = false;
+	sl->end_tsc = 0;
+	sl->first_seq = s->next_seq;
+	sl->end_seq = s->next_seq;
+	sl->tx_pkts = sl->tx_bytes = sl->rx_pkts = sl->rx_bytes = 0;
+	sl->reordered = sl->duplicates = sl->late = 0;
+	sl->lost = sl->lost_fwd = sl->lost_back = 0;
+	sl->have_refl = false;
+	sl->all_synced = true;
+	__atomic_store_n(&sl->state, SLOT_OPEN, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static void
+session_start(struct probe_worker *w, struct probe_session *s, uint64_t now)
+{
+	uint64_t interval = probe_app.conf.interval_ns;
+	uint64_t ns = clock_tsc_to_ns(&w->clk, now);
+	uint64_t index = ns / interval;
+
+	s->next_seq = 0;
+	seqt_start(&s->seqt, 0);
+	s->cur = s->oldest = 0;
+	if (slot_open(s, 0, index) < 0)
+		return;   /* cannot happen: all slots free at start */
+	s->next_boundary_tsc = clock_ns_to_tsc(&w->clk, (index + 1) * interval);
+	s->next_q16 = now << 16;
+	if (s->conf->duration_ns != 0)
+		s->stop_tsc = now + (uint64_t)((double)s->conf->duration_ns *
+			(double)probe_app.tsc_hz / 1e9);
+	__atomic_store_n(&s->state, SESSION_RUNNING, __ATOMIC_RELEASE);
+}
+
+/* Interval boundary: the open slot ends, the next one opens. */
+static void
+session_roll(struct probe_worker *w, struct probe_session *s)
+{
+	struct interval_slot *sl = session_slot(s, s->cur);
+	uint64_t next_index = sl->index + sl->n_intervals;
+
+	sl->ended = true;
+	sl->end_tsc = s->next_boundary_tsc;
+	sl->end_seq = s->next_seq;
+	if (slot_open(s, s->cur + 1, next_index) < 0) {
+		/* control thread behind: this slot covers one more interval */
+		sl->ended = false;
+		sl->n_intervals++;
+		s->port->drops[PROBE_DROP_RECORD_OVERRUN]++;
+	} else {
+		s->cur++;
+	}
+	s->next_boundary_tsc = clock_ns_to_tsc(&w->clk, (next_index + 1) *
+					       probe_app.conf.interval_ns);
+}
+
+static void
+slot_close(struct probe_session *s, uint64_t counter)
+{
+	struct interval_slot *sl = session_slot(s, counter);
+	struct interval_slot *next = NULL;
+	uint32_t sent = sl->end_seq - sl->first_seq;
+	uint64_t lost = seqt_close(&s->seqt, sl->end_seq);
+	uint64_t lost_fwd = lost;
+	bool known_start = s->have_refl_base || sl->have_refl;
+	bool known_end = true;
+	uint32_t r_start, r_end = 0;
+
+	if (counter + 1 <= s->cur)
+		next = session_slot(s, counter + 1);
+	r_start = s->have_refl_base ? s->refl_base : sl->refl_min;
+	if (next != NULL && next->have_refl)
+		r_end = next->refl_min;
+	else if (sl->have_refl)
+		r_end = sl->refl_max + 1;
+	else
+		known_end = false;
+	/*
+	 * A stateful reflector numbers the packets it reflected (RFC 8762
+	 * section 4.3): its sequence numbers used by this interval's packets
+	 * tell how many reached it. The rest of the loss is backward.
+	 */
+	if (known_start && known_end) {
+		int32_t reflected = seqt_diff(r_end, r_start);
+		uint64_t fwd = reflected < 0 ? sent :
+			(sent > (uint32_t)reflected ? sent - (uint32_t)reflected
+						   : 0);
+
+		lost_fwd = fwd < lost ? fwd : lost;
+		s->refl_base = r_end;
+		s->have_refl_base = true;
+	}
+	sl->lost = lost;
+	sl->lost_fwd = lost_fwd;
+	sl->lost_back = lost - lost_fwd;
+	s->lost_total += lost;
+	__atomic_store_n(&sl->state, SLOT_READY, __ATOMIC_RELEASE);
+}
+
+void
+session_housekeeping(struct probe_worker *w, struct probe_session *s,
+		     uint64_t now)
+{
+	bool stop = __atomic_load_n(&s->stop_req, __ATOMIC_ACQUIRE) != 0;
+	struct interval_slot *sl;
+
+	switch (s->state) {
+	case SESSION_WAIT_NEIGH:
+		if (stop)
+			__atomic_store_n(&s->state, SESSION_DONE,
+					 __ATOMIC_RELEASE);
+		else if (s->port->neigh.e[s->neigh_idx].valid)
+			session_start(w, s, now);
+		return;
+	case SESSION_RUNNING:
+		while (now >= s->next_boundary_tsc && now < s->stop_tsc && !stop)
+			session_roll(w, s);
+		if (stop || now >= s->stop_tsc) {
+			sl = session_slot(s, s->cur);
+			sl->ended = true;
+			sl->end_tsc = now;
+			sl->end_seq = s->next_seq;
+			__atomic_store_n(&s->state, SESSION_DRAINING,
+					 __ATOMIC_RELEASE);
+		}
+		break;
+	case SESSION_DRAINING:
+		break;
+	default:
+		return;
+	}
+	while (s->oldest <= s->cur) {
+		sl = session_slot(s, s->oldest);
+		if (!sl->ended || now < sl->end_tsc + s->timeout_tsc)
+			break;
+		slot_close(s, s->oldest);
+		s->oldest++;
+	}
+	if (s->state == SESSION_DRAINING && s->oldest > s->cur)
+		__atomic_store_n(&s->state, SESSION_DONE, __ATOMIC_RELEASE);
+}
+
+void
+session_tx(struct probe_worker *w, struct probe_port *p,
+	   struct probe_session *s, uint64_t now)
+{
+	const struct neigh_entry *ne;
+	struct interval_slot *sl;
+	struct tx_meta meta;
+
+	(void)w;
+	if (s->state != SESSION_RUNNING || now >= s->stop_tsc)
+		return;
+	ne = &p->neigh.e[s->neigh_idx];
+	sl = session_slot(s, s->cur);
+	meta.kind = TX_SENDER;
+	meta.ipv6 = s->conf->peer.family == 6;
+	meta.l3_off = s->l3_off;
+	meta.l4_off = s->l4_off;
+	meta.payload_off = s->payload_off;
+	meta.payload_len = s->pkt_len - s->payload_off;
+	meta.session = s;
+	/* Deadline pacing: every packet whose time has come, no sleeping. */
+	while ((s->next_q16 >> 16) <= now && p->tx_n < PROBE_TX_STAGE) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(p->pool);
+		uint8_t *d;
+
+		s->next_q16 += s->period_q16;
+		if (m == NULL) {
+			p->drops[PROBE_DROP_MBUF_ALLOC]++;
+			continue;
+		}
+		d = rte_pktmbuf_mtod(m, uint8_t *);
+		rte_memcpy(d, s->tmpl, s->pkt_len);
+		memcpy(d, ne->mac, RTE_ETHER_ADDR_LEN);
+		m->data_len = m->pkt_len = s->pkt_len;
+		meta.seq = s->next_seq++;
+		sl->tx_pkts++;
+		sl->tx_bytes += s->conf->frame_size;
+		s->tx_total++;
+		port_stage(p, m, &meta);
+	}
+}
+
+void
+session_stamp_tx(struct probe_worker *w, struct rte_mbuf *m,
+		 struct tx_meta *meta, uint64_t ns)
+{
+	struct probe_session *s = meta->session;
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	uint8_t *pl = d + meta->payload_off;
+	uint64_t t1 = probe_wire_time(ns, s->conf->ptp_format);
+
+	(void)w;
+	if (s->mode == STAMP_MODE_UNAUTH) {
+		struct stamp_sender_pkt sp = {
+			.seq = meta->seq, .timestamp = t1,
+			.error_estimate = s->errest, .ssid = s->conf->ssid,
+		};
+
+		stamp_encode_sender(pl, meta->payload_len, STAMP_MODE_UNAUTH,
+				    &sp, NULL);
+	} else {
+		/* RFC 8762 figure 3: seq, 12 MBZ, timestamp, error, SSID */
+		uint32_t seq = rte_cpu_to_be_32(meta->seq);
+		uint64_t ts = rte_cpu_to_be_64(t1);
+		uint16_t err = rte_cpu_to_be_16(s->errest);
+		uint16_t ssid = rte_cpu_to_be_16(s->conf->ssid);
+
+		memcpy(pl, &seq, 4);
+		memcpy(pl + 16, &ts, 8);
+		memcpy(pl + 24, &err, 2);
+		memcpy(pl + 26, &ssid, 2);
+		stamp_hmac_sign(s->hmac, pl, meta->payload_len);
+	}
+	pkt_udp_cksum(d, meta->l3_off, meta->l4_off, meta->ipv6);
+}
+
+static inline struct interval_slot *
+slot_for_seq(struct probe_session *s, uint32_t seq)
+{
+	uint64_t n = s->cur;
+
+	for (;;) {
+		struct interval_slot *sl = session_slot(s, n);
+
+		if (n == s->oldest || seqt_diff(seq, sl->first_seq) >= 0)
+			return sl;
+		n--;
+	}
+}
+
+static inline uint64_t
+wire_to_ns(uint64_t wire, bool ptp, uint64_t ref_ns)
+{
+	return ptp ? mp_time_ptp_to_ns(wire, probe_app.conf.tai_offset_s,
+				       ref_ns)
+		   : mp_time_ntp_to_ns(wire, ref_ns);
+}
+
+static inline enum probe_drop
+stamp_drop_reason(int rc)
+{
+	switch (rc) {
+	case STAMP_ETRUNC:
+		return PROBE_DROP_STAMP_SHORT;
+	case STAMP_EHMAC:
+	case STAMP_EKEY:
+		return PROBE_DROP_STAMP_HMAC;
+	default:
+		return PROBE_DROP_STAMP_MALFORMED;
+	}
+}
+
+void
+session_rx(struct probe_worker *w, struct probe_port *p,
+	   struct probe_session *s, struct rte_mbuf *m, uint16_t l3_off,
+	   uint16_t l4_off, bool ipv6, uint64_t rx_ns)
+{
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(d + l4_off);
+	uint16_t plen = rte_be_to_cpu_16(udp->dgram_len) - sizeof(*udp);
+	const struct session_conf *sc = s->conf;
+	struct stamp_reflector_pkt rp;
+	struct stamp_error_estimate ee;
+	struct interval_slot *sl;
+	struct stamp_times t;
+	bool synced;
+	int rc;
+
+	(void)w;
+	if (udp->src_port != rte_cpu_to_be_16(sc->peer_port) ||
+	    (ipv6 ? memcmp(((struct rte_ipv6_hdr *)(d + l3_off))->src_addr,
+			   sc->peer.v6, 16) != 0
+		  : ((struct rte_ipv4_hdr *)(d + l3_off))->src_addr !=
+			sc->peer.v4)) {
+		port_drop(p, PROBE_DROP_SESSION_MISMATCH, m);
+		return;
+	}
+	rc = stamp_decode_reflector(d + l4_off + sizeof(*udp), plen, s->mode,
+				    false, s->key, &rp);
+	if (rc != 0) {
+		port_drop(p, stamp_drop_reason(rc), m);
+		return;
+	}
+	if ((rp.ssid != sc->ssid && rp.ssid != 0) ||
+	    s->state == SESSION_WAIT_NEIGH) {
+		port_drop(p, PROBE_DROP_SESSION_MISMATCH, m);
+		return;
+	}
+	if (s->state == SESSION_DONE) {
+		s->late_total++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	stamp_errest_unpack(rp.error_estimate, &ee);
+	synced = probe_app.synced && ee.synced;
+	t.t1 = wire_to_ns(rp.sender_timestamp, sc->ptp_format, rx_ns);
+	t.t2 = wire_to_ns(rp.rx_timestamp, ee.ptp_format, rx_ns);
+	t.t3 = wire_to_ns(rp.timestamp, ee.ptp_format, rx_ns);
+	t.t4 = rx_ns;
+
+	enum seqt_verdict v = seqt_rx(&s->seqt, rp.sender_seq);
+
+	switch (v) {
+	case SEQT_LATE:
+		session_slot(s, s->cur)->late++;
+		s->late_total++;
+		break;
+	case SEQT_AHEAD:
+		p->drops[PROBE_DROP_SEQ_AHEAD]++;
+		break;
+	case SEQT_DUPLICATE:
+		slot_for_seq(s, rp.sender_seq)->duplicates++;
+		s->dup_total++;
+		break;
+	case SEQT_REORDERED:
+	case SEQT_IN_ORDER:
+		sl = slot_for_seq(s, rp.sender_seq);
+		if (v == SEQT_REORDERED)
+			sl->reordered++;
+		sl->rx_pkts++;
+		sl->rx_bytes += rte_pktmbuf_pkt_len(m) + PROBE_FCS_LEN;
+		s->rx_total++;
+		if (!sl->have_refl) {
+			sl->refl_min = sl->refl_max = rp.seq;
+			sl->have_refl = true;
+		} else if (seqt_diff(rp.seq, sl->refl_min) < 0) {
+			sl->refl_min = rp.seq;
+		} else if (seqt_diff(rp.seq, sl->refl_max) > 0) {
+			sl->refl_max = rp.seq;
+		}
+		if (!s->any_refl) {
+			s->refl_first = rp.seq;
+			s->any_refl = true;
+		}
+		s->refl_last = rp.seq;
+		/* The IPDV/jitter stream runs across intervals. */
+		sl->ds.prev_fwd = s->prev_fwd;
+		sl->ds.prev_seq = s->prev_seq;
+		sl->ds.have_prev = s->have_prev;
+		sl->ds.jitter_q4 = s->jitter_q4;
+		delay_stats_add(&sl->ds, rp.sender_seq, &t, synced);
+		s->prev_fwd = sl->ds.prev_fwd;
+		s->prev_seq = sl->ds.prev_seq;
+		s->have_prev = sl->ds.have_prev;
+		s->jitter_q4 = sl->ds.jitter_q4;
+		if (!synced)
+			sl->all_synced = false;
+		break;
+	}
+	rte_pktmbuf_free(m);
+}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * DPDK telemetry commands (dpdk-telemetry.py -f PREFIX):
+ *   /metroprobe/ports            port names
+ *   /metroprobe/port,NAME        a port's counters and drops
+ *   /metroprobe/drops            drops of all ports, by reason
+ *   /metroprobe/sessions         session names
+ *   /metroprobe/session,NAME     a session's state and totals
+ *   /metroprobe/clock            TSC calibration and synchronisation
+ * Counters are read while the data plane writes them (64-bit loads,
+ * never torn on the supported targets).
+ */
+#include <string.h>
+
+#include <rte_telemetry.h>
+
+#include "probe.h"
+
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+static const char *const session_state_names[] = {
+	"waiting_for_neighbour", "running", "draining", "done",
+};
+
+static int
+tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
+	for (unsigned i = 0; i < probe_app.n_ports; i++)
+		rte_tel_data_add_array_string(d, probe_app.ports[i].conf->name);
+	return 0;
+}
+
+static void
+add_drops(struct rte_tel_data *d, const struct probe_port *p, bool all)
+{
+	for (unsigned i = 0; i < PROBE_DROP_N; i++) {
+		uint64_t v = 0;
+
+		if (p != NULL) {
+			v = LOAD(p->drops[i]);
+		} else {
+			for (unsigned j = 0; j < probe_app.n_ports; j++)
+				v += LOAD(probe_app.ports[j].drops[i]);
+		}
+		if (v != 0 || all)
+			rte_tel_data_add_dict_u64(d, probe_drop_names[i], v);
+	}
+}
+
+static int
+tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct probe_port *p = NULL;
+
+	(void)cmd;
+	for (unsigned i = 0; params != NULL && i < probe_app.n_ports; i++)
+		if (strcmp(probe_app.ports[i].conf->name, params) == 0)
+			p = &probe_app.ports[i];
+	if (p == NULL)
+		return -EINVAL;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "port_id", p->port_id);
+	rte_tel_data_add_dict_u64(d, "rx_pkts", LOAD(p->rx_pkts));
+	rte_tel_data_add_dict_u64(d, "tx_pkts", LOAD(p->tx_pkts_total));
+	rte_tel_data_add_dict_u64(d, "reflected", LOAD(p->reflected));
+	rte_tel_data_add_dict_u64(d, "reflector_sessions",
+				  LOAD(p->refl_sessions));
+	rte_tel_data_add_dict_u64(d, "arp_replies", LOAD(p->arp_replies));
+	rte_tel_data_add_dict_u64(d, "hw_timestamps", p->hw_ts);
+	add_drops(d, p, true);
+	return 0;
+}
+
+static int
+tel_drops(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	add_drops(d, NULL, true);
+	return 0;
+}
+
+static int
+tel_sessions(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
+	for (unsigned i = 0; i < probe_app.n_sessions; i++)
+		rte_tel_data_add_array_string(d,
+			probe_app.sessions[i].conf->name);
+	return 0;
+}
+
+static int
+tel_session(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct probe_session *s = NULL;
+	char peer[RECORD_ADDR_MAX];
+	uint32_t st;
+
+	(void)cmd;
+	for (unsigned i = 0; params != NULL && i < probe_app.n_sessions; i++)
+		if (strcmp(probe_app.sessions[i].conf->name, params) == 0)
+			s = &probe_app.sessions[i];
+	if (s == NULL)
+		return -EINVAL;
+	st = LOAD(s->state);
+	probe_addr_format(&s->conf->peer, s->conf->peer_port, peer,
+			  sizeof(peer));
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "port", s->port->conf->name);
+	rte_tel_data_add_dict_string(d, "peer", peer);
+	rte_tel_data_add_dict_string(d, "state", st < RTE_DIM(
+		session_state_names) ? session_state_names[st] : "?");
+	rte_tel_data_add_dict_u64(d, "rate_mpps",
+				  (uint64_t)(s->conf->rate_pps * 1000.0));
+	rte_tel_data_add_dict_u64(d, "frame_size", s->conf->frame_size);
+	rte_tel_data_add_dict_u64(d, "tx_pkts", LOAD(s->tx_total));
+	rte_tel_data_add_dict_u64(d, "rx_pkts", LOAD(s->rx_total));
+	rte_tel_data_add_dict_u64(d, "lost", LOAD(s->lost_total));
+	rte_tel_data_add_dict_u64(d, "duplicates", LOAD(s->dup_total));
+	rte_tel_data_add_dict_u64(d, "late", LOAD(s->late_total));
+	rte_tel_data_add_dict_u64(d, "records_emitted", LOAD(s->emit));
+	return 0;
+}
+
+static int
+tel_clock(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct clock_stats *c = clock_get_stats();
+	int64_t corr = c->last_correction_ns;
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "tsc_hz", c->tsc_hz);
+	rte_tel_data_add_dict_u64(d, "refreshes", c->refreshes);
+	rte_tel_data_add_dict_int(d, "last_correction_ns",
+				  (int)(corr > INT32_MAX ? INT32_MAX :
+					corr < INT32_MIN ? INT32_MIN : corr));
+	rte_tel_data_add_dict_u64(d, "max_abs_correction_ns",
+				  c->max_abs_correction_ns);
+	rte_tel_data_add_dict_int(d, "tsc_ppb_vs_nominal",
+				  (int)(c->ppm_vs_nominal * 1000.0));
+	rte_tel_data_add_dict_u64(d, "synced", c->synced);
+	rte_tel_data_add_dict_u64(d, "error_estimate_ns", c->error_ns);
+	return 0;
+}
+
+int
+probe_telemetry_register(void)
+{
+	int rc = 0;
+
+	rc |= rte_telemetry_register_cmd("/metroprobe/ports", tel_ports,
+		"Lists the probe's ports (probe identities)");
+	rc |= rte_telemetry_register_cmd("/metroprobe/port", tel_port,
+		"Counters and drops of a port. Parameter: port name");
+	rc |= rte_telemetry_register_cmd("/metroprobe/drops", tel_drops,
+		"Drops of all ports by reason");
+	rc |= rte_telemetry_register_cmd("/metroprobe/sessions", tel_sessions,
+		"Lists the sender sessions");
+	rc |= rte_telemetry_register_cmd("/metroprobe/session", tel_session,
+		"State and totals of a session. Parameter: session name");
+	rc |= rte_telemetry_register_cmd("/metroprobe/clock", tel_clock,
+		"TSC calibration against CLOCK_REALTIME");
+	return rc;
+}
