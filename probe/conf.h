@@ -136,6 +136,12 @@ int probe_addr_parse(const char *s, struct probe_addr *a, uint8_t *prefix);
 /* "ip:port" or "[ip6]:port" */
 void probe_addr_format(const struct probe_addr *a, uint16_t port,
 		       char *buf, size_t len);
+int probe_parse_mac(const char *s, uint8_t mac[6]);
+/* Key file: hex digits, 1..STAMP_MAX_KEY_LEN octets; msg on error. */
+int probe_load_key(const char *path, struct stamp_key *key, char *msg,
+		   size_t len);
+bool probe_addr_on_link(const struct probe_addr *own, uint8_t prefix,
+			const struct probe_addr *peer);
 /* Minimum frame (with FCS) for a session's headers and STAMP base. */
 uint32_t probe_conf_min_frame(const struct port_conf *p,
 			      const struct session_conf *s);

@@ -46,12 +46,6 @@ ring_pair_create(const struct probe_conf *pc)
 	}
 	{
 		char na[RTE_ETH_NAME_MAX_LEN] = "", nb[RTE_ETH_NAME_MAX_LEN] = "";
-		/* locally administered, distinct MACs (ring ports have none) */
-		struct rte_ether_addr ma = {{ 0x02, 0, 0, 0, 0, 0x0a }};
-		struct rte_ether_addr mb = {{ 0x02, 0, 0, 0, 0, 0x0b }};
-
-		rte_eth_dev_default_mac_addr_set((uint16_t)a, &ma);
-		rte_eth_dev_default_mac_addr_set((uint16_t)b, &mb);
 
 		rte_eth_dev_get_name_by_port((uint16_t)a, na);
 		rte_eth_dev_get_name_by_port((uint16_t)b, nb);
@@ -167,6 +161,13 @@ port_setup(struct probe_app *app, struct probe_port *p)
 		return rc;
 	}
 	rte_eth_macaddr_get(p->port_id, &p->mac);
+	if (rte_is_zero_ether_addr(&p->mac)) {
+		/* ring ports have no address: a locally administered one */
+		struct rte_ether_addr la = {{ 0x02, 0x6d, 0x70, 0, 0,
+					      (uint8_t)(p->idx + 1) }};
+
+		p->mac = la;
+	}
 	p->session_by_port = rte_zmalloc_socket("session_by_port",
 		65536 * sizeof(uint16_t), 64, p->socket);
 	if (p->session_by_port == NULL)

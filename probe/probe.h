@@ -71,7 +71,10 @@ struct interval_slot {
 	uint64_t rx_pkts, rx_bytes;
 	uint64_t reordered, duplicates, late;
 	uint64_t lost, lost_fwd, lost_back;
-	uint32_t refl_min, refl_max;
+	/* forward-loss marks: d = sender seq - reflector seq (see slot_close)
+	 * at the lowest and the highest sender seq received */
+	uint32_t seq_lo, seq_hi;
+	int64_t d_lo, d_hi;
 	bool have_refl;
 	bool all_synced;
 	struct delay_stats ds;
@@ -120,8 +123,9 @@ struct probe_session {
 	uint64_t next_boundary_tsc;
 	uint64_t interval_tsc;
 	uint64_t timeout_tsc;
-	uint32_t refl_base;
-	bool have_refl_base;
+	int64_t fwd_lost_base;     /* forward losses before the open slots */
+	int64_t d_offset;          /* reflector numbering offset */
+	bool have_d_offset;
 	/* totals (worker), for telemetry and the end-of-session summary */
 	uint64_t tx_total, rx_total, lost_total, dup_total, late_total;
 	uint32_t refl_first, refl_last;

@@ -20,24 +20,6 @@
 
 #include "probe.h"
 
-static bool
-addr_on_link(const struct probe_addr *own, uint8_t prefix,
-	     const struct probe_addr *peer)
-{
-	const uint8_t *a = own->family == 4 ? (const uint8_t *)&own->v4
-					    : own->v6;
-	const uint8_t *b = peer->family == 4 ? (const uint8_t *)&peer->v4
-					     : peer->v6;
-
-	for (unsigned bit = 0; bit < prefix; bit++) {
-		uint8_t m = (uint8_t)(0x80 >> (bit & 7));
-
-		if ((a[bit >> 3] & m) != (b[bit >> 3] & m))
-			return false;
-	}
-	return true;
-}
-
 static uint32_t
 pow2_at_least(uint64_t v)
 {
@@ -137,10 +119,10 @@ session_setup(struct probe_app *app, struct probe_session *s)
 
 	/* Next hop: the peer when on-link, else the gateway. */
 	if (sc->peer.family == 4 &&
-	    !addr_on_link(&pcf->ip4, pcf->prefix4, &sc->peer)) {
+	    !probe_addr_on_link(&pcf->ip4, pcf->prefix4, &sc->peer)) {
 		nh = &pcf->gateway4;
 	} else if (sc->peer.family == 6 &&
-		   !addr_on_link(&pcf->ip6, pcf->prefix6, &sc->peer)) {
+		   !probe_addr_on_link(&pcf->ip6, pcf->prefix6, &sc->peer)) {
 		nh = &pcf->gateway6;
 	}
 	if (nh->family == 0) {
@@ -248,6 +230,16 @@ session_roll(struct probe_worker *w, struct probe_session *s)
 					       probe_app.conf.interval_ns);
 }
 
+/*
+ * Forward / backward loss. A stateful reflector numbers the packets of a
+ * session it reflected (RFC 8762 section 4.3.1), so for a received packet
+ * d = sender seq - reflector seq counts the packets lost on the way out
+ * before it. Forward losses between the last packet p received in this
+ * interval and the first q received in the next, d(q) - d(p), are given
+ * to this interval up to its own unreceived tail; the rest of the loss is
+ * backward. Exact whenever the packets at an interval boundary come back;
+ * a stateless reflector copies the sender seq, so all loss reads backward.
+ */
 static void
 slot_close(struct probe_session *s, uint64_t counter)
 {
@@ -255,38 +247,31 @@ slot_close(struct probe_session *s, uint64_t counter)
 	struct interval_slot *next = NULL;
 	uint32_t sent = sl->end_seq - sl->first_seq;
 	uint64_t lost = seqt_close(&s->seqt, sl->end_seq);
-	uint64_t lost_fwd = lost;
-	bool known_start = s->have_refl_base || sl->have_refl;
-	bool known_end = true;
-	uint32_t r_start, r_end = 0;
+	int64_t base = s->fwd_lost_base, fl, fwd;
 
-	if (counter + 1 <= s->cur)
+	if (counter + 1 <= s->cur && session_slot(s, counter + 1)->have_refl)
 		next = session_slot(s, counter + 1);
-	r_start = s->have_refl_base ? s->refl_base : sl->refl_min;
-	if (next != NULL && next->have_refl)
-		r_end = next->refl_min;
-	else if (sl->have_refl)
-		r_end = sl->refl_max + 1;
-	else
-		known_end = false;
-	/*
-	 * A stateful reflector numbers the packets it reflected (RFC 8762
-	 * section 4.3): its sequence numbers used by this interval's packets
-	 * tell how many reached it. The rest of the loss is backward.
-	 */
-	if (known_start && known_end) {
-		int32_t reflected = seqt_diff(r_end, r_start);
-		uint64_t fwd = reflected < 0 ? sent :
-			(sent > (uint32_t)reflected ? sent - (uint32_t)reflected
-						   : 0);
+	if (sl->have_refl) {
+		int64_t tail = (int64_t)(uint32_t)(sl->end_seq - 1 - sl->seq_hi);
+		int64_t dp = sl->d_hi - s->d_offset;
 
-		lost_fwd = fwd < lost ? fwd : lost;
-		s->refl_base = r_end;
-		s->have_refl_base = true;
+		fl = dp + tail;
+		if (next != NULL && next->d_lo - s->d_offset - dp < tail)
+			fl = next->d_lo - s->d_offset;
+	} else {
+		fl = base + sent;
+		if (next != NULL && next->d_lo - s->d_offset < fl)
+			fl = next->d_lo - s->d_offset;
 	}
+	fwd = fl - base;
+	if (fwd < 0)
+		fwd = 0;
+	if ((uint64_t)fwd > lost)
+		fwd = (int64_t)lost;
+	s->fwd_lost_base = base + fwd;
 	sl->lost = lost;
-	sl->lost_fwd = lost_fwd;
-	sl->lost_back = lost - lost_fwd;
+	sl->lost_fwd = (uint64_t)fwd;
+	sl->lost_back = lost - (uint64_t)fwd;
 	s->lost_total += lost;
 	__atomic_store_n(&sl->state, SLOT_READY, __ATOMIC_RELEASE);
 }
@@ -495,6 +480,7 @@ session_rx(struct probe_worker *w, struct probe_port *p,
 	t.t4 = rx_ns;
 
 	enum seqt_verdict v = seqt_rx(&s->seqt, rp.sender_seq);
+	int64_t dfl;
 
 	switch (v) {
 	case SEQT_LATE:
@@ -516,13 +502,26 @@ session_rx(struct probe_worker *w, struct probe_port *p,
 		sl->rx_pkts++;
 		sl->rx_bytes += rte_pktmbuf_pkt_len(m) + PROBE_FCS_LEN;
 		s->rx_total++;
+		dfl = (int64_t)(int32_t)(rp.sender_seq - rp.seq);
+		if (!s->have_d_offset) {
+			/* forward losses before the first packet back are at
+			 * most its distance from the first seq (0) */
+			int64_t at_most = (int64_t)rp.sender_seq;
+
+			s->d_offset = dfl < 0 ? dfl :
+				dfl > at_most ? dfl - at_most : 0;
+			s->have_d_offset = true;
+		}
 		if (!sl->have_refl) {
-			sl->refl_min = sl->refl_max = rp.seq;
+			sl->seq_lo = sl->seq_hi = rp.sender_seq;
+			sl->d_lo = sl->d_hi = dfl;
 			sl->have_refl = true;
-		} else if (seqt_diff(rp.seq, sl->refl_min) < 0) {
-			sl->refl_min = rp.seq;
-		} else if (seqt_diff(rp.seq, sl->refl_max) > 0) {
-			sl->refl_max = rp.seq;
+		} else if (seqt_diff(rp.sender_seq, sl->seq_lo) < 0) {
+			sl->seq_lo = rp.sender_seq;
+			sl->d_lo = dfl;
+		} else if (seqt_diff(rp.sender_seq, sl->seq_hi) > 0) {
+			sl->seq_hi = rp.sender_seq;
+			sl->d_hi = dfl;
 		}
 		if (!s->any_refl) {
 			s->refl_first = rp.seq;

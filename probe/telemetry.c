@@ -117,7 +117,7 @@ tel_session(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "peer", peer);
 	rte_tel_data_add_dict_string(d, "state", st < RTE_DIM(
 		session_state_names) ? session_state_names[st] : "?");
-	rte_tel_data_add_dict_u64(d, "rate_mpps",
+	rte_tel_data_add_dict_u64(d, "rate_millipps",
 				  (uint64_t)(s->conf->rate_pps * 1000.0));
 	rte_tel_data_add_dict_u64(d, "frame_size", s->conf->frame_size);
 	rte_tel_data_add_dict_u64(d, "tx_pkts", LOAD(s->tx_total));

@@ -15,97 +15,10 @@
 #include "metroprobe/mp_time.h"
 #include "report_render.h"
 
-#define HTML_MAX_VIOLATIONS  500
-#define HTML_WORST           10
-
-static const char report_css[] =
-"*{box-sizing:border-box}"
-"body{font-family:\"DejaVu Sans\",\"Liberation Sans\",Arial,sans-serif;"
-"color:#1b2330;margin:0;background:#fff;font-size:13px;line-height:1.4}"
-"main{max-width:1000px;margin:0 auto;padding:0 24px 32px}"
-"header.top{background:#1f2a44;color:#fff;padding:18px 24px 14px;"
-"border-bottom:4px solid #b08d3c}"
-"header.top .inner{max-width:1000px;margin:0 auto}"
-"header.top .kicker{font-size:11px;letter-spacing:.12em;"
-"text-transform:uppercase;color:#c9d2e3}"
-"h1{font-size:22px;margin:4px 0 8px;font-weight:600}"
-"header.top dl{display:grid;grid-template-columns:max-content 1fr;"
-"gap:2px 14px;margin:0;font-size:12px;color:#e4e9f2}"
-"header.top dt{color:#aab6cc}header.top dd{margin:0}"
-"h2{font-size:16px;color:#1f2a44;border-bottom:2px solid #1f2a44;"
-"padding-bottom:3px;margin:26px 0 10px;break-after:avoid}"
-"h3{font-size:14px;margin:0 0 6px;color:#1f2a44}"
-"p.note{color:#4a5568;font-size:12px;margin:6px 0}"
-".cards{display:flex;gap:10px;flex-wrap:wrap}"
-".card{flex:1 1 150px;border:1px solid #cfd6e1;border-radius:4px;"
-"padding:8px 12px;background:#f6f8fb}"
-".card .n{font-size:22px;font-weight:600}"
-".card .l{font-size:11px;color:#4a5568;text-transform:uppercase;"
-"letter-spacing:.06em}"
-".card.ok .n{color:#1e7b34}.card.bad .n{color:#b42318}"
-".verdict{margin:10px 0 0;padding:8px 12px;border-left:4px solid #1e7b34;"
-"background:#eef7f0}"
-".verdict.bad{border-color:#b42318;background:#fdf0ef}"
-"table{border-collapse:collapse;width:100%;font-size:12px}"
-"th,td{border:1px solid #cfd6e1;padding:4px 5px;text-align:left;"
-"vertical-align:top}"
-"th{background:#e9edf3;font-weight:600}"
-"thead{display:table-header-group}tr{break-inside:avoid}"
-"td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;"
-"white-space:nowrap}"
-"td .sub{display:block;color:#5a6678;font-size:10.5px}"
-"td.pass{background:#eef7f0}td.fail{background:#fde8e7;color:#8a1c12}"
-"td.nm{background:#f3f4f6;color:#5a6678}"
-".badge{display:inline-block;padding:1px 6px;border-radius:3px;"
-"font-size:11px;font-weight:600;letter-spacing:.04em}"
-".badge.pass{background:#1e7b34;color:#fff}"
-".badge.fail{background:#b42318;color:#fff}"
-"table.matrix td,table.matrix th{text-align:center;min-width:90px}"
-"table.matrix th.src{text-align:left}"
-"table.matrix td.cell{font-variant-numeric:tabular-nums}"
-"td.c-good{background:#cfe8d4}td.c-ok{background:#e8f2c8}"
-"td.c-warn{background:#fbe7b0}td.c-bad{background:#f4b8b2}"
-"td.c-none{background:#eceff3;color:#6b7686}"
-"td.c-self{background:#fff;color:#9aa3b2}"
-"td.cell.sla-fail{outline:2px solid #b42318;outline-offset:-3px}"
-".legend-row{display:flex;gap:12px;flex-wrap:wrap;font-size:11px;"
-"margin-top:6px;color:#4a5568}"
-".legend-row span.sw{display:inline-block;width:12px;height:12px;"
-"vertical-align:-2px;margin-right:4px;border:1px solid #b9c1cd}"
-"section.link{border:1px solid #cfd6e1;border-radius:4px;padding:10px 12px;"
-"margin:12px 0;break-inside:avoid;page-break-inside:avoid}"
-"section.link .status{float:right}"
-"svg.chart{width:100%;height:auto;display:block;margin-top:8px;"
-"break-inside:avoid;page-break-inside:avoid}"
-"svg .plot{fill:#fff;stroke:#8c96a6;stroke-width:1}"
-"svg .nodata{fill:#d9dde4;stroke:none}"
-"svg .grid{stroke:#e3e7ee;stroke-width:1}"
-"svg .tick{stroke:#8c96a6}"
-"svg text{font-size:10px;fill:#3a4454}"
-"svg .xlab,svg .xunit,svg .yunit{text-anchor:middle}"
-"svg .ylab,svg .xlab.end{text-anchor:end}"
-"svg .bound{stroke:#b42318;stroke-width:1.5;stroke-dasharray:6 4}"
-"svg .boundlab{fill:#b42318;text-anchor:end;font-weight:600}"
-"svg polyline.p99{fill:none;stroke:#c2571a;stroke-width:1.6}"
-"svg polyline.p50{fill:none;stroke:#1f5fa8;stroke-width:1.4}"
-"svg circle.p99{fill:#c2571a}svg circle.p50{fill:#1f5fa8}"
-"svg line.p99{stroke:#c2571a;stroke-width:2}"
-"svg line.p50{stroke:#1f5fa8;stroke-width:2}"
-"dl.method dt{font-weight:600;margin-top:6px}dl.method dd{margin:0 0 0 14px}"
-"footer{margin-top:28px;border-top:1px solid #cfd6e1;padding-top:8px;"
-"font-size:11px;color:#5a6678}"
-"@page{size:A4;margin:14mm 12mm}"
-"@media print{body{font-size:10.5px}main{max-width:none;padding:0}"
-"header.top{-webkit-print-color-adjust:exact;print-color-adjust:exact}"
-"td,.badge,.card,svg,.verdict{-webkit-print-color-adjust:exact;"
-"print-color-adjust:exact}"
-"h2{break-after:avoid;page-break-after:avoid}"
-"section.link,figure,svg.chart{break-inside:avoid;"
-"page-break-inside:avoid}}";
 
 /* The figure of a metric for a person, in its unit. */
-static char *
-html_value(enum sla_metric m, double v, char *buf, size_t len)
+char *
+report_html_value(enum sla_metric m, double v, char *buf, size_t len)
 {
 	switch (m) {
 	case SLA_M_DELAY:
@@ -125,8 +38,8 @@ html_value(enum sla_metric m, double v, char *buf, size_t len)
 }
 
 /* "Delay p99 (one-way)", "IPDV p99", ... */
-static char *
-html_metric_label(const struct sla_link_result *l, enum sla_metric m,
+char *
+report_html_metric_label(const struct sla_link_result *l, enum sla_metric m,
 		  char *buf, size_t len)
 {
 	const struct sla_profile *p = l->profile;
@@ -165,8 +78,8 @@ html_status_class(enum sla_status s)
 	return s == SLA_PASS ? "pass" : s == SLA_FAIL ? "fail" : "nm";
 }
 
-static void
-html_link_name(struct rbuf *b, const struct sla_link_result *l)
+void
+report_html_link_name(struct rbuf *b, const struct sla_link_result *l)
 {
 	rbuf_html(b, l->probe);
 	rbuf_puts(b, " \xe2\x86\x92 ");
@@ -186,14 +99,14 @@ html_metric_cell(struct rbuf *b, const struct sla_link_result *l,
 		    html_status_class(r->status), sla_metric_name(m));
 	if (r->status == SLA_PASS || r->status == SLA_FAIL)
 		rbuf_printf(b, " data-value=\"%.15g\">%s", r->value,
-			    html_value(m, r->value, v, sizeof(v)));
+			    report_html_value(m, r->value, v, sizeof(v)));
 	else
 		rbuf_printf(b, ">%s", sla_status_name(r->status));
 	if (r->status != SLA_NOT_SET)
 		rbuf_printf(b, "<span class=\"sub\">%s %s</span>",
 			    m == SLA_M_AVAILABILITY || m == SLA_M_CAPACITY ?
 			    "\xe2\x89\xa5" : "\xe2\x89\xa4",
-			    html_value(m, r->bound, bound, sizeof(bound)));
+			    report_html_value(m, r->bound, bound, sizeof(bound)));
 	rbuf_puts(b, "</td>");
 }
 
@@ -426,7 +339,7 @@ html_links_table(struct rbuf *b, const struct report_data *d)
 		rbuf_html(b, l->session);
 		rbuf_printf(b, "\" data-status=\"%s\"><td>",
 			    l->pass ? "pass" : "fail");
-		html_link_name(b, l);
+		report_html_link_name(b, l);
 		rbuf_puts(b, "<span class=\"sub\">session ");
 		rbuf_html(b, l->session);
 		rbuf_printf(b, " \xc2\xb7 %s delay</span></td><td>",
@@ -553,7 +466,7 @@ html_link_details(struct rbuf *b, const struct report_data *d)
 			    "<span class=\"status badge %s\">%s</span><h3>",
 			    i, l->pass ? "pass" : "fail",
 			    l->pass ? "PASS" : "FAIL");
-		html_link_name(b, l);
+		report_html_link_name(b, l);
 		rbuf_puts(b, " <small>(session ");
 		rbuf_html(b, l->session);
 		rbuf_puts(b, ", ");
@@ -569,7 +482,7 @@ html_link_details(struct rbuf *b, const struct report_data *d)
 			bool measured = r->status == SLA_PASS ||
 					r->status == SLA_FAIL;
 
-			rbuf_printf(b, "<tr><td>%s", html_metric_label(l, m,
+			rbuf_printf(b, "<tr><td>%s", report_html_metric_label(l, m,
 				    label, sizeof(label)));
 			if (m == SLA_M_CAPACITY && l->capacity_from_session) {
 				rbuf_puts(b, "<span class=\"sub\">from capacity "
@@ -580,14 +493,14 @@ html_link_details(struct rbuf *b, const struct report_data *d)
 			rbuf_printf(b, "</td><td class=\"num\">%s</td>"
 				    "<td class=\"num\">%s%s</td>"
 				    "<td class=\"%s\">%s</td></tr>",
-				    measured ? html_value(m, r->value, v,
+				    measured ? report_html_value(m, r->value, v,
 							  sizeof(v)) : "\xe2\x80\x94",
 				    r->status == SLA_NOT_SET ? "" :
 				    m == SLA_M_AVAILABILITY ||
 				    m == SLA_M_CAPACITY ? "\xe2\x89\xa5 " :
 				    "\xe2\x89\xa4 ",
 				    r->status == SLA_NOT_SET ? "none" :
-				    html_value(m, r->bound, w, sizeof(w)),
+				    report_html_value(m, r->bound, w, sizeof(w)),
 				    html_status_class(r->status),
 				    sla_status_name(r->status));
 		}
@@ -611,111 +524,6 @@ html_link_details(struct rbuf *b, const struct report_data *d)
 				  "two directions");
 		rbuf_puts(b, ".</p></section>");
 	}
-}
-
-static void
-html_violation_row(struct rbuf *b, const struct sla_link_result *l,
-		   const struct sla_violation *v)
-{
-	char s[48], e[48], val[64], bound[64], label[96];
-
-	rbuf_printf(b, "<tr class=\"violation\" data-metric=\"%s\"><td>",
-		    sla_metric_name(v->metric));
-	html_link_name(b, l);
-	rbuf_puts(b, "<span class=\"sub\">");
-	rbuf_html(b, l->session);
-	rbuf_printf(b, "</span></td><td><time>%s</time></td><td><time>%s"
-		    "</time></td><td>%s</td><td class=\"num\">%s</td>"
-		    "<td class=\"num\">%s</td></tr>",
-		    report_time(v->start_ns, s, sizeof(s)),
-		    report_time(v->end_ns, e, sizeof(e)),
-		    html_metric_label(l, v->metric, label, sizeof(label)),
-		    html_value(v->metric, v->value, val, sizeof(val)),
-		    v->metric == SLA_M_NO_DATA ? "\xe2\x80\x94" :
-		    html_value(v->metric, v->bound, bound, sizeof(bound)));
-}
-
-struct html_worst {
-	const struct sla_link_result *l;
-	const struct sla_violation *v;
-	double ratio;
-};
-
-static int
-html_worst_cmp(const void *a, const void *b)
-{
-	const struct html_worst *x = a, *y = b;
-
-	return x->ratio < y->ratio ? 1 : x->ratio > y->ratio ? -1 : 0;
-}
-
-static void
-html_violations(struct rbuf *b, const struct report_data *d)
-{
-	static const char head[] = "<thead><tr><th>Link</th><th>Start (UTC)"
-		"</th><th>End (UTC)</th><th>Metric</th>"
-		"<th class=\"num\">Value</th><th class=\"num\">Bound</th>"
-		"</tr></thead><tbody>";
-	struct html_worst worst[HTML_WORST];
-	size_t i, j, shown = 0, total = 0, n_worst = 0;
-
-	for (i = 0; i < d->n_links; i++)
-		total += d->links[i].n_violations;
-
-	/* the worst delta-t: delay and delay variation furthest over */
-	for (i = 0; i < d->n_links; i++) {
-		const struct sla_link_result *l = &d->links[i];
-
-		for (j = 0; j < l->n_violations; j++) {
-			const struct sla_violation *v = &l->violations[j];
-			struct html_worst w = { l, v, 0.0 };
-
-			if ((v->metric != SLA_M_DELAY &&
-			     v->metric != SLA_M_DV) || !(v->bound > 0))
-				continue;
-			w.ratio = v->value / v->bound;
-			if (n_worst < HTML_WORST) {
-				worst[n_worst++] = w;
-			} else if (w.ratio > worst[HTML_WORST - 1].ratio) {
-				worst[HTML_WORST - 1] = w;
-			} else {
-				continue;
-			}
-			qsort(worst, n_worst, sizeof(worst[0]), html_worst_cmp);
-		}
-	}
-	if (n_worst > 0) {
-		rbuf_printf(b, "<h2>Worst intervals</h2><p class=\"note\">The "
-			    "%zu \xce\x94t whose delay or delay variation was "
-			    "furthest over its bound.</p><table id=\"worst\">%s",
-			    n_worst, head);
-		for (i = 0; i < n_worst; i++)
-			html_violation_row(b, worst[i].l, worst[i].v);
-		rbuf_puts(b, "</tbody></table>");
-	}
-
-	rbuf_puts(b, "<h2>Violations</h2>");
-	if (total == 0) {
-		rbuf_puts(b, "<p id=\"no-violations\">No \xce\x94t violated a "
-			  "bound, and every \xce\x94t of the period has data."
-			  "</p>");
-		return;
-	}
-	rbuf_printf(b, "<p class=\"note\">Every \xce\x94t in which a bound "
-		    "was not met, and every run of \xce\x94t without data "
-		    "(never counted as compliant). %zu entries", total);
-	if (total > HTML_MAX_VIOLATIONS)
-		rbuf_printf(b, "; the first %d are listed here, the CSV and "
-			    "JSON reports list all", HTML_MAX_VIOLATIONS);
-	rbuf_printf(b, ".</p><table id=\"violations\">%s", head);
-	for (i = 0; i < d->n_links && shown < HTML_MAX_VIOLATIONS; i++) {
-		const struct sla_link_result *l = &d->links[i];
-
-		for (j = 0; j < l->n_violations &&
-			    shown < HTML_MAX_VIOLATIONS; j++, shown++)
-			html_violation_row(b, l, &l->violations[j]);
-	}
-	rbuf_puts(b, "</tbody></table>");
 }
 
 static void
@@ -765,7 +573,7 @@ report_render_html(const struct report_data *d, struct rbuf *b)
 	}
 	html_profiles(b, d);
 	if (d->n_links > 0) {
-		html_violations(b, d);
+		report_html_violations(b, d);
 		html_link_details(b, d);
 	}
 	html_method(b);

@@ -77,6 +77,14 @@ const char *report_basis_name(bool owd);
 bool report_profile_used(const struct report_data *d,
 			 const struct sla_profile *p);
 
+/* HTML pieces shared by report_html.c and report_html_viol.c. */
+extern const char report_css[];
+char *report_html_value(enum sla_metric m, double v, char *buf, size_t len);
+char *report_html_metric_label(const struct sla_link_result *l,
+			       enum sla_metric m, char *buf, size_t len);
+void report_html_link_name(struct rbuf *b, const struct sla_link_result *l);
+void report_html_violations(struct rbuf *b, const struct report_data *d);
+
 /* Inline SVG delay-over-time chart of one link. */
 void report_svg_delay_chart(struct rbuf *b, const struct sla_link_result *l);
 

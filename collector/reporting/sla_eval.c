@@ -256,6 +256,22 @@ sla_no_data(struct sla_link_eval *ev, uint64_t first, uint64_t last)
 	return 0;
 }
 
+static void
+sla_close_chart(struct sla_link_eval *ev)
+{
+	struct sla_chart_point *pt;
+
+	if (!ev->have_chart)
+		return;
+	ev->have_chart = false;
+	pt = &ev->res.chart[ev->cur_c];
+	pt->has_data = sla_delay_quantile(&ev->chart_acc, ev->owd, 0.50,
+					  &pt->p50_ns);
+	sla_delay_quantile(&ev->chart_acc, ev->owd, 0.99, &pt->p99_ns);
+	record_free(&ev->chart_acc);
+	record_init(&ev->chart_acc);
+}
+
 /* Closes the current window: data, availability, per-delta-t bounds. */
 static int
 sla_close_window(struct sla_link_eval *ev)
@@ -272,6 +288,16 @@ sla_close_window(struct sla_link_eval *ev)
 		return 0;
 	ev->have_window = false;
 	ev->next_w = ev->cur_w + 1;
+	/* the window into its chart point and the period: one merge per
+	 * delta-t, not per record */
+	if (!ev->have_chart || ev->cur_w / ev->chart_k != ev->cur_c) {
+		sla_close_chart(ev);
+		ev->cur_c = ev->cur_w / ev->chart_k;
+		ev->have_chart = true;
+	}
+	if (record_merge(&ev->chart_acc, w) < 0 ||
+	    record_merge(&ev->period, w) < 0)
+		return -ENOMEM;
 	if (w->tx_pkts == 0) {
 		/* records, but no test packet sent: no data */
 		rc = sla_no_data(ev, ev->cur_w, ev->cur_w + 1);
@@ -308,22 +334,6 @@ out:
 	record_free(&ev->win);
 	record_init(&ev->win);
 	return rc < 0 ? -ENOMEM : 0;
-}
-
-static void
-sla_close_chart(struct sla_link_eval *ev)
-{
-	struct sla_chart_point *pt;
-
-	if (!ev->have_chart)
-		return;
-	ev->have_chart = false;
-	pt = &ev->res.chart[ev->cur_c];
-	pt->has_data = sla_delay_quantile(&ev->chart_acc, ev->owd, 0.50,
-					  &pt->p50_ns);
-	sla_delay_quantile(&ev->chart_acc, ev->owd, 0.99, &pt->p99_ns);
-	record_free(&ev->chart_acc);
-	record_init(&ev->chart_acc);
 }
 
 int
@@ -380,7 +390,7 @@ sla_eval_begin(struct sla_link_eval **out, const struct sla_profile *p,
 int
 sla_eval_add(struct sla_link_eval *ev, const struct interval_record *r)
 {
-	uint64_t w, c;
+	uint64_t w;
 	int rc;
 
 	if (r->start_ns < ev->from_ns || r->start_ns >= ev->to_ns)
@@ -404,15 +414,7 @@ sla_eval_add(struct sla_link_eval *ev, const struct interval_record *r)
 		ev->cur_w = w;
 		ev->have_window = true;
 	}
-	c = w / ev->chart_k;
-	if (!ev->have_chart || c != ev->cur_c) {
-		sla_close_chart(ev);
-		ev->cur_c = c;
-		ev->have_chart = true;
-	}
-	if (record_merge(&ev->win, r) < 0 ||
-	    record_merge(&ev->chart_acc, r) < 0 ||
-	    record_merge(&ev->period, r) < 0)
+	if (record_merge(&ev->win, r) < 0)
 		return -ENOMEM;
 	ev->res.records++;
 	return 0;

@@ -220,7 +220,8 @@ spool_list(struct spool *sp, uint64_t **seqs, size_t *n)
 		v[cnt++] = seq;
 	}
 	closedir(d);
-	qsort(v, cnt, sizeof(*v), spool_cmp_u64);
+	if (cnt > 1)
+		qsort(v, cnt, sizeof(*v), spool_cmp_u64);
 	*seqs = v;
 	*n = cnt;
 	return 0;

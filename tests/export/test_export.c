@@ -760,6 +760,13 @@ child_exporter(struct fixture *f, uint64_t from, int out_fd)
 	char err[256], line[2048];
 	struct exporter *exp;
 
+	/* a crash here must end this process, not run cmocka's handler
+	 * (and the remaining tests) in it */
+	signal(SIGABRT, SIG_DFL);
+	signal(SIGSEGV, SIG_DFL);
+	signal(SIGBUS, SIG_DFL);
+	signal(SIGILL, SIG_DFL);
+	signal(SIGFPE, SIG_DFL);
 	f->cfg.log = NULL;
 	if (export_open(&f->cfg, &exp, err, sizeof(err)) != 0)
 		_exit(2);

@@ -43,6 +43,7 @@
  * backing up in the port's ring where their loss would go unseen. */
 #define MBUFS_RESERVE  (4 * BURST + MBUF_CACHE)
 #define DRAIN_MAX_NS   (5ULL * 1000000000ULL)
+#define WAKE_MARGIN_NS 30000   /* stop sleeping this long before a departure */
 
 static volatile sig_atomic_t force_quit;
 static volatile sig_atomic_t dump_stats;
@@ -225,7 +226,7 @@ static inline unsigned
 tx_dir(struct linkem *lk, struct lk_dir *d)
 {
 	struct rte_mbuf *out[BURST];
-	uint64_t now_tsc = rte_rdtsc(), tx_real = 0;
+	uint64_t now_tsc = rte_rdtsc(), now_ns, tx_real;
 	unsigned n = 0, i, sent;
 
 	while (n < BURST && d->holdq.count > 0 &&
@@ -233,14 +234,14 @@ tx_dir(struct linkem *lk, struct lk_dir *d)
 		out[n++] = lk_holdq_pop(&d->holdq);
 	if (n == 0)
 		return 0;
+	now_ns = tsc_to_ns(lk, now_tsc);
 	tx_real = realtime_ns();
 	for (i = 0; i < n; i++) {
 		struct lk_meta *meta = meta_of(out[i]);
-		uint64_t late = tsc_to_ns(lk, now_tsc) - meta->verdict.depart_ns;
+		uint64_t due = meta->verdict.depart_ns;
+		uint64_t late = now_ns > due ? now_ns - due : 0;
 		int reordered = 0;
 
-		if (tsc_to_ns(lk, now_tsc) < meta->verdict.depart_ns)
-			late = 0;
 		if (late > d->cnt.v[LK_CNT_LATE_MAX_NS])
 			d->cnt.v[LK_CNT_LATE_MAX_NS] = late;
 		d->cnt.v[LK_CNT_LATE_SUM_NS] += late;
@@ -288,8 +289,8 @@ idle_sleep(struct linkem *lk)
 		if (head <= now)
 			return;
 		until = (uint64_t)((double)(head - now) * lk->ns_per_cycle);
-		/* wake-up takes a few microseconds: leave them */
-		until = until > 5000 ? until - 5000 : 0;
+		/* waking up takes tens of microseconds: spin the rest */
+		until = until > WAKE_MARGIN_NS ? until - WAKE_MARGIN_NS : 0;
 		if (until < sleep_ns)
 			sleep_ns = until;
 	}
@@ -506,6 +507,9 @@ main(int argc, char **argv)
 	uint32_t nb_mbufs;
 	int sep, rc, i;
 
+	/* drops are counted at LK_CNT_DROP_LOSS + (fate - LK_FATE_DROP_LOSS) */
+	RTE_BUILD_BUG_ON(LK_CNT_DROP_POOL - LK_CNT_DROP_LOSS !=
+			 LK_FATE_DROP_POOL - LK_FATE_DROP_LOSS);
 	sep = split_args(argc, argv);
 	for (i = 1; i < sep; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {

@@ -52,7 +52,7 @@ def sh(*args, check_rc=True, **kw):
 class Topology:
     """Three namespaces and two veth pairs, named after this PID."""
 
-    def __init__(self, linkem, tag):
+    def __init__(self, linkem, tag, with_ip=True):
         pid = os.getpid()
         self.linkem = linkem
         self.ns_a = "lkA%d%s" % (pid, tag)
@@ -65,6 +65,9 @@ class Topology:
         self.tmp = tempfile.mkdtemp(prefix="linkem-test-")
         self.procs = []
         self.runs = 0
+        # with_ip=False leaves the end veths without addresses, for
+        # DPDK programs (probes) on net_af_packet at both ends.
+        self.with_ip = with_ip
 
     def ns(self, ns, *args, **kw):
         return sh("ip", "netns", "exec", ns, *args, **kw)
@@ -84,7 +87,8 @@ class Topology:
         for ns, ifc, addr in ((self.ns_a, self.if_a0, ADDR_A),
                               (self.ns_b, self.if_b0, ADDR_B)):
             self.ns(ns, "ip", "link", "set", "lo", "up")
-            self.ns(ns, "ip", "addr", "add", addr + "/24", "dev", ifc)
+            if self.with_ip:
+                self.ns(ns, "ip", "addr", "add", addr + "/24", "dev", ifc)
             self.ns(ns, "ip", "link", "set", ifc, "up")
         for ifc in (self.if_a1, self.if_b1):
             self.ns(self.ns_l, "ip", "link", "set", ifc, "up")
@@ -127,7 +131,8 @@ class Topology:
             raise Fail("linkem did not start:\n" +
                        open(files["console"]).read())
         # ARP crosses linkem untouched: both ends can resolve each other.
-        for ns, dst in ((self.ns_a, ADDR_B), (self.ns_b, ADDR_A)):
+        for ns, dst in ((self.ns_a, ADDR_B), (self.ns_b, ADDR_A))[
+                :2 if self.with_ip else 0]:
             r = self.ns(ns, PY, PEER, "ping", "--dst", dst, "--timeout",
                         "15", check_rc=False)
             if r.returncode != 0:
@@ -285,8 +290,8 @@ def case_delay(t):
         check(len(lr) == 300, "%s: 300 forwarded in the log" % d)
         check(all(int(r["delay_ns"]) == want for r in lr),
               "%s: every applied delay is %d ns" % (d, want))
-        check(statistics.median(late) < 200000,
-              "%s: departures on time (p50 lateness < 200 us)" % d)
+        check(statistics.median(late) < 100000,
+              "%s: departures on time (p50 lateness < 100 us)" % d)
         # the log's times bracket the receiver's: same clock everywhere
         check(all(tx_by_seq[int(r["seq"])] <= int(r["arrival_ns"]) <=
                   int(r["tx_ns"]) <= rx_by_seq[int(r["seq"])] for r in lr),

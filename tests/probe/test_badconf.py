@@ -52,6 +52,8 @@ CASES = [
     ("frame too big", ["--port", PORT, "--session", SESS + ",frame_size=9001"], r"frame_size"),
     ("bad dscp", ["--port", PORT, "--session", SESS + ",dscp=64"], r"dscp"),
     ("ipv6 peer on ipv4 port", ["--port", PORT, "--session", "name=s,port=a,peer=2001:db8::2"], r"peer is IPv6 but port 'a' has no IPv6"),
+    ("peer off-link, no gateway", ["--port", PORT, "--session", "name=s,port=a,peer=192.0.2.7"], r"session 's': peer is outside port 'a''s prefix and the port has no gateway"),
+    ("rate_bps beyond frame rate", ["--port", PORT, "--session", SESS + ",rate_bps=400000000000,frame_size=90"], r"rate_bps 400000000000 is 5.56e\+08 frames/s, outside"),
     ("duplicate session", ["--port", PORT, "--session", SESS, "--session", SESS], r"session 's' is defined twice"),
     ("src port clash", ["--port", PORT, "--session", SESS + ",src_port=50010", "--session", "name=t,port=a,peer=10.0.0.3,src_port=50010"], r"src_port 50010 already used by session 's'"),
     ("auth session without key", ["--port", PORT, "--session", SESS + ",auth=true"], r"key_file: required when auth = true"),

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
 """SLA reports end to end: a real SQLite store filled by report_fixture
-(five hand-made links, see report_fixture.c), the JSON, CSV and HTML reports
+(six hand-made links, see report_fixture.c), the JSON, CSV and HTML reports
 checked against the hand computation below, the HTML rendered in headless
 Chromium (DOM, screenshot, and proof that it fetches nothing), and the
 `metroprobe-collector report` command compared with report_generate.
@@ -56,10 +56,16 @@ def close(a, b, rel=1e-12):
 SESSION_E = "=s-e <b>\"x\",&'"
 EXPECTED = {
     # (probe, session): status, basis, peer, profile, metric values
+    # capacity from the capacity session north-south-cap
     ("north", "north-south"): dict(
         status="pass", basis="one-way", peer="south", profile="default",
         delay=mid(420000), delay_bound=1000000, loss=0.0, dv=mid(20000),
-        availability=100.0, coverage=100.0, capacity=100e9,
+        availability=100.0, coverage=100.0, capacity=110e9,
+        capacity_status="pass", failing=[]),
+    ("north", "north-south-cap"): dict(
+        status="pass", basis="one-way", peer="south", profile="captest",
+        delay=mid(420000), delay_bound=1000000, loss=0.0, dv=mid(20000),
+        availability=None, coverage=10.0, capacity=110e9,
         capacity_status="pass", failing=[]),
     ("north", "north-east"): dict(
         status="fail", basis="one-way", peer="east", profile="east",
@@ -83,13 +89,14 @@ EXPECTED = {
         capacity_status="no bound", failing=[]),
 }
 ORDER = [("east", "east-north"), ("north", "north-east"),
-         ("north", "north-south"), ("south", SESSION_E),
-         ("south", "south-north")]
+         ("north", "north-south"), ("north", "north-south-cap"),
+         ("south", SESSION_E), ("south", "south-north")]
 # (probe, session, metric, start minute, end minute, value, bound)
 VIOLATIONS = [
     ("east", "east-north", "loss_ratio", 2, 3, 1 / 1000, 1e-5),
     ("north", "north-east", "delay", 3, 4, mid(2500000), 2000000),
     ("north", "north-east", "delay", 4, 5, mid(2500000), 2000000),
+    ("north", "north-south-cap", "no_data", 1, 10, 9, None),
     ("south", "south-north", "no_data", 5, 8, 3, None),
 ]
 
@@ -104,12 +111,13 @@ def check_json(doc):
           "json period")
     check(doc["period"]["duration_ns"] == 10 * MIN, "json duration")
     s = doc["summary"]
-    check((s["links"], s["links_passing"], s["links_failing"]) == (5, 2, 3),
+    check((s["links"], s["links_passing"], s["links_failing"]) == (6, 3, 3),
           "json summary counts %r" % s)
-    check(close(s["coverage_percent"], 94.0), "json coverage 47/50")
+    check(close(s["coverage_percent"], 80.0), "json coverage 48/60")
     check(s["violating_intervals"] == 3, "json violating intervals")
     names = [p["name"] for p in doc["profiles"]]
-    check(names == ["default", "east"], "json profiles %r" % names)
+    check(names == ["default", "east", "captest"],
+          "json profiles %r" % names)
     east = doc["profiles"][1]
     check(east["delay_max_ns"] == 2000000 and east["capacity_min_bps"] is None
           and east["source"] == "config", "json profile east")
@@ -118,8 +126,11 @@ def check_json(doc):
           and d["dv_max_ns"] == 100000
           and close(d["availability_min_percent"], 99.99)
           and close(d["capacity_min_bps"], 100e9)
-          and d["interval_ns"] == MIN and d["source"] == "built-in",
+          and d["interval_ns"] == MIN and d["source"] == "config"
+          and d["capacity_sessions"] == ["*-cap"],
           "json default profile thresholds")
+    check(doc["profiles"][2]["availability_min_percent"] is None,
+          "json profile captest without availability bound")
     keys = [(l["probe"], l["session"]) for l in doc["links"]]
     check(keys == ORDER, "json link order %r" % keys)
     for link in doc["links"]:
@@ -146,14 +157,23 @@ def check_json(doc):
         check(m["delay_variation"]["value"] == e["dv"] and
               m["delay_variation"]["kind"] == "ipdv",
               "%r ipdv %r" % (k, m["delay_variation"]))
-        check(close(m["availability"]["value"], e["availability"]) and
-              m["availability"]["unit"] == "percent",
-              "%r availability %r" % (k, m["availability"]))
+        if e["availability"] is None:
+            check(m["availability"]["status"] == "no bound" and
+                  m["availability"]["value"] is None,
+                  "%r availability without bound" % (k,))
+        else:
+            check(close(m["availability"]["value"], e["availability"]) and
+                  m["availability"]["unit"] == "percent",
+                  "%r availability %r" % (k, m["availability"]))
         check(m["capacity"]["status"] == e["capacity_status"],
               "%r capacity status %r" % (k, m["capacity"]))
         if e["capacity"] is not None:
             check(close(m["capacity"]["value"], e["capacity"]) and
                   m["capacity"]["unit"] == "bit/s", "%r capacity" % (k,))
+        if k[0] == "north" and k[1].startswith("north-south"):
+            check(m["capacity"]["source"] == "capacity session" and
+                  m["capacity"]["capacity_session"] == "north-south-cap",
+                  "%r capacity from the capacity session" % (k,))
         failing = [x["metric"] for x in link["metrics"]
                    if x["status"] == "fail"]
         check(failing == e["failing"], "%r failing %r" % (k, failing))
@@ -175,7 +195,7 @@ def check_json(doc):
     check([p["p99_ns"] for p in ne] ==
           [mid(500000)] * 3 + [mid(2500000)] * 2 + [mid(500000)] * 5,
           "json north-east chart p99")
-    sn = doc["links"][4]["delay_over_time"]
+    sn = doc["links"][5]["delay_over_time"]
     check([p["p99_ns"] is None for p in sn] ==
           [False] * 5 + [True] * 3 + [False] * 2, "json south-north gaps")
 
@@ -184,7 +204,7 @@ def check_csv(text):
     check(text.endswith("\r\n"), "csv CRLF line ends")
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
     metric_rows = [r for r in rows if r["row_type"] == "metric"]
-    check(len(metric_rows) == 5 * 6, "csv 6 metric rows per link")
+    check(len(metric_rows) == 6 * 6, "csv 6 metric rows per link")
     for k, e in EXPECTED.items():
         session = k[1]
         if session.startswith("="):
@@ -208,9 +228,14 @@ def check_csv(text):
         check(int(mine["delay_variation"]["value"]) == e["dv"],
               "csv ipdv of %r" % (k,))
         a = mine["availability"]
-        check(close(float(a["value"]), e["availability"]) and
-              a["unit"] == "percent" and a["comparison"] == ">=" and
-              close(float(a["bound"]), 99.99), "csv availability %r" % a)
+        if e["availability"] is None:
+            check(a["value"] == "" and a["bound"] == "" and
+                  a["status"] == "no bound", "csv availability %r" % a)
+        else:
+            check(close(float(a["value"]), e["availability"]) and
+                  a["unit"] == "percent" and a["comparison"] == ">=" and
+                  close(float(a["bound"]), 99.99),
+                  "csv availability %r" % a)
         check(close(float(mine["coverage"]["value"]), e["coverage"]),
               "csv coverage of %r" % (k,))
         c = mine["capacity"]
@@ -247,7 +272,7 @@ def check_html_static(text):
     check("<b>" not in text, "html: raw <b> from a record")
     check("=s-e &lt;b&gt;&quot;x&quot;,&amp;&#39;" in text,
           "html: escaped session name")
-    check(text.count("<svg") == 5, "html: one chart per link")
+    check(text.count("<svg") == 6, "html: one chart per link")
 
 
 class Dom(html.parser.HTMLParser):
@@ -313,10 +338,10 @@ class Dom(html.parser.HTMLParser):
 def check_dom(dom_text):
     d = Dom()
     d.feed(dom_text)
-    check(d.ids.get("n-links") == "5", "dom: 5 links")
-    check(d.ids.get("n-pass") == "2", "dom: 2 passing")
+    check(d.ids.get("n-links") == "6", "dom: 6 links")
+    check(d.ids.get("n-pass") == "3", "dom: 3 passing")
     check(d.ids.get("n-fail") == "3", "dom: 3 failing")
-    check(d.ids.get("coverage") == "94 %", "dom: coverage 94 %%: %r" %
+    check(d.ids.get("coverage") == "80 %", "dom: coverage 80 %%: %r" %
           d.ids.get("coverage"))
     check(d.ids.get("period", "").startswith(T0) and T_END in
           d.ids.get("period", ""), "dom: period %r" % d.ids.get("period"))
@@ -336,13 +361,13 @@ def check_dom(dom_text):
                   "dom: delay cell of %r" % (k,))
             want = "fail" if "delay" in e["failing"] else "pass"
             check(want in a["class"].split(), "dom: delay class %r" % (k,))
-        if a["data-metric"] == "availability":
+        if a["data-metric"] == "availability" and e["availability"]:
             check(close(float(a["data-value"]), e["availability"]),
                   "dom: availability cell of %r" % (k,))
     # matrix: source rows x destination columns
     cells = {(c["data-from"], c["data-to"]): c for c in d.cells
              if "data-from" in c}
-    check(len(cells) == 5, "dom: 5 measured matrix cells")
+    check(len(cells) == 5, "dom: 5 measured matrix cells (6 links)")
     for k in ORDER:
         e = EXPECTED[k]
         c = cells.get((k[0], e["peer"]))
@@ -357,7 +382,7 @@ def check_dom(dom_text):
     got = [(v[1], v[2]) for v in d.violations]
     want = [(minute(a), minute(b)) for _, _, _, a, b, _, _ in VIOLATIONS]
     check(got == want, "dom: violation rows %r" % got)
-    check(len(d.svg_lines) == 5, "dom: a bound line in every chart")
+    check(len(d.svg_lines) == 6, "dom: a bound line in every chart")
     check(d.polylines >= 10, "dom: p50 and p99 lines drawn")
     text = " ".join(d.text)
     for s in ("One-way delay", "p99 \u2264 1 ms", "\u2264 1e-05",
@@ -514,8 +539,11 @@ def run(tmp):
     ini = os.path.join(tmp, "collector.ini")
     with open(ini, "w") as f:
         f.write("[collector]\ndatabase = %s\n\n"
+                "[sla.default]\ncapacity_sessions = *-cap\n\n"
                 "[sla.east]\npeers = east\ndelay_max = 2ms\n"
-                "capacity_min = off\n" % db)
+                "capacity_min = off\n\n"
+                "[sla.captest]\nsessions = north-south-cap\n"
+                "availability_min = off\n" % db)
     p = subprocess.run([FIXTURE, db, ini, tmp], capture_output=True,
                        text=True, timeout=120)
     print(p.stdout, p.stderr)
@@ -581,6 +609,19 @@ def run(tmp):
             d.pop("generated")
             d.pop("generated_ns")
         check(cli == doc, "CLI report differs from report_generate")
+
+    # a period without any record: said plainly, nothing credited
+    out = os.path.join(tmp, "empty.html")
+    p = subprocess.run([COLLECTOR, "report", "--config", ini, "--from",
+                        "2026-11-26T00:00:00Z", "--to", "2026-11-26T01:00:00Z",
+                        "--format", "html", "-o", out],
+                       capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0, "collector report (empty): %s" % p.stderr)
+    if p.returncode == 0:
+        with open(out, encoding="utf-8") as f:
+            text = f.read()
+        check('id="n-links">0<' in text and "No measurement was stored"
+              in text, "empty period report")
 
 
 main()

@@ -764,6 +764,76 @@ test_long_period_chart_is_bounded(void **state)
 	recs_free(r, 2);
 }
 
+/* ---- report requests ---- */
+
+static const char *
+kv_lookup(const char *key, void *arg)
+{
+	const char *const *kv = arg;
+
+	for (; kv[0] != NULL; kv += 2)
+		if (strcmp(kv[0], key) == 0)
+			return kv[1];
+	return NULL;
+}
+
+static void
+expect_request_error(const char *const *kv, const char *want)
+{
+	struct report_request req;
+	char err[256] = "";
+
+	assert_int_equal(report_request_parse(&req, kv_lookup, (void *)kv,
+					      err, sizeof(err)), -EINVAL);
+	if (strstr(err, want) == NULL)
+		fail_msg("error '%s' does not hold '%s'", err, want);
+}
+
+static void
+test_report_request_parse(void **state)
+{
+	static const char *const ok[] = {
+		"from", "2026-11-25T00:00:00Z", "to", "1795565400000000000",
+		"format", "html", "probe", "north", NULL,
+	};
+	static const char *const none[] = { NULL };
+	struct report_request req;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(report_request_parse(&req, kv_lookup, (void *)ok,
+					      err, sizeof(err)), 0);
+	assert_int_equal(req.from_ns, T0);
+	assert_int_equal(req.to_ns, T0 + 10 * MIN);
+	assert_int_equal(req.format, REPORT_HTML);
+	assert_string_equal(req.probe, "north");
+	assert_string_equal(report_content_type(REPORT_HTML),
+			    "text/html; charset=utf-8");
+	assert_string_equal(report_content_type(REPORT_CSV),
+			    "text/csv; charset=utf-8");
+	assert_string_equal(report_content_type(REPORT_JSON),
+			    "application/json");
+	/* defaults: the last 24 hours, JSON, every probe */
+	assert_int_equal(report_request_parse(&req, kv_lookup, (void *)none,
+					      err, sizeof(err)), 0);
+	assert_int_equal(req.to_ns - req.from_ns, 86400 * S);
+	assert_int_equal(req.format, REPORT_JSON);
+	assert_null(req.probe);
+
+	expect_request_error((const char *const[]){ "format", "pdf", NULL },
+			     "key 'format': 'pdf' is not json, csv or html");
+	expect_request_error((const char *const[]){ "from", "yesterday",
+			     NULL }, "key 'from': 'yesterday' is not a time");
+	expect_request_error((const char *const[]){ "to", "2026-13-01", NULL },
+			     "key 'to'");
+	expect_request_error((const char *const[]){ "from",
+			     "2026-11-25T00:10:00Z", "to",
+			     "2026-11-25T00:00:00Z", NULL },
+			     "key 'from': must be before 'to'");
+	expect_request_error((const char *const[]){ "probe", "", NULL },
+			     "key 'probe'");
+}
+
 int
 main(void)
 {
@@ -780,6 +850,7 @@ main(void)
 		cmocka_unit_test(test_pdv_is_quantile_minus_minimum),
 		cmocka_unit_test(test_windows_and_period_edges),
 		cmocka_unit_test(test_long_period_chart_is_bounded),
+		cmocka_unit_test(test_report_request_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

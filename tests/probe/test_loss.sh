@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Loss, told apart by direction. A token-bucket filter (tc tbf) on B's
+# side of the veth drops frames leaving B only: for A's session that is
+# backward loss (reflections lost), for B's session forward loss. The
+# records must say exactly that, interval by interval, and the losses
+# must add up to what the kernel says tbf dropped.
+source "$(dirname "$0")/lib.sh"
+probe_tmp mpp-loss
+a=$(netns_create a) || fail "cannot create namespace"
+b=$(netns_create b) || fail "cannot create namespace"
+netns_veth "$a" va "$b" vb || fail "cannot create veth pair"
+# 200 + 200 frames/s of 128 octets leave B (~410 kbit/s): keep ~60 %
+tc -n "$b" qdisc add dev vb root tbf rate 250kbit burst 3000 limit 3000 ||
+  fail "cannot add tbf"
+
+common="--interval 1s --loss-timeout 1s --idle-sleep-us 100 --mbufs 2047"
+netns_bg "$a" "$METROPROBE" $(eal_args a 0) --vdev=net_af_packet0,iface=va -- \
+  --port name=centre-a,device=net_af_packet0,ipv4=10.81.0.1/24 \
+  --session name=a-to-b,port=centre-a,peer=10.81.0.2,rate_pps=200 \
+  $common --records "$TMP/a.jsonl" 2>"$TMP/a.log"
+pa=$NETNS_LAST_PID
+netns_bg "$b" "$METROPROBE" $(eal_args b 1) --vdev=net_af_packet0,iface=vb,qdisc_bypass=0 -- \
+  --port name=centre-b,device=net_af_packet0,ipv4=10.81.0.2/24 \
+  --session name=b-to-a,port=centre-b,peer=10.81.0.1,rate_pps=200 \
+  $common --records "$TMP/b.jsonl" 2>"$TMP/b.log"
+pb=$NETNS_LAST_PID
+sleep 5
+kill -INT "$pa" "$pb"
+wait "$pa"; ra=$?
+wait "$pb"; rb=$?
+grep 'session' "$TMP/a.log" "$TMP/b.log" | sed 's/^.*info: /  /'
+[ "$ra" -eq 0 ] && [ "$rb" -eq 0 ] || fail "probes exited $ra $rb"
+dropped=$(tc -n "$b" -s qdisc show dev vb | sed -n 's/.*(dropped \([0-9]*\),.*/\1/p')
+echo "  tbf dropped $dropped frames"
+$CHECK --records "$TMP/a.jsonl" --records "$TMP/b.jsonl" \
+  --session a-to-b:200 --session b-to-a:200 --log "$TMP/a.log" \
+  --log "$TMP/b.log" --min-full 2 || fail "records"
+/usr/bin/python3 - "$TMP/a.jsonl" "$TMP/b.jsonl" "$dropped" <<'PY' || fail "loss split"
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+dropped = int(sys.argv[3])
+bad = 0
+la = sum(r["lost"] for r in a); lb = sum(r["lost"] for r in b)
+print("a-to-b lost %d (fwd %d back %d) per interval %s" % (la,
+      sum(r["lost_fwd"] for r in a), sum(r["lost_back"] for r in a),
+      [(r["lost_fwd"], r["lost_back"]) for r in a]))
+print("b-to-a lost %d (fwd %d back %d) per interval %s" % (lb,
+      sum(r["lost_fwd"] for r in b), sum(r["lost_back"] for r in b),
+      [(r["lost_fwd"], r["lost_back"]) for r in b]))
+if la == 0 or lb == 0:
+    print("FAIL: tbf dropped nothing"); bad += 1
+if any(r["lost_fwd"] for r in a) or any(r["lost_back"] for r in b):
+    print("FAIL: loss put in the wrong direction"); bad += 1
+if la + lb != dropped:
+    print("FAIL: lost %d + %d != tbf dropped %d" % (la, lb, dropped)); bad += 1
+sys.exit(1 if bad else 0)
+PY
+echo "PASS: loss split forward/backward, equal to tbf's drops"
