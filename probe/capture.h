@@ -32,7 +32,8 @@ struct capture_ring {
 	uint8_t *entries;
 };
 
-static inline void
+/* Returns false when the ring was full (the caller counts the drop). */
+static inline bool
 capture_packet(struct capture_ring *r, const struct rte_mbuf *m,
 	       uint64_t tsc)
 {
@@ -40,12 +41,12 @@ capture_packet(struct capture_ring *r, const struct rte_mbuf *m,
 	uint32_t head, tail, len;
 
 	if (r == NULL || !__atomic_load_n(&r->enabled, __ATOMIC_RELAXED))
-		return;
+		return true;
 	head = r->head;
 	tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 	if (head - tail >= r->size) {
 		r->full++;
-		return;
+		return false;
 	}
 	e = (struct capture_entry *)(r->entries +
 				     (size_t)(head & r->mask) * r->stride);
@@ -55,6 +56,7 @@ capture_packet(struct capture_ring *r, const struct rte_mbuf *m,
 	e->cap_len = (uint16_t)(len < r->snaplen ? len : r->snaplen);
 	memcpy(e->data, rte_pktmbuf_mtod(m, const uint8_t *), e->cap_len);
 	__atomic_store_n(&r->head, head + 1, __ATOMIC_RELEASE);
+	return true;
 }
 
 struct probe_conf;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "drops.h"
 #include "options.h"
 
 enum {
@@ -129,6 +130,10 @@ void
 probe_print_usage(FILE *f)
 {
 	fputs(probe_usage, f);
+	fputs("\nDrop counters (records \"drops\", telemetry):\n", f);
+	for (unsigned i = 0; i < PROBE_DROP_N; i++)
+		fprintf(f, "  %-18s %s\n", probe_drop_names[i],
+			probe_drop_help[i]);
 }
 
 struct pending_global {

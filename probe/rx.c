@@ -234,8 +234,9 @@ port_flush(struct probe_worker *w, struct probe_port *p)
 			session_stamp_tx(w, p->tx_pkts[i], meta, ns);
 		else if (meta->kind == TX_REFLECT)
 			reflector_stamp_tx(p, p->tx_pkts[i], meta, ns);
-		if (meta->kind != TX_RAW)
-			capture_packet(p->cap, p->tx_pkts[i], tsc);
+		if (meta->kind != TX_RAW &&
+		    !capture_packet(p->cap, p->tx_pkts[i], tsc))
+			p->drops[PROBE_DROP_CAPTURE_FULL]++;
 	}
 	sent = rte_eth_tx_burst(p->port_id, 0, p->tx_pkts, p->tx_n);
 	p->tx_pkts_total += sent;
@@ -278,7 +279,8 @@ port_poll(struct probe_worker *w, struct probe_port *p, uint64_t now)
 			if (i + 1 < n)
 				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1],
 							       void *));
-			capture_packet(p->cap, pkts[i], tsc);
+			if (!capture_packet(p->cap, pkts[i], tsc))
+				p->drops[PROBE_DROP_CAPTURE_FULL]++;
 			frame_input(w, p, pkts[i],
 				    rx_timestamp_ns(w, p, pkts[i], ns), now);
 		}

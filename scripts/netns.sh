@@ -13,7 +13,8 @@
 #   netns_cleanup                  # also runs on EXIT, INT and TERM
 #
 # Every name carries the tag, so tests running at the same time never
-# collide. IPv6 is disabled in each namespace so the kernel sends nothing
+# collide, and cleanup removes every namespace with the tag (netns_create
+# is usually called in a $(...) subshell, which cannot add to a list). IPv6 is disabled in each namespace so the kernel sends nothing
 # on the wires by itself (no router solicitations, no MLD): every frame a
 # test sees was sent by the test.
 
@@ -42,7 +43,7 @@ netns_create() {
   NETNS_LIST+=("$ns")
   ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
     net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1 || true
-  ip -n "$ns" link set lo up
+  ip -n "$ns" link set dev lo up
   echo "$ns"
 }
 
@@ -56,8 +57,8 @@ netns_veth() {
     >/dev/null 2>&1 || true
   ip netns exec "$ns2" sysctl -qw "net.ipv6.conf.$if2.disable_ipv6=1" \
     >/dev/null 2>&1 || true
-  ip -n "$ns1" link set "$if1" up
-  ip -n "$ns2" link set "$if2" up
+  ip -n "$ns1" link set dev "$if1" up
+  ip -n "$ns2" link set dev "$if2" up
 }
 
 # netns_register_ns NAME: clean up a namespace made elsewhere.
@@ -96,7 +97,9 @@ netns_cleanup() {
     wait "$pid" 2>/dev/null || true
   done
   NETNS_PIDS=()
-  for ns in "${NETNS_LIST[@]}"; do
+  # by tag as well: netns_create usually runs in $(...), a subshell
+  for ns in "${NETNS_LIST[@]}" $(ip netns list 2>/dev/null |
+      awk -v t="${NETNS_TAG:-none}-" 'index($1, t) == 1 {print $1}'); do
     ip netns del "$ns" 2>/dev/null || true
   done
   NETNS_LIST=()

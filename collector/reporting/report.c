@@ -103,7 +103,12 @@ struct report_link_info {
 	char peer[RECORD_NAME_MAX];
 	uint64_t n_delay, n_synced;
 	double max_capacity_bps;
+	/* decided between the scans */
 	const struct sla_profile *profile;
+	bool owd;
+	double capacity_bps;
+	char capacity_session[RECORD_NAME_MAX];
+	/* second scan: evaluated one link at a time */
 	struct sla_link_eval *ev;
 	bool done;
 };
@@ -115,6 +120,8 @@ struct report_scan {
 	uint64_t records;
 	uint64_t from_ns, to_ns;
 	int error;
+	struct sla_link_result *results;    /* one per link, same index */
+	struct report_link_info *active;    /* link being evaluated */
 };
 
 static struct report_link_info *
@@ -191,7 +198,45 @@ report_scan_identity(const struct interval_record *r, void *arg)
 	return 0;
 }
 
-/* Second scan: every record into its link's evaluation. */
+/* Ends a link's evaluation into its result slot. */
+static int
+report_link_finish(struct report_scan *sc, struct report_link_info *li)
+{
+	struct sla_link_result *res = &sc->results[li - sc->links];
+	int rc;
+
+	if (li->ev == NULL) {
+		rc = sla_eval_begin(&li->ev, li->profile, sc->from_ns,
+				    sc->to_ns, li->owd, li->capacity_bps);
+		if (rc < 0)
+			return rc;
+	}
+	rc = sla_eval_end(li->ev, res);
+	li->ev = NULL;
+	li->done = true;
+	if (rc < 0)
+		return rc;
+	/* the identity as first seen, even if no record of the link fell
+	 * inside the period on the second scan */
+	memcpy(res->probe, li->probe, sizeof(res->probe));
+	memcpy(res->session, li->session, sizeof(res->session));
+	memcpy(res->src, li->src, sizeof(res->src));
+	memcpy(res->dst, li->dst, sizeof(res->dst));
+	memcpy(res->peer, li->peer, sizeof(res->peer));
+	if (li->capacity_session[0] != '\0') {
+		res->capacity_from_session = true;
+		memcpy(res->capacity_session, li->capacity_session,
+		       sizeof(res->capacity_session));
+	}
+	return 0;
+}
+
+/*
+ * Second scan: every record into its link's evaluation. Records come
+ * ordered by (probe, session, start_ns), so a link is finished as soon
+ * as the next one starts: one link's merged histograms in memory at a
+ * time.
+ */
 static int
 report_scan_eval(const struct interval_record *r, void *arg)
 {
@@ -202,18 +247,60 @@ report_scan_eval(const struct interval_record *r, void *arg)
 	if (r->start_ns < sc->from_ns || r->start_ns >= sc->to_ns)
 		return 0;
 	li = report_find_link(sc, r, false);
-	if (li == NULL || li->ev == NULL)
+	if (li == NULL)
 		return 0;       /* stored after the first scan: next report */
+	if (li->done) {
+		sc->error = -EDOM;
+		return -EDOM;
+	}
+	if (sc->active != li) {
+		if (sc->active != NULL) {
+			rc = report_link_finish(sc, sc->active);
+			if (rc < 0) {
+				sc->error = rc;
+				return rc;
+			}
+		}
+		sc->active = li;
+		rc = sla_eval_begin(&li->ev, li->profile, sc->from_ns,
+				    sc->to_ns, li->owd, li->capacity_bps);
+		if (rc < 0) {
+			sc->error = rc;
+			return rc;
+		}
+	}
 	rc = sla_eval_add(li->ev, r);
 	if (rc < 0)
 		sc->error = rc;
 	return rc;
 }
 
+static int
+report_scan_store(struct store *st, const struct report_request *req,
+		  uint64_t resolution, store_record_fn fn,
+		  struct report_scan *sc)
+{
+	struct store_query q = {
+		.from_ns = req->from_ns,
+		.to_ns = req->to_ns,
+		.probe = req->probe,
+		.session = NULL,
+		.resolution_ns = resolution,
+	};
+	int rc;
+
+	sc->last = 0;
+	rc = store_scan(st, &q, fn, sc);
+	if (sc->error != 0)
+		return sc->error;
+	return rc < 0 ? rc : (rc > 0 ? -EIO : 0);
+}
+
 /* The peer centre: the probe whose own records come from the link's
- * destination address; else the destination host. */
+ * destination address (among the links of `all`); else the destination
+ * host. */
 static void
-report_peer_names(struct report_scan *sc)
+report_peer_names(struct report_scan *sc, const struct report_scan *all)
 {
 	size_t i, j;
 
@@ -221,15 +308,45 @@ report_peer_names(struct report_scan *sc)
 		struct report_link_info *li = &sc->links[i];
 
 		snprintf(li->peer, sizeof(li->peer), "%s", li->dst_host);
-		for (j = 0; j < sc->n; j++) {
-			if (strcmp(sc->links[j].src_host, li->dst_host) == 0 &&
-			    strcmp(sc->links[j].probe, li->probe) != 0) {
+		for (j = 0; j < all->n; j++) {
+			if (strcmp(all->links[j].src_host, li->dst_host) == 0 &&
+			    strcmp(all->links[j].probe, li->probe) != 0) {
 				snprintf(li->peer, sizeof(li->peer), "%s",
-					 sc->links[j].probe);
+					 all->links[j].probe);
 				break;
 			}
 		}
 	}
+}
+
+/*
+ * With a probe filter, the other probes' addresses still name the peers
+ * (so a link gets the same profile whatever the filter): one scan of all
+ * probes at the coarsest resolution that has records.
+ */
+static int
+report_scan_all_probes(struct store *st, const struct report_request *req,
+		       struct report_scan *all)
+{
+	static const uint64_t resolutions[] = {
+		STORE_RES_HOUR, STORE_RES_MINUTE, STORE_RES_RAW,
+	};
+	struct report_request everyone = *req;
+	size_t r;
+	int rc;
+
+	everyone.probe = NULL;
+	everyone.from_ns = req->from_ns > STORE_RES_HOUR ?
+			   req->from_ns - STORE_RES_HOUR : 0;
+	all->from_ns = everyone.from_ns;
+	all->to_ns = everyone.to_ns;
+	for (r = 0; r < sizeof(resolutions) / sizeof(resolutions[0]); r++) {
+		rc = report_scan_store(st, &everyone, resolutions[r],
+				       report_scan_identity, all);
+		if (rc < 0 || all->records > 0)
+			return rc;
+	}
+	return 0;
 }
 
 static bool
@@ -288,27 +405,6 @@ report_link_cmp(const void *a, const void *b)
 	return c;
 }
 
-static int
-report_scan_store(struct store *st, const struct report_request *req,
-		  uint64_t resolution, store_record_fn fn,
-		  struct report_scan *sc)
-{
-	struct store_query q = {
-		.from_ns = req->from_ns,
-		.to_ns = req->to_ns,
-		.probe = req->probe,
-		.session = NULL,
-		.resolution_ns = resolution,
-	};
-	int rc;
-
-	sc->last = 0;
-	rc = store_scan(st, &q, fn, sc);
-	if (sc->error != 0)
-		return sc->error;
-	return rc < 0 ? rc : (rc > 0 ? -EIO : 0);
-}
-
 static void
 report_scan_free(struct report_scan *sc)
 {
@@ -327,7 +423,7 @@ report_data_build(struct store *st, const struct sla_profile_set *set,
 	static const uint64_t resolutions[] = {
 		STORE_RES_RAW, STORE_RES_MINUTE, STORE_RES_HOUR,
 	};
-	struct report_scan sc;
+	struct report_scan sc, all;
 	size_t i, r;
 	int rc = 0;
 
@@ -355,58 +451,48 @@ report_data_build(struct store *st, const struct sla_profile_set *set,
 	}
 	if (sc.records == 0)
 		d->resolution_ns = STORE_RES_RAW;
-	report_peer_names(&sc);
+	if (req->probe != NULL) {
+		memset(&all, 0, sizeof(all));
+		rc = report_scan_all_probes(st, req, &all);
+		if (rc < 0) {
+			report_scan_free(&all);
+			goto scan_failed;
+		}
+		report_peer_names(&sc, &all);
+		report_scan_free(&all);
+	} else {
+		report_peer_names(&sc, &sc);
+	}
 
 	for (i = 0; i < sc.n; i++) {
 		struct report_link_info *li = &sc.links[i];
-		char cap_session[RECORD_NAME_MAX];
-		double capacity;
 
 		li->profile = sla_profile_for_link(set, li->probe, li->session,
 						   li->dst, li->peer);
-		capacity = report_capacity(&sc, li, cap_session,
-					   sizeof(cap_session));
-		rc = sla_eval_begin(&li->ev, li->profile, req->from_ns,
-				    req->to_ns,
-				    sla_delay_use_owd(li->profile, li->n_synced,
-						      li->n_delay), capacity);
-		if (rc < 0)
-			goto failed;
+		li->owd = sla_delay_use_owd(li->profile, li->n_synced,
+					    li->n_delay);
+		li->capacity_bps = report_capacity(&sc, li,
+						   li->capacity_session,
+						   sizeof(li->capacity_session));
 	}
-	rc = report_scan_store(st, req, d->resolution_ns, report_scan_eval,
-			       &sc);
-	if (rc < 0)
-		goto scan_failed;
-
 	d->links = calloc(sc.n + 1, sizeof(*d->links));
 	if (d->links == NULL) {
 		rc = -ENOMEM;
 		goto failed;
 	}
+	sc.results = d->links;
+	rc = report_scan_store(st, req, d->resolution_ns, report_scan_eval,
+			       &sc);
+	if (rc < 0)
+		goto scan_failed;
 	for (i = 0; i < sc.n; i++) {
-		struct report_link_info *li = &sc.links[i];
-		struct sla_link_result *res = &d->links[d->n_links];
-		char cap_session[RECORD_NAME_MAX];
-
-		report_capacity(&sc, li, cap_session, sizeof(cap_session));
-		rc = sla_eval_end(li->ev, res);
-		li->ev = NULL;
-		if (rc < 0)
-			goto failed;
-		d->n_links++;
-		/* the link's identity as first seen, even if no record of it
-		 * fell inside the period on the second scan */
-		memcpy(res->probe, li->probe, sizeof(res->probe));
-		memcpy(res->session, li->session, sizeof(res->session));
-		memcpy(res->src, li->src, sizeof(res->src));
-		memcpy(res->dst, li->dst, sizeof(res->dst));
-		memcpy(res->peer, li->peer, sizeof(res->peer));
-		if (cap_session[0] != '\0') {
-			res->capacity_from_session = true;
-			memcpy(res->capacity_session, cap_session,
-			       sizeof(res->capacity_session));
+		if (!sc.links[i].done) {
+			rc = report_link_finish(&sc, &sc.links[i]);
+			if (rc < 0)
+				goto failed;
 		}
 	}
+	d->n_links = sc.n;
 	qsort(d->links, d->n_links, sizeof(*d->links), report_link_cmp);
 	for (i = 0; i < d->n_links; i++) {
 		const struct sla_link_result *res = &d->links[i];
@@ -438,12 +524,14 @@ scan_failed:
 		snprintf(err, errlen, "reading records from storage failed: %s",
 			 strerror(-rc));
 	report_scan_free(&sc);
+	d->n_links = d->links != NULL ? sc.n : 0;
 	report_data_free(d);
 	return rc;
 failed:
 	snprintf(err, errlen, "evaluating the report failed: %s",
 		 strerror(-rc));
 	report_scan_free(&sc);
+	d->n_links = d->links != NULL ? sc.n : 0;
 	report_data_free(d);
 	return rc;
 }
@@ -474,6 +562,17 @@ report_generate(struct store *st, const struct sla_profile_set *set,
 	if (req->from_ns >= req->to_ns) {
 		snprintf(err, errlen, "key 'from': must be before 'to'");
 		return -EINVAL;
+	}
+	if (set == NULL) {
+		/* no config: the built-in default profile for every link */
+		struct sla_profile_set *def;
+
+		rc = sla_profiles_load(NULL, &def, err, errlen);
+		if (rc < 0)
+			return rc;
+		rc = report_generate(st, def, req, out, out_len, err, errlen);
+		sla_profiles_free(def);
+		return rc;
 	}
 	rc = report_data_build(st, set, req, &d, err, errlen);
 	if (rc < 0)

@@ -76,6 +76,21 @@ sla_bad(const struct sla_parse *ps, const char *section, const char *key,
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	if (mp_config_get(ps->cfg, section, key) == NULL) {
+		/* about the section as a whole: the line of its first key */
+		unsigned i, line = 0;
+
+		for (i = 0; sla_keys[i] != NULL; i++) {
+			unsigned l = mp_config_line(ps->cfg, section,
+						    sla_keys[i]);
+
+			if (l != 0 && (line == 0 || l < line))
+				line = l;
+		}
+		snprintf(ps->err, ps->errlen, "%s:%u: [%s]: %s",
+			 mp_config_path(ps->cfg), line, section, why);
+		return -EINVAL;
+	}
 	if (value != NULL)
 		snprintf(ps->err, ps->errlen, "%s:%u: [%s] %s: '%s' %s",
 			 mp_config_path(ps->cfg),

@@ -102,10 +102,11 @@ bool spool_ack(struct spool *sp, struct spool_pos pos, uint64_t len,
 int spool_persist_ack(struct spool *sp, struct spool_pos ack,
 		      const struct spool_unlink_list *gone);
 
-/* Writes a refused record to rejected-<seq>-<off>.ndjson (durably). */
+/* Appends a refused record to rejected-<seq>.ndjson (durably). */
 int spool_quarantine(struct spool *sp, struct spool_pos pos, const char *buf,
 		     size_t len, char *path, size_t pathlen);
 
+struct spool_pos spool_ack_pos(const struct spool *sp);
 uint64_t spool_pending(const struct spool *sp);
 uint64_t spool_bytes(const struct spool *sp);
 bool spool_has_ready(const struct spool *sp);

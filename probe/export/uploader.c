@@ -9,7 +9,7 @@
  * - 400 or 413: the collector refuses the body. With several records in
  *   the batch, the batch is halved and sent again (no wait) until the
  *   refused record is alone; that one record is then moved to
- *   rejected-<seq>-<off>.ndjson in the spool directory and skipped, so a
+ *   rejected-<seq>.ndjson in the spool directory and skipped, so a
  *   bad record costs about log2(batch) extra requests and never wedges
  *   the spool, and the good records around it are still delivered.
  * - 401, 403: the token is wrong or lacks the right; logged as an error,
@@ -400,8 +400,17 @@ uploader_step(struct uploader *u, const struct spool_span *span)
 	if (u->split_records > 0 && u->split_records < max_records)
 		max_records = u->split_records;
 	rc = spool_read_span(span, u->body, max_records, &len, &records);
-	if (rc == -ENOENT)
-		return true;   /* dropped (spool full) while we looked */
+	if (rc == -ENOENT) {
+		bool moved;
+
+		pthread_mutex_lock(&exp->lock);
+		moved = spool_pos_cmp(spool_ack_pos(exp->spool),
+				      span->pos) != 0;
+		pthread_mutex_unlock(&exp->lock);
+		if (moved)
+			return true;   /* dropped (spool full) meanwhile */
+		/* removed behind our back: say so, without spinning */
+	}
 	if (rc < 0 || records == 0) {
 		if (snprintf(what, sizeof(what), "reading %s: %s",
 			     span->path, rc < 0 ? strerror(-rc) :

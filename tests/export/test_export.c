@@ -368,6 +368,35 @@ test_submit_does_not_wait_for_a_failing_or_stalled_collector(void **state)
 	assert_stored(&f->dbl, "a-to-b", 0, 2000, 2000);
 }
 
+/* export_close gives up at its timeout even when the collector holds
+ * the request open, and what was not acknowledged stays in the spool. */
+static void
+test_close_is_bounded_by_its_timeout(void **state)
+{
+	struct fixture *f = *state;
+	struct export_stats st;
+	uint64_t t0;
+
+	f->cfg.request_timeout_ms = 30000;
+	open_exp(f);
+	double_pause(&f->dbl);
+	submit_range(f->exp, "a-to-b", 0, 50, 10);
+	harness_sleep_ms(200);                 /* a POST is now hanging */
+	t0 = harness_now_ns();
+	close_exp(f, 300, -ETIMEDOUT);
+	t0 = harness_now_ns() - t0;
+	print_message("close(300 ms) against a stalled collector took %"
+		      PRIu64 " ms\n", t0 / 1000000);
+	assert_true(t0 < 2500ULL * 1000000);   /* not the 30 s timeout */
+
+	double_resume(&f->dbl);
+	open_exp(f);
+	export_stats(f->exp, &st);
+	assert_int_equal(st.recovered, 50);
+	assert_true(harness_wait(f->exp, pred_pending_zero, 0, 20000, &st));
+	assert_stored(&f->dbl, "a-to-b", 0, 50, 50);
+}
+
 static void
 test_refused_record_is_quarantined_and_the_rest_delivered(void **state)
 {
@@ -876,6 +905,7 @@ main(void)
 		T(test_429_is_retried),
 		T(test_collector_down_then_back),
 		T(test_submit_does_not_wait_for_a_failing_or_stalled_collector),
+		T(test_close_is_bounded_by_its_timeout),
 		T(test_refused_record_is_quarantined_and_the_rest_delivered),
 		T(test_too_large_body_is_split),
 		T(test_refused_token_keeps_records_until_fixed),

@@ -3,21 +3,23 @@
 # on net_af_packet; full mesh (each sends to the other and reflects the
 # other): no loss, every record valid, RTT p50 < 1 ms, both directions
 # consistent, totals equal to what each probe logged; SIGINT stops both
-# cleanly.
+# cleanly. A has a static neighbour (no ARP), B reaches A through a
+# gateway (a /32 address) and reflects statelessly.
 source "$(dirname "$0")/lib.sh"
 probe_tmp mpp-veth
 a=$(netns_create a) || fail "cannot create namespace"
 b=$(netns_create b) || fail "cannot create namespace"
 netns_veth "$a" va "$b" vb || fail "cannot create veth pair"
+mac_b=$(ip -n "$b" -o link show vb | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
 
 common="--interval 1s --loss-timeout 1s --idle-sleep-us 100 --mbufs 2047"
 netns_bg "$a" "$METROPROBE" $(eal_args a 0) --vdev=net_af_packet0,iface=va -- \
-  --port name=centre-a,device=net_af_packet0,ipv4=10.77.0.1/24 \
+  --port name=centre-a,device=net_af_packet0,ipv4=10.77.0.1/24,neighbours=10.77.0.2@$mac_b \
   --session name=a-to-b,port=centre-a,peer=10.77.0.2,rate_pps=200 \
   $common --records "$TMP/a.jsonl" 2>"$TMP/a.log"
 pa=$NETNS_LAST_PID
 netns_bg "$b" "$METROPROBE" $(eal_args b 1) --vdev=net_af_packet0,iface=vb -- \
-  --port name=centre-b,device=net_af_packet0,ipv4=10.77.0.2/24 \
+  --port name=centre-b,device=net_af_packet0,ipv4=10.77.0.2/32,gateway=10.77.0.1,reflector=stateless \
   --session name=b-to-a,port=centre-b,peer=10.77.0.1,rate_pps=200,frame_size=512 \
   $common --records "$TMP/b.jsonl" 2>"$TMP/b.log"
 pb=$NETNS_LAST_PID

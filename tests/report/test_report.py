@@ -590,7 +590,19 @@ def run(tmp):
         if keep:
             shutil.copy(shot, keep)
             shutil.copy(html_path, os.path.splitext(keep)[0] + ".html")
-        fetched = page_requests(trap.take(), dom.stderr + s.stderr)
+        # printed: every page A4 (595 x 842 pt)
+        pdf = os.path.join(tmp, "report.pdf")
+        pr = chromium(["--print-to-pdf=" + pdf, "--no-pdf-header-footer",
+                       url], tmp, trap.port)
+        with open(pdf, "rb") as f:
+            boxes = re.findall(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+"
+                               rb"([\d.]+)\s*\]", f.read())
+        print("printed: %d pages" % len(boxes))
+        check(len(boxes) >= 2 and all(
+            abs(float(w) - 595.3) < 1.5 and abs(float(h) - 841.9) < 1.5
+            for w, h in boxes), "printed pages are A4: %r" % boxes[:3])
+        fetched = page_requests(trap.take(),
+                                dom.stderr + s.stderr + pr.stderr)
         check(not fetched, "the report page fetched %r" % fetched[:5])
     finally:
         trap.close()
@@ -609,6 +621,25 @@ def run(tmp):
             d.pop("generated")
             d.pop("generated_ns")
         check(cli == doc, "CLI report differs from report_generate")
+
+    # a probe filter keeps every link's peer and profile (north -> east
+    # is still matched by "peers = east" although east's records are not
+    # in the report)
+    out = os.path.join(tmp, "north.json")
+    p = subprocess.run([COLLECTOR, "report", "--config", ini, "--from", T0,
+                        "--to", T_END, "--format", "json", "--probe", "north",
+                        "-o", out], capture_output=True, text=True,
+                       timeout=120)
+    check(p.returncode == 0, "collector report --probe: %s" % p.stderr)
+    if p.returncode == 0:
+        with open(out) as f:
+            north = json.load(f)
+        got = [(l["session"], l["peer"], l["profile"], l["status"])
+               for l in north["links"]]
+        want = [(k[1], EXPECTED[k]["peer"], EXPECTED[k]["profile"],
+                 EXPECTED[k]["status"]) for k in ORDER if k[0] == "north"]
+        check(got == want, "probe filter: %r" % got)
+        check(north["probe_filter"] == "north", "probe filter named")
 
     # a period without any record: said plainly, nothing credited
     out = os.path.join(tmp, "empty.html")

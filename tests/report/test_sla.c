@@ -308,7 +308,8 @@ test_profile_errors_name_file_line_key(void **state)
 			    "bad.ini:2: [sla.a] groups: no [group.nope] "
 			    "section");
 	expect_config_error("[sla.a]\ndelay_max = 1ms\n",
-			    "[sla.a] probes: profile 'a' applies to no link");
+			    "bad.ini:2: [sla.a]: profile 'a' applies to no "
+			    "link: set probes, peers, sessions or groups");
 	expect_config_error("[sla.default]\nprobes = x\n",
 			    "bad.ini:2: [sla.default] probes: the default "
 			    "profile applies to every link");
@@ -499,9 +500,9 @@ test_values_exactly_at_the_bound_pass(void **state)
 
 /*
  * Data in minutes 2, 3, 4 and 8 of ten: minutes 0-1 and 5-7 have no
- * record, minute 9 a record without a test packet sent. Coverage 4/10 = 40 %, availability 40 % (no-data time is not
- * credited), everything measured passes: the link fails on availability
- * alone. The no-data runs are listed with their length in delta-t.
+ * record, minute 9 a record without a test packet sent. Coverage
+ * 4/10 = 40 %, availability 40 % (no-data time is not credited),
+ * everything measured passes: the link fails on availability alone. The no-data runs are listed with their length in delta-t.
  */
 static void
 test_no_data_gaps_are_not_credited(void **state)
