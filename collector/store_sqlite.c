@@ -8,10 +8,11 @@
  * synchronous=FULL makes a committed insert durable before the HTTP
  * answer goes out.
  *
- * Records are kept as their canonical JSON line (record_to_json) keyed by
- * UNIQUE(probe, session, start_ns); a new raw record marks its minute
- * pending for the rollups (store_sqlite_rollup.c). A `link` table holds
- * each (probe, session) with its first and last start_ns, so a scan
+ * Records are kept in a compact binary form (store_codec.h; older stores
+ * hold the JSON line, and both are read) keyed by UNIQUE(probe, session,
+ * start_ns); a new raw record marks its minute pending for the rollups
+ * (store_sqlite_rollup.c). A `link` table holds each (probe, session)
+ * with its first and last start_ns, so a scan
  * walks links and then one index range per link.
  */
 #include <errno.h>
@@ -27,6 +28,7 @@
 
 #include "metroprobe/mp_time.h"
 #include "metroprobe/record.h"
+#include "store_codec.h"
 #include "store_sqlite_priv.h"
 
 #define STORE_BUSY_TIMEOUT_MS 10000
@@ -106,6 +108,38 @@ store_sql_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err,
 {
 	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
 		return store_sql_fail(db, sql, err, errlen);
+	return 0;
+}
+
+int
+store_sql_cached(struct store_sqlite *s, const char *sql, sqlite3_stmt **st,
+		 char *err, size_t errlen)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < STORE_STMT_CACHE && s->cache[i].sql != NULL; i++) {
+		if (strcmp(s->cache[i].sql, sql) == 0) {
+			*st = s->cache[i].st;
+			sqlite3_reset(*st);
+			sqlite3_clear_bindings(*st);
+			return 0;
+		}
+	}
+	if (i == STORE_STMT_CACHE) {
+		/* a bug: STORE_STMT_CACHE is below the statements in use */
+		snprintf(err, errlen, "sqlite: statement cache is full");
+		return -ENOSPC;
+	}
+	rc = store_sql_prepare(s->db, sql, st, err, errlen);
+	if (rc < 0)
+		return rc;
+	s->cache[i].sql = strdup(sql);
+	if (s->cache[i].sql == NULL) {
+		sqlite3_finalize(*st);
+		return -ENOMEM;
+	}
+	s->cache[i].st = *st;
 	return 0;
 }
 
@@ -229,14 +263,42 @@ fail:
 
 /* ---- insert ------------------------------------------------------- */
 
-static int
-store_insert_one(struct store_sqlite *s, const struct interval_record *r,
-		 int64_t received_ns, bool *fresh, char *err, size_t errlen)
+/*
+ * An insert runs in two phases. Outside the writer lock, every record is
+ * checked and encoded (store_codec.h) into one buffer: that is most of
+ * the CPU work, and several HTTP threads do it side by side. Under the
+ * lock, one transaction inserts the encoded rows and commits (the WAL is
+ * synced: synchronous=FULL).
+ */
+struct store_row {
+	size_t off, len;            /* the encoded record in the buffer */
+	int64_t start_ns, interval_ns;
+	char probe[RECORD_NAME_MAX];
+	char session[RECORD_NAME_MAX];
+	char src[RECORD_ADDR_MAX];
+	char dst[RECORD_ADDR_MAX];
+};
+
+struct store_batch {
+	struct store_buf buf;
+	struct store_row *rows;
+	size_t n, cap;
+};
+
+static void
+store_batch_free(struct store_batch *b)
 {
-	int64_t start = (int64_t)r->start_ns;
-	int64_t minute = start - start % (int64_t)STORE_RES_MINUTE;
-	char *json;
-	int rc;
+	store_buf_free(&b->buf);
+	free(b->rows);
+	memset(b, 0, sizeof(*b));
+}
+
+static int
+store_batch_add(struct store_batch *b, const struct interval_record *r,
+		char *err, size_t errlen)
+{
+	struct store_row *row;
+	size_t off = b->buf.len;
 
 	if (r->start_ns > (uint64_t)INT64_MAX ||
 	    r->interval_ns > (uint64_t)INT64_MAX) {
@@ -244,45 +306,157 @@ store_insert_one(struct store_sqlite *s, const struct interval_record *r,
 			 "out of range", r->probe, r->session);
 		return -EINVAL;
 	}
-	json = record_to_json(r);
-	if (json == NULL) {
-		snprintf(err, errlen, "out of memory encoding a record");
-		return -ENOMEM;
+	if (b->n == b->cap) {
+		size_t cap = b->cap == 0 ? 64 : 2 * b->cap;
+
+		row = realloc(b->rows, cap * sizeof(*row));
+		if (row == NULL)
+			goto nomem;
+		b->rows = row;
+		b->cap = cap;
 	}
+	if (store_codec_encode(&b->buf, r) < 0)
+		goto nomem;
+	row = &b->rows[b->n++];
+	row->off = off;
+	row->len = b->buf.len - off;
+	row->start_ns = (int64_t)r->start_ns;
+	row->interval_ns = (int64_t)r->interval_ns;
+	memcpy(row->probe, r->probe, sizeof(row->probe));
+	memcpy(row->session, r->session, sizeof(row->session));
+	memcpy(row->src, r->src, sizeof(row->src));
+	memcpy(row->dst, r->dst, sizeof(row->dst));
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory encoding a record");
+	return -ENOMEM;
+}
+
+/* What a transaction has marked already: consecutive records of one link
+ * and minute mark their rollup pending once, and update the link row
+ * once with their earliest and latest start. */
+struct store_link_acc {
+	const struct store_row *first, *last;  /* NULL: nothing pending */
+	int64_t marked_minute;
+};
+
+static bool
+same_link(const struct store_row *a, const struct store_row *b)
+{
+	return strcmp(a->probe, b->probe) == 0 &&
+	       strcmp(a->session, b->session) == 0;
+}
+
+static int
+store_link_flush(struct store_sqlite *s, struct store_link_acc *acc,
+		 char *err, size_t errlen)
+{
+	const struct store_row *lo = acc->first, *hi = acc->last;
+
+	if (lo == NULL)
+		return 0;
+	acc->first = NULL;
+	acc->last = NULL;
+	sqlite3_reset(s->upsert_link);
+	sqlite3_bind_text(s->upsert_link, 1, hi->probe, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->upsert_link, 2, hi->session, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->upsert_link, 3, hi->src, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->upsert_link, 4, hi->dst, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->upsert_link, 5, lo->start_ns);
+	sqlite3_bind_int64(s->upsert_link, 6, hi->start_ns);
+	if (sqlite3_step(s->upsert_link) != SQLITE_DONE)
+		return store_sql_fail(s->db, "update link", err, errlen);
+	return 0;
+}
+
+static int
+store_insert_row(struct store_sqlite *s, const struct store_batch *b,
+		 const struct store_row *row, int64_t received_ns,
+		 struct store_link_acc *acc, bool *fresh, char *err,
+		 size_t errlen)
+{
+	int64_t minute = row->start_ns - row->start_ns %
+			 (int64_t)STORE_RES_MINUTE;
+	int rc;
 
 	sqlite3_reset(s->ins_raw);
-	sqlite3_bind_text(s->ins_raw, 1, r->probe, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s->ins_raw, 2, r->session, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s->ins_raw, 3, start);
-	sqlite3_bind_int64(s->ins_raw, 4, (int64_t)r->interval_ns);
+	sqlite3_bind_text(s->ins_raw, 1, row->probe, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s->ins_raw, 2, row->session, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s->ins_raw, 3, row->start_ns);
+	sqlite3_bind_int64(s->ins_raw, 4, row->interval_ns);
 	sqlite3_bind_int64(s->ins_raw, 5, received_ns);
-	sqlite3_bind_text(s->ins_raw, 6, json, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s->ins_raw, 6, b->buf.data + row->off,
+			  (int)row->len, SQLITE_STATIC);
 	rc = sqlite3_step(s->ins_raw);
-	sqlite3_clear_bindings(s->ins_raw);
-	free(json);
 	if (rc != SQLITE_DONE)
 		return store_sql_fail(s->db, "insert interval", err, errlen);
 	*fresh = sqlite3_changes(s->db) == 1;
 	if (!*fresh)
 		return 0;
 
-	sqlite3_reset(s->ins_pending);
-	sqlite3_bind_int64(s->ins_pending, 1, (int64_t)STORE_RES_MINUTE);
-	sqlite3_bind_text(s->ins_pending, 2, r->probe, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s->ins_pending, 3, r->session, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s->ins_pending, 4, minute);
-	if (sqlite3_step(s->ins_pending) != SQLITE_DONE)
-		return store_sql_fail(s->db, "mark rollup pending", err, errlen);
-
-	sqlite3_reset(s->upsert_link);
-	sqlite3_bind_text(s->upsert_link, 1, r->probe, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s->upsert_link, 2, r->session, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s->upsert_link, 3, r->src, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s->upsert_link, 4, r->dst, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s->upsert_link, 5, start);
-	if (sqlite3_step(s->upsert_link) != SQLITE_DONE)
-		return store_sql_fail(s->db, "update link", err, errlen);
+	if (acc->first != NULL && !same_link(acc->first, row)) {
+		rc = store_link_flush(s, acc, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	if (acc->first == NULL || minute != acc->marked_minute) {
+		sqlite3_reset(s->ins_pending);
+		sqlite3_bind_int64(s->ins_pending, 1,
+				   (int64_t)STORE_RES_MINUTE);
+		sqlite3_bind_text(s->ins_pending, 2, row->probe, -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_text(s->ins_pending, 3, row->session, -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(s->ins_pending, 4, minute);
+		if (sqlite3_step(s->ins_pending) != SQLITE_DONE)
+			return store_sql_fail(s->db, "mark rollup pending",
+					      err, errlen);
+		acc->marked_minute = minute;
+	}
+	if (acc->first == NULL) {
+		acc->first = row;
+		acc->last = row;
+	} else {
+		if (row->start_ns < acc->first->start_ns)
+			acc->first = row;
+		if (row->start_ns >= acc->last->start_ns)
+			acc->last = row;
+	}
 	return 0;
+}
+
+/* Inserts an encoded batch in one transaction, under the writer lock. */
+static int
+store_commit_batch(struct store_sqlite *s, const struct store_batch *b,
+		   size_t *n_new, size_t *n_dup, char *err, size_t errlen)
+{
+	int64_t received_ns = store_ns_to_sql(mp_time_now_ns());
+	struct store_link_acc acc = { NULL, NULL, 0 };
+	size_t fresh_n = 0, i;
+	bool fresh = false;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = store_sql_exec(s->db, "BEGIN IMMEDIATE", err, errlen);
+	for (i = 0; rc == 0 && i < b->n; i++) {
+		rc = store_insert_row(s, b, &b->rows[i], received_ns, &acc,
+				      &fresh, err, errlen);
+		if (rc == 0 && fresh)
+			fresh_n++;
+	}
+	if (rc == 0)
+		rc = store_link_flush(s, &acc, err, errlen);
+	if (rc == 0)
+		rc = store_sql_exec(s->db, "COMMIT", err, errlen);
+	if (rc < 0)
+		store_sql_rollback(s->db);
+	sqlite3_clear_bindings(s->ins_raw);
+	pthread_mutex_unlock(&s->lock);
+	if (rc == 0) {
+		*n_new = fresh_n;
+		*n_dup = b->n - fresh_n;
+	}
+	return rc;
 }
 
 static int
@@ -290,17 +464,14 @@ sqlite_insert_stream(struct store *st, store_next_fn next, void *arg,
 		     size_t *n_new, size_t *n_dup, char *err, size_t errlen)
 {
 	struct store_sqlite *s = (struct store_sqlite *)st;
-	int64_t received_ns = store_ns_to_sql(mp_time_now_ns());
+	struct store_batch b;
 	struct interval_record r;
-	size_t fresh_n = 0, dup_n = 0;
-	bool fresh = false;
 	int rc;
 
 	*n_new = 0;
 	*n_dup = 0;
-	pthread_mutex_lock(&s->lock);
-	rc = store_sql_exec(s->db, "BEGIN IMMEDIATE", err, errlen);
-	while (rc == 0) {
+	memset(&b, 0, sizeof(b));
+	for (;;) {
 		record_init(&r);
 		rc = next(&r, arg);
 		if (rc <= 0) {
@@ -310,24 +481,14 @@ sqlite_insert_stream(struct store *st, store_next_fn next, void *arg,
 					 "source");
 			break;
 		}
-		rc = store_insert_one(s, &r, received_ns, &fresh, err, errlen);
+		rc = store_batch_add(&b, &r, err, errlen);
 		record_free(&r);
-		if (rc == 0) {
-			if (fresh)
-				fresh_n++;
-			else
-				dup_n++;
-		}
+		if (rc < 0)
+			break;
 	}
 	if (rc == 0)
-		rc = store_sql_exec(s->db, "COMMIT", err, errlen);
-	if (rc < 0)
-		store_sql_rollback(s->db);
-	pthread_mutex_unlock(&s->lock);
-	if (rc == 0) {
-		*n_new = fresh_n;
-		*n_dup = dup_n;
-	}
+		rc = store_commit_batch(s, &b, n_new, n_dup, err, errlen);
+	store_batch_free(&b);
 	return rc;
 }
 
@@ -336,34 +497,18 @@ sqlite_insert(struct store *st, const struct interval_record *recs, size_t n,
 	      size_t *n_new, size_t *n_dup, char *err, size_t errlen)
 {
 	struct store_sqlite *s = (struct store_sqlite *)st;
-	int64_t received_ns = store_ns_to_sql(mp_time_now_ns());
-	size_t fresh_n = 0, dup_n = 0, i;
-	bool fresh = false;
-	int rc;
+	struct store_batch b;
+	size_t i;
+	int rc = 0;
 
 	*n_new = 0;
 	*n_dup = 0;
-	pthread_mutex_lock(&s->lock);
-	rc = store_sql_exec(s->db, "BEGIN IMMEDIATE", err, errlen);
-	for (i = 0; rc == 0 && i < n; i++) {
-		rc = store_insert_one(s, &recs[i], received_ns, &fresh, err,
-				      errlen);
-		if (rc == 0) {
-			if (fresh)
-				fresh_n++;
-			else
-				dup_n++;
-		}
-	}
+	memset(&b, 0, sizeof(b));
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = store_batch_add(&b, &recs[i], err, errlen);
 	if (rc == 0)
-		rc = store_sql_exec(s->db, "COMMIT", err, errlen);
-	if (rc < 0)
-		store_sql_rollback(s->db);
-	pthread_mutex_unlock(&s->lock);
-	if (rc == 0) {
-		*n_new = fresh_n;
-		*n_dup = dup_n;
-	}
+		rc = store_commit_batch(s, &b, n_new, n_dup, err, errlen);
+	store_batch_free(&b);
 	return rc;
 }
 /* ---- reads ------------------------------------------------------- */
@@ -400,23 +545,55 @@ store_table_of(uint64_t resolution_ns)
 	}
 }
 
+int
+store_decode_column(sqlite3_stmt *st, int col, struct interval_record *r,
+		    char *err, size_t errlen)
+{
+	int rc;
+
+	if (sqlite3_column_type(st, col) == SQLITE_BLOB) {
+		const void *blob = sqlite3_column_blob(st, col);
+		int len = sqlite3_column_bytes(st, col);
+
+		rc = store_codec_decode(blob, (size_t)len, r);
+		if (rc == -ENOMEM) {
+			snprintf(err, errlen, "out of memory");
+			return rc;
+		}
+		if (rc < 0) {
+			snprintf(err, errlen, "malformed stored form");
+			return -EIO;
+		}
+		return 0;
+	} else {
+		/* stores written before the binary form: the JSON line */
+		const char *text = (const char *)sqlite3_column_text(st, col);
+		int len = sqlite3_column_bytes(st, col);
+
+		if (text == NULL) {
+			snprintf(err, errlen, "null");
+			return -EIO;
+		}
+		if (record_from_json(text, (size_t)len, r, err, errlen) < 0)
+			return -EIO;
+		return 0;
+	}
+}
+
 /* Decodes the record in column col of a row and hands it to fn. */
 static int
 store_emit_row(sqlite3_stmt *st, int col, store_record_fn fn, void *arg)
 {
-	const char *text = (const char *)sqlite3_column_text(st, col);
-	int len = sqlite3_column_bytes(st, col);
 	struct interval_record r;
 	char why[160];
 	int rc;
 
 	record_init(&r);
-	if (text == NULL ||
-	    record_from_json(text, (size_t)len, &r, why, sizeof(why)) < 0) {
+	rc = store_decode_column(st, col, &r, why, sizeof(why));
+	if (rc < 0) {
 		fprintf(stderr, "metroprobe-collector: stored record is "
-			"unreadable: %s\n", text == NULL ? "null" : why);
-		record_free(&r);
-		return -EIO;
+			"unreadable: %s\n", why);
+		return rc;
 	}
 	rc = fn(&r, arg);
 	record_free(&r);
@@ -604,10 +781,15 @@ static void
 sqlite_close(struct store *st)
 {
 	struct store_sqlite *s = (struct store_sqlite *)st;
+	size_t i;
 
 	sqlite3_finalize(s->ins_raw);
 	sqlite3_finalize(s->ins_pending);
 	sqlite3_finalize(s->upsert_link);
+	for (i = 0; i < STORE_STMT_CACHE; i++) {
+		sqlite3_finalize(s->cache[i].st);
+		free(s->cache[i].sql);
+	}
 	if (s->db != NULL)
 		sqlite3_close(s->db);
 	pthread_mutex_destroy(&s->lock);
@@ -696,7 +878,7 @@ store_sqlite_open(const char *path, const struct store_retention *ret,
 	if (rc == 0)
 		rc = store_sql_prepare(s->db, "INSERT INTO link (probe, session,"
 				 " src, dst, first_ns, last_ns)"
-				 " VALUES (?1, ?2, ?3, ?4, ?5, ?5)"
+				 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 				 " ON CONFLICT (probe, session) DO UPDATE SET"
 				 " src = CASE WHEN excluded.last_ns >= last_ns"
 				 "  THEN excluded.src ELSE src END,"

@@ -14,6 +14,8 @@
 
 #include "store.h"
 
+#define STORE_STMT_CACHE 16
+
 struct store_sqlite {
 	struct store base;
 	pthread_mutex_t lock;       /* serialises the writer connection */
@@ -21,6 +23,11 @@ struct store_sqlite {
 	sqlite3_stmt *ins_raw;
 	sqlite3_stmt *ins_pending;  /* (resolution_ns, probe, session, start) */
 	sqlite3_stmt *upsert_link;
+	/* Statements of maintenance, prepared once (store_sql_cached). */
+	struct {
+		char *sql;
+		sqlite3_stmt *st;
+	} cache[STORE_STMT_CACHE];
 	struct store_retention ret;
 	char *path;
 };
@@ -39,6 +46,16 @@ int store_sql_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
 int store_sql_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st,
 		      char *err, size_t errlen);
 void store_sql_rollback(sqlite3 *db);
+/* A statement of the writer connection prepared on first use and kept
+ * until close; it comes back reset, with its bindings cleared. */
+int store_sql_cached(struct store_sqlite *s, const char *sql,
+		     sqlite3_stmt **st, char *err, size_t errlen);
+
+/* Decodes a stored record (binary form or, in older stores, the JSON
+ * line) from column col into r (record_init'ed). Returns 0, -ENOMEM or
+ * -EIO with the reason in err. */
+int store_decode_column(sqlite3_stmt *st, int col, struct interval_record *r,
+			char *err, size_t errlen);
 
 /* store_ops.maintain of the SQLite back-end. */
 int store_sqlite_maintain(struct store *st, uint64_t now_ns);

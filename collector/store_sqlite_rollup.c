@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "metroprobe/record.h"
+#include "store_codec.h"
 #include "store_sqlite_priv.h"
 
 #define STORE_MAINTAIN_BATCH 256
@@ -47,17 +48,17 @@ store_rebuild_bucket(struct store_sqlite *s, const struct rollup_level *lv,
 		     char *err, size_t errlen)
 {
 	struct interval_record acc, r;
+	struct store_buf out = { NULL, 0, 0 };
 	sqlite3_stmt *sel = NULL, *put = NULL;
 	int64_t n_records = 0;
 	char sql[256];
 	char why[160];
-	char *json;
 	int rc;
 
 	snprintf(sql, sizeof(sql), "SELECT record, %s FROM %s WHERE probe = ?1"
 		 " AND session = ?2 AND start_ns >= ?3 AND start_ns < ?4"
 		 " ORDER BY start_ns", lv->src_count, lv->src_table);
-	rc = store_sql_prepare(s->db, sql, &sel, err, errlen);
+	rc = store_sql_cached(s, sql, &sel, err, errlen);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_text(sel, 1, probe, -1, SQLITE_STATIC);
@@ -67,19 +68,12 @@ store_rebuild_bucket(struct store_sqlite *s, const struct rollup_level *lv,
 
 	record_init(&acc);
 	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
-		const char *text = (const char *)sqlite3_column_text(sel, 0);
-		int len = sqlite3_column_bytes(sel, 0);
-
 		record_init(&r);
-		if (text == NULL ||
-		    record_from_json(text, (size_t)len, &r, why,
-				     sizeof(why)) < 0) {
+		rc = store_decode_column(sel, 0, &r, why, sizeof(why));
+		if (rc < 0) {
 			snprintf(err, errlen, "stored record %s/%s at %" PRId64
 				 " in %s is unreadable: %s", probe, session,
-				 start, lv->src_table,
-				 text == NULL ? "null" : why);
-			record_free(&r);
-			rc = -EIO;
+				 start, lv->src_table, why);
 			goto out;
 		}
 		rc = record_merge(&acc, &r);
@@ -94,18 +88,18 @@ store_rebuild_bucket(struct store_sqlite *s, const struct rollup_level *lv,
 		rc = store_sql_fail(s->db, "read rollup source", err, errlen);
 		goto out;
 	}
+	sqlite3_reset(sel);
 
 	if (n_records == 0) {
 		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE probe = ?1"
 			 " AND session = ?2 AND start_ns = ?3", lv->dst_table);
-		rc = store_sql_prepare(s->db, sql, &put, err, errlen);
+		rc = store_sql_cached(s, sql, &put, err, errlen);
 		if (rc < 0)
 			goto out;
 	} else {
 		acc.start_ns = (uint64_t)start;
 		acc.interval_ns = lv->width_ns;
-		json = record_to_json(&acc);
-		if (json == NULL) {
+		if (store_codec_encode(&out, &acc) < 0) {
 			snprintf(err, errlen, "out of memory encoding a rollup");
 			rc = -ENOMEM;
 			goto out;
@@ -115,13 +109,12 @@ store_rebuild_bucket(struct store_sqlite *s, const struct rollup_level *lv,
 			 " ?5) ON CONFLICT (probe, session, start_ns) DO UPDATE"
 			 " SET n_records = excluded.n_records,"
 			 " record = excluded.record", lv->dst_table);
-		rc = store_sql_prepare(s->db, sql, &put, err, errlen);
-		if (rc < 0) {
-			free(json);
+		rc = store_sql_cached(s, sql, &put, err, errlen);
+		if (rc < 0)
 			goto out;
-		}
 		sqlite3_bind_int64(put, 4, n_records);
-		sqlite3_bind_text(put, 5, json, -1, free);
+		sqlite3_bind_blob(put, 5, out.data, (int)out.len,
+				  SQLITE_STATIC);
 	}
 	sqlite3_bind_text(put, 1, probe, -1, SQLITE_STATIC);
 	sqlite3_bind_text(put, 2, session, -1, SQLITE_STATIC);
@@ -133,8 +126,13 @@ store_rebuild_bucket(struct store_sqlite *s, const struct rollup_level *lv,
 	rc = 0;
 out:
 	record_free(&acc);
-	sqlite3_finalize(sel);
-	sqlite3_finalize(put);
+	if (sel != NULL)
+		sqlite3_reset(sel);
+	if (put != NULL) {
+		sqlite3_reset(put);
+		sqlite3_clear_bindings(put);
+	}
+	store_buf_free(&out);
 	return rc;
 }
 
@@ -162,13 +160,13 @@ store_bucket_exists(struct store_sqlite *s, const struct rollup_level *lv,
 
 	snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE probe = ?1 AND"
 		 " session = ?2 AND start_ns = ?3", lv->dst_table);
-	if (store_sql_prepare(s->db, sql, &q, NULL, 0) < 0)
+	if (store_sql_cached(s, sql, &q, NULL, 0) < 0)
 		return true;            /* when in doubt, keep the rollup */
 	sqlite3_bind_text(q, 1, b->probe, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, b->session, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, b->start);
 	found = sqlite3_step(q) == SQLITE_ROW;
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	return found;
 }
 
@@ -200,7 +198,8 @@ store_roll_batch(struct store_sqlite *s, const struct rollup_level *lv,
 	sel = NULL;
 	rc = store_sql_prepare(s->db, "SELECT probe, session, start_ns FROM"
 			 " rollup_pending WHERE resolution_ns = ?1 AND"
-			 " start_ns < ?2 ORDER BY start_ns LIMIT ?3", &sel,
+			 " start_ns < ?2 ORDER BY probe, session, start_ns"
+			 " LIMIT ?3", &sel,
 			 err, errlen);
 	if (rc < 0)
 		goto out;

@@ -21,6 +21,9 @@
 #define PROBE_MIN_FRAME      64
 #define PROBE_MAX_FRAME      9000
 #define PROBE_FCS_LEN        4
+/* idle back-off chosen at start: on for virtual devices, off on NICs */
+#define PROBE_IDLE_AUTO      UINT32_MAX
+#define PROBE_IDLE_VDEV_US   50
 
 enum refl_mode {
 	REFL_OFF = 0,
@@ -101,7 +104,7 @@ struct probe_conf {
 	uint64_t capture_count;
 	uint64_t capture_size;
 	uint32_t capture_snaplen;
-	uint32_t idle_sleep_us;         /* 0: busy poll (real NICs) */
+	uint32_t idle_sleep_us;         /* 0: busy poll; PROBE_IDLE_AUTO */
 	uint32_t idle_polls;
 	bool single_lcore;
 	enum clock_sync_mode clock_sync;

@@ -51,6 +51,7 @@ probe_conf_defaults(struct probe_conf *pc)
 	pc->capture_size = 0;
 	pc->capture_snaplen = 256;
 	pc->idle_polls = 64;
+	pc->idle_sleep_us = PROBE_IDLE_AUTO;
 	pc->clock_sync = CLOCK_SYNC_AUTO;
 	pc->clock_error_ns = 1000;
 	pc->tai_offset_s = 37;
@@ -189,10 +190,12 @@ parse_global(const struct mp_config *c, struct probe_conf *pc, char *err,
 			  2048, &v, err, errlen)) < 0)
 		return rc;
 	pc->capture_snaplen = (uint32_t)v;
-	if ((rc = get_u64(c, sec, "idle_sleep_us", pc->idle_sleep_us, 0,
-			  100000, &v, err, errlen)) < 0)
-		return rc;
-	pc->idle_sleep_us = (uint32_t)v;
+	if (mp_config_get(c, sec, "idle_sleep_us") != NULL) {
+		if ((rc = get_u64(c, sec, "idle_sleep_us", 0, 0, 100000, &v,
+				  err, errlen)) < 0)
+			return rc;
+		pc->idle_sleep_us = (uint32_t)v;
+	}
 	if ((rc = get_u64(c, sec, "idle_polls", pc->idle_polls, 1, 1000000,
 			  &v, err, errlen)) < 0)
 		return rc;

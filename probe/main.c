@@ -64,6 +64,7 @@ control_poll(uint64_t now)
 {
 	static uint64_t next_clock;
 	struct probe_app *app = &probe_app;
+	uint64_t t0 = rte_rdtsc(), spent;
 
 	if (now >= next_clock) {
 		if (next_clock != 0) {
@@ -86,6 +87,10 @@ control_poll(uint64_t now)
 	interval_log_summaries(app);
 	if (app->stopping && interval_all_done(app))
 		__atomic_store_n(&app->quit, 1, __ATOMIC_RELEASE);
+	/* what a control step costs the data plane in single-lcore mode */
+	spent = rte_rdtsc() - t0;
+	if (spent > app->control_max_tsc)
+		app->control_max_tsc = spent;
 }
 
 static int
@@ -241,6 +246,9 @@ main(int argc, char **argv)
 		probe_argv[probe_argc++] = argv[i];
 	probe_argv[probe_argc] = NULL;
 
+	/* from the start: a stop during init is honoured once running */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	probe_conf_defaults(&app->conf);
 	rc = probe_parse_options(probe_argc, probe_argv, &app->conf, &po, err,
 				 sizeof(err));
@@ -298,9 +306,6 @@ main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "lcore or capture setup failed\n");
 	if (probe_telemetry_register() != 0)
 		PROBE_WARN("telemetry commands not registered");
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-
 	if (app->workers[0].is_main) {
 		worker_main(&app->workers[0]);
 	} else {

@@ -175,7 +175,6 @@ port_setup(struct probe_app *app, struct probe_port *p)
 	for (unsigned i = 0; i < pcf->n_neigh; i++)
 		neigh_add(&p->neigh, &pcf->neigh[i].ip, pcf->neigh[i].mac);
 	for (unsigned i = 0; i < p->n_sessions; i++) {
-		p->sessions[i]->hw_ts = p->hw_ts;
 		rc = session_setup(app, p->sessions[i]);
 		if (rc < 0)
 			return rc;
@@ -201,6 +200,44 @@ port_setup(struct probe_app *app, struct probe_port *p)
 	return 0;
 }
 
+/* Software devices that share the machine's cores with everything else. */
+static bool
+port_is_virtual(uint16_t port_id)
+{
+	static const char *const vdevs[] = {
+		"net_af_packet", "net_ring", "net_pcap", "net_null",
+		"net_memif", "net_tap", "net_vhost", "net_virtio_user",
+		"net_af_xdp", NULL
+	};
+	struct rte_eth_dev_info info;
+
+	if (rte_eth_dev_info_get(port_id, &info) != 0 ||
+	    info.driver_name == NULL)
+		return false;
+	for (unsigned i = 0; vdevs[i] != NULL; i++)
+		if (strncmp(info.driver_name, vdevs[i], strlen(vdevs[i])) == 0)
+			return true;
+	return false;
+}
+
+/* --idle-sleep-us not given: back off on virtual wires, busy-poll NICs. */
+static void
+idle_auto(struct probe_app *app)
+{
+	bool all_virtual = true;
+
+	if (app->conf.idle_sleep_us != PROBE_IDLE_AUTO)
+		return;
+	for (unsigned i = 0; i < app->n_ports; i++)
+		if (!port_is_virtual(app->ports[i].port_id))
+			all_virtual = false;
+	app->conf.idle_sleep_us = all_virtual ? PROBE_IDLE_VDEV_US : 0;
+	PROBE_INFO("idle back-off: %s", all_virtual ?
+		   "sleep up to 50 us when idle (virtual devices only; "
+		   "--idle-sleep-us 0 to busy-poll)" :
+		   "busy poll (a NIC port)");
+}
+
 int
 port_setup_all(struct probe_app *app)
 {
@@ -220,6 +257,7 @@ port_setup_all(struct probe_app *app)
 		if (rc < 0)
 			return rc;
 	}
+	idle_auto(app);
 	return 0;
 }
 

@@ -131,7 +131,6 @@ struct probe_session {
 	uint32_t refl_first, refl_last;
 	bool any_refl;
 	bool summary_logged;       /* control */
-	bool hw_ts;
 } __rte_cache_aligned;
 
 static inline struct interval_slot *
@@ -220,7 +219,6 @@ struct probe_worker {
 	struct probe_port *ports[PROBE_MAX_PORTS];
 	unsigned n_ports;
 	struct probe_clock clk;
-	uint64_t idle_polls;
 	uint64_t sleeps;
 	uint64_t loops;
 } __rte_cache_aligned;
@@ -242,6 +240,7 @@ struct probe_app {
 	uint32_t quit;                   /* workers leave their loop */
 	uint32_t stopping;               /* control: stop requested */
 	uint64_t records_emitted;
+	uint64_t control_max_tsc;        /* longest control step */
 	uint64_t start_ns;
 };
 

@@ -149,6 +149,9 @@ tel_clock(const char *cmd, const char *params, struct rte_tel_data *d)
 				  (int)(c->ppm_vs_nominal * 1000.0));
 	rte_tel_data_add_dict_u64(d, "synced", c->synced);
 	rte_tel_data_add_dict_u64(d, "error_estimate_ns", c->error_ns);
+	rte_tel_data_add_dict_u64(d, "control_step_max_ns",
+		probe_app.tsc_hz ? probe_app.control_max_tsc * 1000000000ULL /
+		probe_app.tsc_hz : 0);
 	return 0;
 }
 

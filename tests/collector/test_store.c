@@ -3,7 +3,8 @@
  * The SQLite back-end of store.h against a real database file:
  * idempotent inserts, all-or-nothing transactions, rollups that equal an
  * exact merge of the raw histograms (also after a late record), retention,
- * reopening, and refusing a damaged or newer database.
+ * reopening, refusing a damaged or newer database, the compact stored
+ * form (every field kept) and reading the JSON rows of older stores.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include "metroprobe/hist.h"
 #include "metroprobe/record.h"
 #include "store.h"
+#include "store_codec.h"
 
 #define NS  1000000000ULL
 #define T0  1764000000000000000ULL     /* 2025-11-24T16:00:00Z: on the hour */
@@ -622,6 +624,173 @@ a_damaged_file_is_refused_with_a_clear_error(void **state)
 	assert_non_null(strstr(err, "not a database"));
 }
 
+/* A record that uses every field of the schema, with the edge values
+ * record_to_json clamps. */
+static void
+make_full_record(struct interval_record *r)
+{
+	unsigned i;
+
+	make_record(r, "probe-ü", "session/1", T0 + 7, 42);
+	r->owd_fwd.present = true;         /* a summary without histogram */
+	r->owd_fwd.min = 5;
+	r->owd_fwd.mean = r->owd_fwd.p50 = r->owd_fwd.p90 = 6;
+	r->owd_fwd.p99 = r->owd_fwd.p999 = r->owd_fwd.max = 7;
+	r->hist[RECORD_HIST_OWD_BACK] = malloc(sizeof(struct hist));
+	assert_non_null(r->hist[RECORD_HIST_OWD_BACK]);
+	r->hist_owned |= 1u << RECORD_HIST_OWD_BACK;
+	hist_init(r->hist[RECORD_HIST_OWD_BACK]);   /* present but empty */
+	hist_insert(r->hist[RECORD_HIST_RTT], 0);
+	hist_insert(r->hist[RECORD_HIST_RTT], HIST_MAX_NS + 5); /* overflow */
+	delay_summary_from_hist(&r->rtt, r->hist[RECORD_HIST_RTT]);
+	r->late = 3;
+	r->reordered = 2;
+	r->duplicates = 1;
+	r->lost_fwd = 1;
+	r->jitter_ns = 1234;
+	r->clock_synced = true;
+	r->hw_timestamps = true;
+	r->duplicates = UINT64_MAX;        /* written as INT64_MAX */
+	r->throughput_bps = 1e9 / 3;
+	r->throughput_l1_bps = -1.0;       /* written as 0 */
+	r->n_drops = RECORD_MAX_DROPS;
+	for (i = 0; i < RECORD_MAX_DROPS; i++) {
+		snprintf(r->drops[i].name, sizeof(r->drops[i].name),
+			 "drop_%u", i);
+		r->drops[i].value = i * 1000003ULL;
+	}
+}
+
+static void
+the_stored_form_keeps_every_field(void **state)
+{
+	struct store_buf b = { NULL, 0, 0 };
+	struct interval_record r, back, via_json;
+	char *want, *got, why[256];
+	size_t n;
+
+	(void)state;
+	make_full_record(&r);
+	assert_int_equal(store_codec_encode(&b, &r), 0);
+	record_init(&back);
+	assert_int_equal(store_codec_decode(b.data, b.len, &back), 0);
+	/* what the JSON line would have given */
+	want = record_to_json(&r);
+	assert_non_null(want);
+	record_init(&via_json);
+	assert_int_equal(record_from_json(want, strlen(want), &via_json, why,
+					  sizeof(why)), 0);
+	got = record_to_json(&back);
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	assert_int_equal(back.hist_owned, via_json.hist_owned);
+	assert_int_equal(back.duplicates, INT64_MAX);
+	assert_int_equal(back.hist[RECORD_HIST_RTT]->overflow, 1);
+	assert_int_equal(back.hist[RECORD_HIST_OWD_BACK]->count, 0);
+	assert_int_equal(back.hist[RECORD_HIST_OWD_BACK]->min, UINT64_MAX);
+	assert_memory_equal(back.hist[RECORD_HIST_RTT],
+			    via_json.hist[RECORD_HIST_RTT], sizeof(struct hist));
+	assert_true(back.throughput_bps == r.throughput_bps);
+	free(got);
+	free(want);
+	record_free(&back);
+	record_free(&via_json);
+
+	/* Every truncation is refused, never read past the end. */
+	for (n = 0; n < b.len; n++) {
+		record_init(&back);
+		assert_int_equal(store_codec_decode(b.data, n, &back), -EINVAL);
+		assert_null(back.hist[RECORD_HIST_RTT]);
+	}
+	/* A histogram whose min is off still keeps every bucket. */
+	r.hist[RECORD_HIST_IPDV]->min = r.hist[RECORD_HIST_IPDV]->max;
+	b.len = 0;
+	assert_int_equal(store_codec_encode(&b, &r), 0);
+	record_init(&back);
+	assert_int_equal(store_codec_decode(b.data, b.len, &back), 0);
+	assert_memory_equal(back.hist[RECORD_HIST_IPDV]->buckets,
+			    r.hist[RECORD_HIST_IPDV]->buckets,
+			    sizeof(r.hist[RECORD_HIST_IPDV]->buckets));
+	record_free(&back);
+
+	/* Another version octet is refused. */
+	b.data[0] ^= 0x40;
+	assert_int_equal(store_codec_decode(b.data, b.len, &back), -EINVAL);
+	store_buf_free(&b);
+	record_free(&r);
+}
+
+static void
+json_rows_of_older_stores_are_read(void **state)
+{
+	struct interval_record recs[2];
+	struct collected *c = calloc(1, sizeof(*c));
+	struct store *st = open_store(NULL);
+	char *json, *sql;
+	sqlite3 *db;
+	size_t dup;
+
+	(void)state;
+	assert_non_null(c);
+	make_record(&recs[0], "p1", "s", T0, 1);
+	make_record(&recs[1], "p1", "s", T0 + NS, 2);
+	assert_int_equal(insert(st, recs, 1, &dup), 1);
+	store_close(st);
+	/* a row as the first schema-1 collector wrote it: the JSON line */
+	json = record_to_json(&recs[1]);
+	assert_non_null(json);
+	sql = sqlite3_mprintf("INSERT INTO interval_raw (probe, session,"
+			      " start_ns, interval_ns, received_ns, record)"
+			      " VALUES ('p1', 's', %lld, %lld, 0, %Q)",
+			      (long long)recs[1].start_ns,
+			      (long long)recs[1].interval_ns, json);
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	sqlite3_free(sql);
+
+	st = open_store(NULL);
+	scan_all(st, STORE_RES_RAW, c);
+	assert_int_equal(c->n, 2);
+	assert_string_equal(c->json[1], json);
+	free(json);
+	json = record_to_json(&recs[0]);
+	assert_string_equal(c->json[0], json);
+	free(json);
+	collected_free(c);
+	/* and the minute rollup merges both forms */
+	assert_int_equal(store_maintain(st, T0 + HOUR), 0);
+	scan_all(st, STORE_RES_MINUTE, c);
+	assert_int_equal(c->n, 1);
+	assert_int_equal(c->rtt_count[0],
+			 recs[0].hist[RECORD_HIST_RTT]->count +
+			 recs[1].hist[RECORD_HIST_RTT]->count);
+	collected_free(c);
+	store_close(st);
+
+	/* A damaged stored record is a clear error, not a crash. */
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE interval_raw SET record ="
+				      " x'0102' WHERE start_ns = (SELECT"
+				      " min(start_ns) FROM interval_raw)",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	st = open_store(NULL);
+	{
+		struct store_query q = {
+			.from_ns = 0, .to_ns = UINT64_MAX,
+			.resolution_ns = STORE_RES_RAW,
+		};
+
+		assert_int_equal(store_scan(st, &q, collect, c), -EIO);
+	}
+	collected_free(c);
+	store_close(st);
+	record_free(&recs[0]);
+	record_free(&recs[1]);
+	free(c);
+}
+
 int
 main(void)
 {
@@ -643,6 +812,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			a_damaged_file_is_refused_with_a_clear_error, setup,
 			teardown),
+		cmocka_unit_test(the_stored_form_keeps_every_field),
+		cmocka_unit_test_setup_teardown(
+			json_rows_of_older_stores_are_read, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

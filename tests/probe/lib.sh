@@ -24,6 +24,17 @@ eal_args() {
   echo "-l $lcore --no-huge --no-pci -m 256 --file-prefix ${NETNS_TAG}-$name --log-level=lib.eal:error --log-level=pmd.net.af_packet:error"
 }
 
+# wait_started LOG: until the probe has placed its lcores (ports are up),
+# at most 30 s, so a loaded machine's slow start does not shorten a run.
+wait_started() {
+  local i
+  for i in $(seq 1 300); do
+    grep -q "lcore" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 fail() {
   echo "FAIL: $*"
   exit 1

@@ -12,7 +12,7 @@ b=$(netns_create b) || fail "cannot create namespace"
 netns_veth "$a" va "$b" vb || fail "cannot create veth pair"
 mac_a=$(ip -n "$a" -o link show va | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
 
-common="--interval 1s --loss-timeout 1s --run-time 7s --idle-sleep-us 100 --mbufs 2047"
+common="--interval 1s --loss-timeout 1s --idle-sleep-us 100 --mbufs 2047"
 netns_bg "$a" "$METROPROBE" $(eal_args a 0) --vdev=net_af_packet0,iface=va -- \
   --port name=centre-a,device=net_af_packet0,ipv4=10.80.0.1/24,max_frame=1000,strict_mbz=true \
   --session name=a-to-b,port=centre-a,peer=10.80.0.2,rate_pps=100 \
@@ -23,6 +23,8 @@ netns_bg "$b" "$METROPROBE" $(eal_args b 1) --vdev=net_af_packet0,iface=vb -- \
   --session name=b-to-a,port=centre-b,peer=10.80.0.1,rate_pps=100 \
   $common --records "$TMP/b.jsonl" 2>"$TMP/b.log"
 pb=$NETNS_LAST_PID
+wait_started "$TMP/a.log" && wait_started "$TMP/b.log" ||
+  fail "probes did not start"
 sleep 2.5
 
 ip netns exec "$b" /usr/bin/python3 - "$mac_a" >"$TMP/sent.json" <<'PY' || fail "sending bad traffic"
@@ -92,9 +94,16 @@ json.dump(sent, sys.stdout)
 PY
 echo "  sent: $(cat "$TMP/sent.json")"
 sleep 1
-printf '/metroprobe/drops\n/metroprobe/port,centre-a\n/metroprobe/sessions\n/metroprobe/session,a-to-b\n/metroprobe/clock\n' |
-  dpdk-telemetry.py -f "${NETNS_TAG}-a" >"$TMP/tel.txt" 2>&1
+# (a loaded machine can refuse the odd connection: retry a few times)
+for try in 1 2 3 4 5; do
+  printf '/metroprobe/drops\n/metroprobe/port,centre-a\n/metroprobe/sessions\n/metroprobe/session,a-to-b\n/metroprobe/clock\n' |
+    dpdk-telemetry.py -f "${NETNS_TAG}-a" >"$TMP/tel.txt" 2>&1
+  grep -q '"/metroprobe/clock"' "$TMP/tel.txt" && break
+  sleep 0.2
+done
 sed 's/^/  telemetry: /' "$TMP/tel.txt" | cut -c1-400
+sleep 1
+kill -INT "$pa" "$pb"
 wait "$pa"; ra=$?
 wait "$pb"; rb=$?
 grep 'session\|error' "$TMP/a.log" "$TMP/b.log" | sed 's/^/  /'

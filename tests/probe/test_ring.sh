@@ -21,6 +21,7 @@ echo 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f >"$TMP/key
   --interval 1s --loss-timeout 1s --idle-sleep-us 100 \
   --mbufs 2047 --records "$TMP/r.jsonl" 2>"$TMP/r.log" &
 pid=$!
+wait_started "$TMP/r.log" || fail "probe did not start"
 sleep 5
 kill -TERM "$pid"
 wait "$pid"

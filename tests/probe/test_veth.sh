@@ -25,6 +25,8 @@ netns_bg "$b" "$METROPROBE" $(eal_args b 1) --vdev=net_af_packet0,iface=vb -- \
 pb=$NETNS_LAST_PID
 # stopped by SIGINT: each stops sending, keeps reflecting through the loss
 # timeout, writes its last records and exits 0
+wait_started "$TMP/a.log" && wait_started "$TMP/b.log" ||
+  fail "probes did not start"
 sleep 5
 kill -INT "$pa" "$pb"
 wait "$pa"; ra=$?

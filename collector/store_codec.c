@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Compact binary stored form of interval records (layout in
+ * store_codec.h).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metroprobe/hist.h"
+#include "store_codec.h"
+
+#define CODEC_VARINT_MAX 10
+#define CODEC_N_COUNTERS 13
+#define CODEC_N_SUMMARY  7
+
+_Static_assert(HIST_NBUCKETS % 4 == 0 && HIST_NBUCKETS < (1u << 14),
+	       "put_hist walks buckets by 4 and writes n in two octets");
+
+void
+store_buf_free(struct store_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+static int
+buf_reserve(struct store_buf *b, size_t more)
+{
+	size_t cap;
+	uint8_t *d;
+
+	if (b->cap - b->len >= more)
+		return 0;
+	cap = b->cap == 0 ? 4096 : b->cap;
+	while (cap - b->len < more)
+		cap *= 2;
+	d = realloc(b->data, cap);
+	if (d == NULL)
+		return -ENOMEM;
+	b->data = d;
+	b->cap = cap;
+	return 0;
+}
+
+static inline void
+put_varint(struct store_buf *b, uint64_t v)
+{
+	while (v >= 0x80) {
+		b->data[b->len++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	b->data[b->len++] = (uint8_t)v;
+}
+
+/* As record_to_json: JSON integers are signed 64-bit. */
+static inline void
+put_count(struct store_buf *b, uint64_t v)
+{
+	put_varint(b, v > INT64_MAX ? INT64_MAX : v);
+}
+
+static void
+put_rate(struct store_buf *b, double v)
+{
+	uint64_t bits;
+	unsigned i;
+
+	if (!(isfinite(v) && v > 0))
+		v = 0.0;
+	memcpy(&bits, &v, sizeof(bits));
+	for (i = 0; i < 8; i++)
+		b->data[b->len++] = (uint8_t)(bits >> (8 * i));
+}
+
+static void
+put_string(struct store_buf *b, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max - 1);
+
+	put_varint(b, n);
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+}
+
+static const struct delay_summary *
+summary_of(const struct interval_record *r, unsigned i)
+{
+	switch (i) {
+	case RECORD_HIST_RTT:
+		return &r->rtt;
+	case RECORD_HIST_OWD_FWD:
+		return &r->owd_fwd;
+	case RECORD_HIST_OWD_BACK:
+		return &r->owd_back;
+	default:
+		return &r->ipdv;
+	}
+}
+
+/* One pass over the buckets: n is written as a two-octet varint (n <=
+ * HIST_NBUCKETS < 2^14) in a slot filled in once the pairs are out. */
+static int
+put_hist(struct store_buf *b, const struct hist *h)
+{
+	const uint64_t *bk = h->buckets;
+	uint32_t i, j, lo, hi, next = 0, nnz = 0;
+	uint64_t total = 0;
+	size_t slot;
+	int pass;
+	int rc;
+
+	rc = buf_reserve(b, 5 * CODEC_VARINT_MAX + 2 +
+			 2 * CODEC_VARINT_MAX * (size_t)HIST_NBUCKETS);
+	if (rc < 0)
+		return rc;
+	put_varint(b, h->count);
+	put_varint(b, h->sum);
+	put_varint(b, h->min);
+	put_varint(b, h->max);
+	put_varint(b, h->overflow);
+	slot = b->len;
+	b->len += 2;
+	/* Only the buckets of min and max and those between can be
+	 * non-empty; if the counts there do not add up to count (a
+	 * histogram whose min or max is off), walk them all. */
+	lo = h->count > 0 ? hist_bucket_index(h->min) & ~3u : 0;
+	hi = h->count > 0 ? hist_bucket_index(h->max) + 1 : 0;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = lo; i < hi; i += 4) {
+			if ((bk[i] | bk[i + 1] | bk[i + 2] | bk[i + 3]) == 0)
+				continue;
+			for (j = i; j < i + 4; j++) {
+				if (bk[j] == 0)
+					continue;
+				put_varint(b, j - next);
+				put_varint(b, bk[j]);
+				total += bk[j];
+				next = j + 1;
+				nnz++;
+			}
+		}
+		if (total == h->count && lo <= hi)
+			break;
+		b->len = slot + 2;
+		lo = 0;
+		hi = HIST_NBUCKETS;
+		next = nnz = 0;
+		total = 0;
+	}
+	b->data[slot] = (uint8_t)(0x80 | (nnz & 0x7f));
+	b->data[slot + 1] = (uint8_t)(nnz >> 7);
+	return 0;
+}
+
+int
+store_codec_encode(struct store_buf *b, const struct interval_record *r)
+{
+	const uint64_t counters[CODEC_N_COUNTERS] = {
+		r->start_ns, r->interval_ns, r->tx_pkts, r->tx_bytes,
+		r->rx_pkts, r->rx_bytes, r->lost, r->lost_fwd, r->lost_back,
+		r->reordered, r->duplicates, r->late, r->jitter_ns,
+	};
+	unsigned i, k, n_drops = r->n_drops < RECORD_MAX_DROPS ?
+		r->n_drops : RECORD_MAX_DROPS;
+	uint64_t flags = 0;
+	int rc;
+
+	/* everything but the histograms */
+	rc = buf_reserve(b, 1 + 2 * RECORD_NAME_MAX + 2 * RECORD_ADDR_MAX +
+			 4 * CODEC_VARINT_MAX +
+			 (CODEC_N_COUNTERS + 1) * CODEC_VARINT_MAX + 16 +
+			 RECORD_HIST_COUNT * CODEC_N_SUMMARY * CODEC_VARINT_MAX +
+			 CODEC_VARINT_MAX + RECORD_MAX_DROPS *
+			 (sizeof(r->drops[0].name) + 2 * CODEC_VARINT_MAX));
+	if (rc < 0)
+		return rc;
+	b->data[b->len++] = STORE_CODEC_VERSION;
+	put_string(b, r->probe, sizeof(r->probe));
+	put_string(b, r->session, sizeof(r->session));
+	put_string(b, r->src, sizeof(r->src));
+	put_string(b, r->dst, sizeof(r->dst));
+	for (k = 0; k < CODEC_N_COUNTERS; k++)
+		put_count(b, counters[k]);
+	if (r->clock_synced)
+		flags |= 1u << 0;
+	if (r->hw_timestamps)
+		flags |= 1u << 1;
+	for (i = 0; i < RECORD_HIST_COUNT; i++) {
+		if (summary_of(r, i)->present)
+			flags |= 1u << (2 + i);
+		if (r->hist[i] != NULL)
+			flags |= 1u << (6 + i);
+	}
+	put_varint(b, flags);
+	put_rate(b, r->throughput_bps);
+	put_rate(b, r->throughput_l1_bps);
+	for (i = 0; i < RECORD_HIST_COUNT; i++) {
+		const struct delay_summary *s = summary_of(r, i);
+
+		if (!s->present)
+			continue;
+		put_count(b, s->min);
+		put_count(b, s->mean);
+		put_count(b, s->p50);
+		put_count(b, s->p90);
+		put_count(b, s->p99);
+		put_count(b, s->p999);
+		put_count(b, s->max);
+	}
+	put_varint(b, n_drops);
+	for (k = 0; k < n_drops; k++) {
+		put_string(b, r->drops[k].name, sizeof(r->drops[k].name));
+		put_count(b, r->drops[k].value);
+	}
+	for (i = 0; i < RECORD_HIST_COUNT; i++) {
+		if (r->hist[i] == NULL)
+			continue;
+		rc = put_hist(b, r->hist[i]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- decoding ---------------------------------------------------- */
+
+struct reader {
+	const uint8_t *p, *end;
+	int bad;
+};
+
+static uint64_t
+get_varint(struct reader *rd)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+
+	while (rd->p < rd->end && shift < 64) {
+		uint8_t c = *rd->p++;
+
+		v |= (uint64_t)(c & 0x7f) << shift;
+		if ((c & 0x80) == 0)
+			return v;
+		shift += 7;
+	}
+	rd->bad = 1;
+	return 0;
+}
+
+static void
+get_string(struct reader *rd, char *out, size_t max)
+{
+	uint64_t n = get_varint(rd);
+
+	if (rd->bad || n >= max || n > (uint64_t)(rd->end - rd->p) ||
+	    memchr(rd->p, '\0', n) != NULL) {
+		rd->bad = 1;
+		out[0] = '\0';
+		return;
+	}
+	memcpy(out, rd->p, n);
+	out[n] = '\0';
+	rd->p += n;
+}
+
+static double
+get_rate(struct reader *rd)
+{
+	uint64_t bits = 0;
+	double v;
+	unsigned i;
+
+	if (rd->end - rd->p < 8) {
+		rd->bad = 1;
+		return 0.0;
+	}
+	for (i = 0; i < 8; i++)
+		bits |= (uint64_t)rd->p[i] << (8 * i);
+	rd->p += 8;
+	memcpy(&v, &bits, sizeof(v));
+	return v;
+}
+
+static int
+get_hist(struct reader *rd, struct hist **out)
+{
+	uint64_t count, nnz, next = 0, total = 0, k;
+	struct hist *h;
+
+	h = malloc(sizeof(*h));
+	if (h == NULL)
+		return -ENOMEM;
+	hist_init(h);
+	*out = h;
+	count = get_varint(rd);
+	h->sum = get_varint(rd);
+	h->min = get_varint(rd);
+	h->max = get_varint(rd);
+	h->overflow = get_varint(rd);
+	nnz = get_varint(rd);
+	if (rd->bad || nnz > HIST_NBUCKETS)
+		return -EINVAL;
+	for (k = 0; k < nnz; k++) {
+		uint64_t gap = get_varint(rd), c = get_varint(rd);
+
+		if (rd->bad || gap >= HIST_NBUCKETS - next || c == 0 ||
+		    c > count - total)
+			return -EINVAL;
+		h->buckets[next + gap] = c;
+		total += c;
+		next += gap + 1;
+	}
+	if (total != count)
+		return -EINVAL;
+	h->count = count;
+	if (count == 0)
+		h->min = UINT64_MAX;
+	return 0;
+}
+
+int
+store_codec_decode(const void *blob, size_t len, struct interval_record *r)
+{
+	struct reader rd = { blob, (const uint8_t *)blob + len, 0 };
+	uint64_t *counters[CODEC_N_COUNTERS] = {
+		&r->start_ns, &r->interval_ns, &r->tx_pkts, &r->tx_bytes,
+		&r->rx_pkts, &r->rx_bytes, &r->lost, &r->lost_fwd,
+		&r->lost_back, &r->reordered, &r->duplicates, &r->late,
+		&r->jitter_ns,
+	};
+	uint64_t flags, n_drops;
+	unsigned i, k;
+	int rc = -EINVAL;
+
+	if (len < 1 || rd.p[0] != STORE_CODEC_VERSION)
+		return -EINVAL;
+	rd.p++;
+	get_string(&rd, r->probe, sizeof(r->probe));
+	get_string(&rd, r->session, sizeof(r->session));
+	get_string(&rd, r->src, sizeof(r->src));
+	get_string(&rd, r->dst, sizeof(r->dst));
+	for (k = 0; k < CODEC_N_COUNTERS; k++)
+		*counters[k] = get_varint(&rd);
+	flags = get_varint(&rd);
+	r->clock_synced = (flags & (1u << 0)) != 0;
+	r->hw_timestamps = (flags & (1u << 1)) != 0;
+	r->throughput_bps = get_rate(&rd);
+	r->throughput_l1_bps = get_rate(&rd);
+	for (i = 0; i < RECORD_HIST_COUNT; i++) {
+		struct delay_summary *s =
+			(struct delay_summary *)summary_of(r, i);
+
+		if (!(flags & (1u << (2 + i))))
+			continue;
+		s->present = true;
+		s->min = get_varint(&rd);
+		s->mean = get_varint(&rd);
+		s->p50 = get_varint(&rd);
+		s->p90 = get_varint(&rd);
+		s->p99 = get_varint(&rd);
+		s->p999 = get_varint(&rd);
+		s->max = get_varint(&rd);
+	}
+	n_drops = get_varint(&rd);
+	if (rd.bad || n_drops > RECORD_MAX_DROPS)
+		goto fail;
+	r->n_drops = (unsigned)n_drops;
+	for (k = 0; k < n_drops; k++) {
+		get_string(&rd, r->drops[k].name, sizeof(r->drops[k].name));
+		r->drops[k].value = get_varint(&rd);
+	}
+	if (rd.bad)
+		goto fail;
+	for (i = 0; i < RECORD_HIST_COUNT; i++) {
+		if (!(flags & (1u << (6 + i))))
+			continue;
+		r->hist_owned |= (uint8_t)(1u << i);
+		rc = get_hist(&rd, &r->hist[i]);
+		if (rc < 0)
+			goto fail;
+	}
+	if (rd.p != rd.end || (flags >> 10) != 0) {
+		rc = -EINVAL;
+		goto fail;
+	}
+	return 0;
+fail:
+	record_free(r);
+	return rc < 0 ? rc : -EINVAL;
+}

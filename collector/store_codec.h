@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Stored form of an interval record in the SQLite back-end: a compact
+ * binary blob instead of the JSON line. Decoding it costs a fraction of
+ * record_from_json (no JSON parse, no base64), which is what long reports
+ * spend their time on, and encoding it replaces record_to_json on ingest.
+ *
+ * It holds exactly what record_to_json would write (the same clamping of
+ * counts to INT64_MAX and of rates to finite non-negative values), so a
+ * record read back is the one record_from_json would give from the JSON
+ * line. Layout, all integers unsigned LEB128 varints:
+ *   octet  STORE_CODEC_VERSION
+ *   probe, session, src, dst: length, octets (no NUL)
+ *   start_ns, interval_ns, tx_pkts, tx_bytes, rx_pkts, rx_bytes, lost,
+ *   lost_fwd, lost_back, reordered, duplicates, late, jitter_ns
+ *   flags: bit 0 clock_synced, bit 1 hw_timestamps, bits 2-5 summary i
+ *          present, bits 6-9 histogram i present
+ *   throughput_bps, throughput_l1_bps: 8 octets each, IEEE 754 binary64,
+ *          little-endian
+ *   each present summary: min, mean, p50, p90, p99, p999, max
+ *   n_drops, then per drop: name length, name, value
+ *   each present histogram: count, sum, min, max, overflow, n (non-empty
+ *          buckets, always two octets: 0x80 | low 7 bits, high bits), n
+ *          pairs (index gap, count) as in hist.c's wire form
+ */
+#ifndef METROPROBE_COLLECTOR_STORE_CODEC_H
+#define METROPROBE_COLLECTOR_STORE_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metroprobe/record.h"
+
+#define STORE_CODEC_VERSION 1
+
+/* A growable output buffer. */
+struct store_buf {
+	uint8_t *data;
+	size_t len, cap;
+};
+
+void store_buf_free(struct store_buf *b);
+
+/* Appends the encoded record to b. Returns 0 or -ENOMEM. */
+int store_codec_encode(struct store_buf *b, const struct interval_record *r);
+
+/*
+ * Decodes one blob into r (record_init'ed by the caller; histograms are
+ * allocated and owned by r). Returns 0, -ENOMEM, or -EINVAL for a blob
+ * that is not a well-formed record (r is then left empty).
+ */
+int store_codec_decode(const void *blob, size_t len,
+		       struct interval_record *r);
+
+#endif

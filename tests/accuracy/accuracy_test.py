@@ -1,0 +1,1033 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Accuracy of the probe against ground truth (issue 4): probe A in one
+network namespace sends a STAMP session through linkem (the project's link
+emulator, in a second namespace) to probe B (a stateful reflector, in a
+third namespace):
+
+  nsA: metroprobe on va -- la [nsL: linkem] lb -- vb :nsB metroprobe
+
+linkem impairs each direction with a seed and logs what it did to every
+test packet. The probe's interval records are compared with what that log
+says really happened: counts exactly, per interval; delays and delay
+variation over the run, within the issue's bounds.
+
+  accuracy_test.py CASE          CASE: see CASES at the bottom
+
+Environment: METROPROBE and LINKEM (the binaries; meson sets both),
+ACCURACY_FIGURES (optional: a file to append one JSON line of figures to),
+ACCURACY_KEEP=1 (keep the scratch directory).
+Exit 0 pass, 1 fail, 77 skip (not root, or a gap in the probe that makes
+a case impossible: the message says which).
+"""
+import base64
+import csv
+import ctypes
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ADDR_A = "10.98.0.1"
+ADDR_B = "10.98.0.2"
+SPORT = 50000          # the session's source port (probe default)
+STAMP = 862
+SSID = 1               # the probe's default SSID of its first session
+MOD = 1 << 32
+
+
+class Fail(Exception):
+    pass
+
+
+class Skip(Exception):
+    pass
+
+
+class Retry(Fail):
+    """The machine, not the code under test: a program did not come up in
+    time."""
+
+
+failures = []
+
+
+def check(cond, msg, kind="exact"):
+    """A failed check is recorded and the case goes on, so one run shows
+    every figure that is wrong. kind: "exact" (a count: must hold whatever
+    the machine does), "timing" (a delay figure: a machine busy with other
+    work, e.g. a real-time task holding a probe's core for milliseconds,
+    can spoil one run) or "env" (the virtual wire itself misbehaved)."""
+    if cond:
+        print("  ok: " + msg)
+    else:
+        print("  FAIL%s: %s" % ("" if kind == "exact" else " (" + kind + ")",
+                                msg))
+        failures.append((kind, msg))
+
+
+def sh(*args, check_rc=True):
+    r = subprocess.run(list(args), capture_output=True, text=True)
+    if check_rc and r.returncode != 0:
+        raise Fail("command failed (%d): %s\n%s%s" %
+                   (r.returncode, " ".join(args), r.stdout, r.stderr))
+    return r
+
+
+# ---- the probe's histograms (lib/hist.c serialised form) ----
+
+SUB_BITS = 6
+SUB = 1 << SUB_BITS
+MAX_EXP = 37
+NBUCKETS = (MAX_EXP - SUB_BITS + 1) * SUB
+
+
+def bucket_low(i):
+    if i < SUB:
+        return i
+    e = (i >> SUB_BITS) + SUB_BITS - 1
+    return (1 << e) + ((i & (SUB - 1)) << (e - SUB_BITS))
+
+
+def bucket_width(i):
+    if i < SUB:
+        return 1
+    e = (i >> SUB_BITS) + SUB_BITS - 1
+    return 1 << (e - SUB_BITS)
+
+
+class Hist:
+    """Decoder and exact merge of hist_to_base64(); quantiles as
+    hist_quantile() (nearest rank, bucket midpoint clamped to min, max)."""
+
+    def __init__(self):
+        self.count, self.sum, self.min, self.max = 0, 0, None, 0
+        self.buckets = {}
+
+    @staticmethod
+    def decode(b64):
+        raw = base64.b64decode(b64, validate=True)
+        pos = 2
+        if raw[0] != 1 or raw[1] != SUB_BITS:
+            raise Fail("histogram version %d sub-bits %d" % (raw[0], raw[1]))
+
+        def varint():
+            nonlocal pos
+            v, shift = 0, 0
+            while True:
+                b = raw[pos]
+                pos += 1
+                v |= (b & 0x7f) << shift
+                shift += 7
+                if not b & 0x80:
+                    return v
+        h = Hist()
+        h.count = varint()
+        if h.count:
+            h.sum, h.min, h.max, _overflow, nnz = (varint() for _ in range(5))
+            nxt = 0
+            for _ in range(nnz):
+                i = nxt + varint()
+                h.buckets[i] = varint()
+                nxt = i + 1
+        return h
+
+    def merge(self, o):
+        if not o.count:
+            return
+        for i, c in o.buckets.items():
+            self.buckets[i] = self.buckets.get(i, 0) + c
+        self.count += o.count
+        self.sum += o.sum
+        self.min = o.min if self.min is None else min(self.min, o.min)
+        self.max = max(self.max, o.max)
+
+    def quantile(self, q):
+        rank = max(1, min(self.count, -(-int(q * self.count * 1e9) //
+                                        int(1e9))))
+        cum = 0
+        for i in sorted(self.buckets):
+            cum += self.buckets[i]
+            if cum >= rank:
+                v = bucket_low(i) + bucket_width(i) // 2
+                return min(max(v, self.min), self.max)
+        return self.max
+
+
+def exact_quantile(xs, q):
+    """Nearest rank, as the probe's histograms (without their buckets)."""
+    xs = sorted(xs)
+    rank = max(1, min(len(xs), -(-int(q * len(xs) * 1e9) // int(1e9))))
+    return xs[rank - 1]
+
+
+def merged(records, key):
+    h = Hist()
+    for r in records:
+        b64 = r["hist"].get(key)
+        if b64:
+            h.merge(Hist.decode(b64))
+    return h
+
+
+# ---- three namespaces, linkem, two probes ----
+
+class Topology:
+    def __init__(self, metroprobe, linkem):
+        tag = "%d%04x" % (os.getpid(), random.getrandbits(16))
+        self.tag = tag
+        self.metroprobe = metroprobe
+        self.linkem = linkem
+        self.ns_a, self.ns_l, self.ns_b = ("acc%s%s" % (x, tag)
+                                           for x in "ALB")
+        self.tmp = tempfile.mkdtemp(prefix="accuracy-%s-" % tag)
+        self.procs = []
+        self.prefixes = []
+        self.runs = 0
+
+    def ns(self, ns, *args, check_rc=True):
+        return sh("ip", "netns", "exec", ns, *args, check_rc=check_rc)
+
+    def up(self):
+        for ns in (self.ns_a, self.ns_l, self.ns_b):
+            sh("ip", "netns", "add", ns)
+            # IPv6 off: no router solicitations or MLD on the wires;
+            # every frame is the test's.
+            self.ns(ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+                    "net.ipv6.conf.default.disable_ipv6=1")
+            self.ns(ns, "ip", "link", "set", "lo", "up")
+        sh("ip", "link", "add", "va", "netns", self.ns_a, "type", "veth",
+           "peer", "name", "la", "netns", self.ns_l)
+        sh("ip", "link", "add", "vb", "netns", self.ns_b, "type", "veth",
+           "peer", "name", "lb", "netns", self.ns_l)
+        for ns, ifc in ((self.ns_a, "va"), (self.ns_l, "la"),
+                        (self.ns_l, "lb"), (self.ns_b, "vb")):
+            self.ns(ns, "sysctl", "-qw",
+                    "net.ipv6.conf.%s.disable_ipv6=1" % ifc)
+            self.ns(ns, "ip", "link", "set", ifc, "up")
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def spawn(self, ns, cmd, out):
+        f = open(out, "w")
+        p = subprocess.Popen(["ip", "netns", "exec", ns] + cmd, stdout=f,
+                             stderr=subprocess.STDOUT)
+        f.close()
+        self.procs.append(p)
+        return p
+
+    def wait_line(self, p, out, text, what, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with open(out) as f:
+                if text in f.read():
+                    return
+            if p.poll() is not None:
+                break
+            time.sleep(0.05)
+        with open(out) as f:
+            text = f.read()
+        if p.poll() is None:
+            p.kill()
+            raise Retry("%s did not start in %d s:\n%s" % (what, timeout,
+                                                              text))
+        raise Fail("%s exited %d at start:\n%s" % (what, p.returncode, text))
+
+    def eal(self, name, lcore):
+        prefix = "acc%s%s" % (self.tag, name)
+        self.prefixes.append(prefix)
+        return ["-l", str(lcore), "--no-huge", "--no-pci", "-m", "256",
+                "--file-prefix", prefix, "--log-level=lib.eal:error",
+                "--log-level=pmd.net.af_packet:error"]
+
+    def run(self, ab, ba, pps, secs, loss_timeout="1s", frame=128):
+        """One run: linkem with these specs, probe B reflecting, probe A
+        sending pps for secs seconds. Returns (records of A, linkem log,
+        linkem totals, names of the run's files)."""
+        self.kill_left()
+        self.runs += 1
+        n = "run%d" % self.runs
+        RUN["pps"] = pps
+        lk = {k: self.path("%s-linkem.%s" % (n, k))
+              for k in ("csv", "json", "txt")}
+        # As in linkem's own tests: real-time priority (SCHED_FIFO 1) on
+        # its own lcore, so a loaded machine does not make departures
+        # late; it sleeps when idle.
+        rt = ["chrt", "-f", "1"] if shutil.which("chrt") and \
+            os.environ.get("LINKEM_TEST_RT", "1") == "1" else []
+        prefix = "acc%sl%d" % (self.tag, self.runs)
+        self.prefixes.append(prefix)
+        lkp = self.spawn(self.ns_l, rt + [
+            self.linkem, "-l", "1", "--no-huge", "-m", "128", "--no-pci",
+            "--file-prefix", prefix, "--log-level", "lib.eal:error",
+            "--vdev", "net_af_packet0,iface=la",
+            "--vdev", "net_af_packet1,iface=lb", "--",
+            "--idle-sleep", "20", "--log", lk["csv"], "--stats", lk["json"],
+            "--max-pps", str(max(2 * pps, 10000))] +
+            (["--ab", ab] if ab else []) + (["--ba", ba] if ba else []),
+            lk["txt"])
+        self.wait_line(lkp, lk["txt"], "forwarding on lcore", "linkem")
+
+        # Both probes on lcore 0 (linkem has lcore 1), one clock
+        # (CLOCK_REALTIME of this machine): synchronised by construction,
+        # so both set the S bit and one-way delays are reported.
+        common = ["--interval", "1s", "--loss-timeout", loss_timeout,
+                  "--idle-sleep-us", "20", "--clock-synced", "true",
+                  "--mbufs", "8191"]
+        b_out = self.path("%s-b.log" % n)
+        bp = self.spawn(self.ns_b, [self.metroprobe] + self.eal(n + "b", 0) +
+                        ["--vdev=net_af_packet0,iface=vb", "--",
+                         "--port", "name=centre-b,device=net_af_packet0,"
+                         "ipv4=%s/24" % ADDR_B,
+                         "--records", self.path("%s-b.jsonl" % n)] + common,
+                        b_out)
+        self.wait_line(bp, b_out, "single lcore", "probe B")
+        a_out = self.path("%s-a.log" % n)
+        a_rec = self.path("%s-a.jsonl" % n)
+        ap = self.spawn(self.ns_a, [self.metroprobe] + self.eal(n + "a", 0) +
+                        ["--vdev=net_af_packet0,iface=va", "--",
+                         "--port", "name=centre-a,device=net_af_packet0,"
+                         "ipv4=%s/24" % ADDR_A,
+                         "--session", "name=a-to-b,port=centre-a,peer=%s,"
+                         "rate_pps=%d,frame_size=%d%s" % (ADDR_B, pps, frame,
+                                                          SESSION_EXTRA),
+                         "--run-time", "%ds" % secs,
+                         "--records", a_rec] + common, a_out)
+        try:
+            rc = ap.wait(timeout=secs + 60)
+        except subprocess.TimeoutExpired:
+            raise Fail("probe A did not stop after --run-time")
+        bp.send_signal(signal.SIGINT)
+        try:
+            rcb = bp.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            raise Fail("probe B did not stop on SIGINT")
+        lkp.send_signal(signal.SIGTERM)
+        try:
+            rcl = lkp.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            raise Fail("linkem did not stop on SIGTERM")
+        for what, code, out in (("probe A", rc, a_out), ("probe B", rcb,
+                                b_out), ("linkem", rcl, lk["txt"])):
+            if code != 0:
+                with open(out) as f:
+                    raise Fail("%s exited %d:\n%s" % (what, code, f.read()))
+        with open(a_out) as f:
+            for line in f:
+                if "session a-to-b" in line or "hardware rx" in line:
+                    print("  probe A: " + line.strip().split("info: ")[-1])
+        with open(a_rec) as f:
+            recs = [json.loads(line) for line in f]
+        recs = sorted((r for r in recs if r["session"] == "a-to-b"),
+                      key=lambda r: r["start_ns"])
+        with open(lk["csv"]) as f:
+            log = list(csv.DictReader(f))
+        with open(lk["json"]) as f:
+            stats = json.load(f)
+        return recs, log, stats
+
+    def kill_left(self):
+        """Processes a failed attempt left running."""
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    pass
+
+    def down(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                try:
+                    p.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    pass
+        for ns in (self.ns_a, self.ns_l, self.ns_b):
+            sh("ip", "netns", "del", ns, check_rc=False)
+        for prefix in self.prefixes:
+            shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
+        if os.environ.get("ACCURACY_KEEP"):
+            print("kept " + self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# ---- ground truth: what the probe must have seen, from linkem's log ----
+
+def spent(row):
+    """The time a packet really spent in linkem: the delay it applied
+    (delay_ns, on its TSC clock) plus how late it actually left
+    (tx_ns - depart_ns: under a microsecond at p50, but a departure can be
+    milliseconds late when another real-time task holds linkem's core)."""
+    return int(row["delay_ns"]) + int(row["tx_ns"]) - int(row["depart_ns"])
+
+
+class Truth:
+    """Replays linkem's log through the probe's definitions.
+
+    Sender packets cross `ab`; probe B reflects every one it gets (a
+    duplicate too, with its own reflector seq); reflector packets cross
+    `ba`, and probe A receives the forwarded ones in the order linkem sent
+    them (the log is written at departure). On that arrival sequence:
+    RFC 4737 reordering (below the next expected = highest + 1), RFC 5560
+    duplicates, RFC 7680 loss split by where the packet was dropped, and
+    the time the packets spent in linkem (see spent()): forward from the
+    `ab` line, backward from the `ba` line of the first copy back, IPDV
+    (RFC 3393) between packets arriving one after the other with
+    consecutive sequence numbers, and the RFC 3550 jitter estimate, as
+    delay.h defines them. Per interval by the sender's sequence number,
+    as the probe does.
+    """
+
+    def __init__(self, log, records, first_seq=0):
+        self.first = first_seq
+        flow_s = "%s:%d>%s:%d" % (ADDR_A, SPORT, ADDR_B, STAMP)
+        flow_r = "%s:%d>%s:%d" % (ADDR_B, STAMP, ADDR_A, SPORT)
+        self.ab = [r for r in log if r["dir"] == "ab" and r["kind"] == "s"
+                   and r["flow"] == flow_s]
+        self.ba = [r for r in log if r["dir"] == "ba" and r["kind"] == "r"
+                   and r["flow"] == flow_r]
+        self.other = len(log) - len(self.ab) - len(self.ba)
+        # sender seqs as offsets from the first (serial arithmetic)
+        orig = [r for r in self.ab if r["copy"] == "0"]
+        self.n_sent = len(orig)
+        self.ab_row = {}
+        for r in orig:
+            self.ab_row[self.off(r["seq"])] = r
+        self.contiguous = sorted(self.ab_row) == list(range(self.n_sent))
+        self.fwd_dropped = {k for k, r in self.ab_row.items()
+                            if r["fate"] == "drop"}
+        self.ab_forwarded = sum(1 for r in self.ab if r["fate"] == "fwd")
+        self.ab_dups = sum(1 for r in self.ab if r["copy"] == "1" and
+                           r["fate"] == "fwd")
+        self.ab_reordered = sum(1 for r in self.ab if r["reordered"] == "1")
+        self.ba_reflections = len({r["seq"] for r in self.ba})
+        self.ba_dropped = sum(1 for r in self.ba if r["fate"] == "drop")
+        self.ba_dups = sum(1 for r in self.ba if r["copy"] == "1" and
+                           r["fate"] == "fwd")
+        self.ba_reordered = sum(1 for r in self.ba if r["reordered"] == "1")
+
+        # interval slots: consecutive sender seqs, tx_pkts of each record
+        self.slot_lo = []
+        lo = 0
+        for rec in records:
+            self.slot_lo.append(lo)
+            lo += rec["tx_pkts"]
+        self.n_slots = len(records)
+        z = lambda: [0] * self.n_slots
+        self.tx, self.rx, self.rx_bytes = z(), z(), z()
+        self.tx_bytes, self.late = z(), z()
+        self.dups, self.reordered = z(), z()
+        self.lost, self.lost_fwd, self.lost_back = z(), z(), z()
+        self.jitter = z()
+        for k, r in self.ab_row.items():
+            self.tx[self.slot(k)] += 1
+            self.tx_bytes[self.slot(k)] += int(r["len"]) + 4   # + FCS
+
+        seen, nxt = set(), None
+        self.fwd_delay, self.back_delay, self.rtt = [], [], []
+        self.ipdv = []
+        self.by_slot = [[] for _ in range(self.n_slots)]
+        self.applied = []        # delay_ns alone, forward
+        self.ipdv_applied = []
+        prev_fwd, prev_seq, q4 = None, None, 0
+        self.arrivals = []
+        for r in self.ba:
+            if r["fate"] != "fwd":
+                continue
+            k = self.off(r["sender_seq"])
+            self.arrivals.append(k)
+            sl = self.slot(k)
+            if k in seen:
+                self.dups[sl] += 1
+                continue
+            seen.add(k)
+            if nxt is not None and k < nxt:
+                self.reordered[sl] += 1
+            else:
+                nxt = k + 1
+            self.rx[sl] += 1
+            self.rx_bytes[sl] += int(r["len"]) + 4      # + FCS
+            fwd = spent(self.ab_row[k])
+            back = spent(r)
+            self.applied.append(int(self.ab_row[k]["delay_ns"]))
+            self.by_slot[sl].append((fwd, back))
+            self.fwd_delay.append(fwd)
+            self.back_delay.append(back)
+            self.rtt.append(fwd + back)
+            if prev_fwd is not None:
+                ad = abs(fwd - prev_fwd)
+                if k == prev_seq + 1:
+                    self.ipdv.append(ad)
+                    self.ipdv_applied.append(abs(self.applied[-1] -
+                                                 self.applied[-2]))
+                q4 += ad - ((q4 + 8) >> 4)
+            prev_fwd, prev_seq = fwd, k
+            self.jitter[sl] = q4 >> 4
+        self.seen = seen
+
+        # loss: dropped on ab = forward; through ab but no reflection back
+        # = backward. After the last sender seq that came back nothing
+        # tells the two apart (DESIGN: that tail counts forward).
+        last = max(seen) if seen else -1
+        self.tail_back = 0
+        for k in range(self.n_sent):
+            if k in seen:
+                continue
+            sl = self.slot(k)
+            self.lost[sl] += 1
+            if k in self.fwd_dropped or k > last:
+                self.lost_fwd[sl] += 1
+                if k not in self.fwd_dropped:
+                    self.tail_back += 1
+            else:
+                self.lost_back[sl] += 1
+        self.true_fwd = len(self.fwd_dropped)
+        self.true_back = sum(self.lost) - self.true_fwd
+
+        # Which sequence numbers the split can place per interval: in a
+        # gap between two sender seqs that came back, the reflector's seq
+        # says how many were lost forward, not which. A gap that holds
+        # both kinds and crosses an interval boundary makes the split of
+        # those two intervals a convention: they are compared only summed.
+        self.ambiguous = set()
+        ret = sorted(seen)
+        for a, b in zip(ret, ret[1:]):
+            if b - a < 2:
+                continue
+            gap = range(a + 1, b)
+            kinds = {k in self.fwd_dropped for k in gap}
+            slots = {self.slot(k) for k in gap}
+            if len(kinds) == 2 and len(slots) > 1:
+                self.ambiguous |= slots
+
+    def off(self, seq):
+        return (int(seq) - self.first) % MOD
+
+    def slot(self, k):
+        lo, hi = 0, self.n_slots - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self.slot_lo[mid] <= k:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+
+def check_path(t, recs, stats):
+    """What must hold before figures mean anything: linkem saw every
+    packet the probe sent, probe B reflected every packet linkem let
+    through, nothing left unsent."""
+    tx = sum(r["tx_pkts"] for r in recs)
+    check(t.n_sent == tx and t.contiguous,
+          "linkem saw every sender packet once (%d, probe sent %d)" %
+          (t.n_sent, tx), "env")
+    check(t.ba_reflections == t.ab_forwarded,
+          "probe B reflected every packet linkem forwarded (%d of %d)" %
+          (t.ba_reflections, t.ab_forwarded), "env")
+    for d in ("ab", "ba"):
+        check(stats[d]["unsent_at_exit"] == 0 and stats[d]["tx_fail"] == 0
+              and stats[d]["drop_pool"] == 0,
+              "%s: linkem sent everything it meant to" % d, "env")
+    # How steadily sender packets reached linkem: arrival minus the
+    # sender's schedule (seq / rate), less its minimum. Spread here is the
+    # machine's (scheduling of probe A, af_packet, linkem's wake-ups), not
+    # linkem's and not in the truth; it shows in the probe's figures.
+    period = 1e9 / RUN["pps"]
+    ex = [int(r["arrival_ns"]) - k * period for k, r in t.ab_row.items()]
+    if ex:
+        m = min(ex)
+        ex = [x - m for x in ex]
+        print("  path A -> linkem, arrival behind schedule: p50 %.1f us, "
+              "p99 %.1f us, max %.1f us" % (exact_quantile(ex, 0.5) / 1e3,
+                                            exact_quantile(ex, 0.99) / 1e3,
+                                            max(ex) / 1e3))
+    late = [int(r["tx_ns"]) - int(r["depart_ns"]) for r in t.ab + t.ba
+            if r["fate"] == "fwd"]
+    if late:
+        print("  linkem departure lateness p50 %.1f us, p99 %.1f us, "
+              "max %.1f us" % (exact_quantile(late, 0.5) / 1e3,
+                               exact_quantile(late, 0.99) / 1e3,
+                               max(late) / 1e3))
+
+
+def check_counts(t, recs, what=""):
+    """Every count of every interval equals the truth (loss split: see
+    Truth.ambiguous and the tail)."""
+    names = ("tx_pkts", "tx_bytes", "rx_pkts", "rx_bytes", "lost",
+             "duplicates", "reordered", "late")
+    # late: nothing here is delayed past the loss timeout
+    want = (t.tx, t.tx_bytes, t.rx, t.rx_bytes, t.lost, t.dups,
+            t.reordered, t.late)
+    bad = []
+    for i, r in enumerate(recs):
+        for name, w in zip(names, want):
+            if r.get(name, w[i]) != w[i]:
+                bad.append("interval %d %s: probe %d, truth %d" %
+                           (i, name, r[name], w[i]))
+        if i not in t.ambiguous:
+            for name, w in (("lost_fwd", t.lost_fwd),
+                            ("lost_back", t.lost_back)):
+                if r[name] != w[i]:
+                    bad.append("interval %d %s: probe %d, truth %d" %
+                               (i, name, r[name], w[i]))
+        # throughput: the received bytes over the interval (L2 with FCS,
+        # and with 20 octets of preamble and gap per frame)
+        secs = r["interval_ns"] / 1e9
+        for key, bits in (("throughput_bps", w_bits(t, i, 0)),
+                          ("throughput_l1_bps", w_bits(t, i, 20))):
+            if key in r and abs(r[key] - bits / secs) > 1e-6 * bits / secs:
+                bad.append("interval %d %s: probe %.1f, truth %.1f" %
+                           (i, key, r[key], bits / secs))
+    # this test's reading of the histograms agrees with the probe's own
+    # summaries (so merged percentiles below are the probe's)
+    for i, r in enumerate(recs):
+        for key in ("rtt", "owd_fwd", "owd_back", "ipdv"):
+            b64 = r["hist"].get(key)
+            if not b64:
+                continue
+            h, summ = Hist.decode(b64), r[key + "_ns"]
+            mine = {"min": h.min, "max": h.max, "p50": h.quantile(0.5),
+                    "p90": h.quantile(0.9), "p99": h.quantile(0.99),
+                    "p999": h.quantile(0.999), "mean": h.sum // h.count}
+            if summ is None or any(summ[k] != v for k, v in mine.items()):
+                bad.append("interval %d %s: summary %r, histogram %r" %
+                           (i, key, summ, mine))
+    for b in bad:
+        print("    " + b)
+    check(not bad, "%severy interval's counts equal the truth (%d "
+          "intervals%s)" % (what, len(recs), ", split of %s summed" %
+                            sorted(t.ambiguous) if t.ambiguous else ""))
+    amb = sorted(t.ambiguous)
+    if amb:
+        pf = sum(recs[i]["lost_fwd"] for i in amb)
+        tf = sum(t.lost_fwd[i] for i in amb)
+        check(pf == tf, "forward loss of intervals %s summed: probe %d, "
+              "truth %d" % (amb, pf, tf))
+    tot = {k: sum(r[k] for r in recs) for k in
+           ("lost", "lost_fwd", "lost_back", "duplicates", "reordered")}
+    print("  totals: probe lost %d (fwd %d, back %d), dup %d, reordered "
+          "%d; truth lost %d (fwd %d + tail %d, back %d), dup %d, "
+          "reordered %d" % (tot["lost"], tot["lost_fwd"], tot["lost_back"],
+                            tot["duplicates"], tot["reordered"],
+                            sum(t.lost), t.true_fwd, t.tail_back,
+                            t.true_back - t.tail_back, sum(t.dups),
+                            sum(t.reordered)))
+    return tot
+
+
+def w_bits(t, i, per_frame):
+    return 8 * (t.rx_bytes[i] + per_frame * t.rx[i])
+
+
+def figures(case, **kw):
+    out = os.environ.get("ACCURACY_FIGURES")
+    kw["case"] = case
+    kw.update(FIGURE_TAGS)
+    print("FIGURES " + json.dumps(kw, sort_keys=True))
+    if out:
+        with open(out, "a") as f:
+            f.write(json.dumps(kw, sort_keys=True) + "\n")
+
+
+# ---- the cases ----
+
+def case_delay(topo):
+    """Fixed delay, 2 ms forward and 5 ms backward: the one-way delays
+    and the RTT (p50 over the run) minus a baseline measured without
+    impairment in the same test, against the applied delays; within
+    50 us, over the run and in every interval."""
+    res = {}
+    for name, ab, ba in (("base", "delay=0ns", "delay=0ns"),
+                         ("delay", "delay=2ms", "delay=5ms")):
+        print("run %s: ab %s, ba %s" % (name, ab, ba))
+        recs, log, stats = topo.run(ab, ba, pps=2000, secs=3)
+        t = Truth(log, recs)
+        check_path(t, recs, stats)
+        check_counts(t, recs)
+        check(all(r["clock_synced"] for r in recs if r["rx_pkts"]),
+              "records say clocks synchronised (one-way delays present)")
+        res[name] = (recs, t)
+    fig = {}
+    for key, truth_of in (("owd_fwd", lambda t: t.fwd_delay),
+                          ("owd_back", lambda t: t.back_delay),
+                          ("rtt", lambda t: t.rtt)):
+        (rb, tb), (rd, td) = res["base"], res["delay"]
+        hb, hd = merged(rb, key), merged(rd, key)
+        for stat, qf in (("p50", lambda h: h.quantile(0.5)),
+                         ("mean", lambda h: h.sum / h.count)):
+            tq = (lambda xs: exact_quantile(xs, 0.5)) if stat == "p50" \
+                else (lambda xs: sum(xs) / len(xs))
+            probe = qf(hd) - qf(hb)
+            truth = tq(truth_of(td)) - tq(truth_of(tb))
+            err = probe - truth
+            fig["%s_%s_err_us" % (key, stat)] = round(err / 1e3, 1)
+            print("  %s %s: probe %.1f us - baseline %.1f us = %.1f us; "
+                  "truth %.1f us; error %+.1f us" %
+                  (key, stat, qf(hd) / 1e3, qf(hb) / 1e3, probe / 1e3,
+                   truth / 1e3, err / 1e3))
+            if stat == "p50":
+                check(abs(err) <= 50000, "%s p50 within 50 us of the "
+                      "truth (%+.1f us)" % (key, err / 1e3), "timing")
+        fig["%s_baseline_p50_us" % key] = round(hb.quantile(0.5) / 1e3, 1)
+        # the same, interval by interval (the baseline over its whole run)
+        worst = 0
+        tbase = exact_quantile(truth_of(tb), 0.5)
+        for i, r in enumerate(rd):
+            if r["rx_pkts"] < 100:
+                continue
+            xs = [f if key == "owd_fwd" else b if key == "owd_back"
+                  else f + b for f, b in td.by_slot[i]]
+            err = (r[key + "_ns"]["p50"] - hb.quantile(0.5)) - \
+                (exact_quantile(xs, 0.5) - tbase)
+            worst = err if abs(err) > abs(worst) else worst
+        fig["%s_p50_worst_interval_err_us" % key] = round(worst / 1e3, 1)
+        check(abs(worst) <= 50000, "%s p50 of every interval within 50 us "
+              "(worst %+.1f us)" % (key, worst / 1e3), "timing")
+    figures("delay", **fig)
+
+
+def loss_case(topo, name, ab, ba, pps=2000, secs=4):
+    print("run: ab %s, ba %s" % (ab, ba))
+    recs, log, stats = topo.run(ab, ba, pps=pps, secs=secs)
+    t = Truth(log, recs)
+    check_path(t, recs, stats)
+    tot = check_counts(t, recs)
+    check(t.true_fwd > 0 and t.true_back > 0,
+          "linkem dropped in both directions (fwd %d, back %d)" %
+          (t.true_fwd, t.true_back))
+    check(tot["lost_fwd"] == t.true_fwd + t.tail_back and
+          tot["lost_back"] == t.true_back - t.tail_back,
+          "loss split: probe fwd %d back %d; linkem ab drops %d, ba drops "
+          "%d (of which %d after the last packet back, counted forward)" %
+          (tot["lost_fwd"], tot["lost_back"], t.true_fwd, t.ba_dropped,
+           t.tail_back))
+    figures(name, lost_fwd_probe=tot["lost_fwd"], lost_fwd_truth=t.true_fwd,
+            lost_back_probe=tot["lost_back"], lost_back_truth=t.true_back,
+            tail=t.tail_back, intervals=len(recs),
+            ambiguous_intervals=len(t.ambiguous), sent=t.n_sent)
+    return t
+
+
+def case_loss(topo):
+    """Bernoulli loss, 3 % forward and 5 % backward."""
+    loss_case(topo, "loss", "loss=0.03,seed=11", "loss=0.05,seed=12")
+
+
+def case_loss_heavy(topo):
+    """Heavy Bernoulli loss, 30 % each way: losses at the start (before
+    the first packet back), gaps that hold both kinds across interval
+    boundaries, and a lost tail."""
+    seed = int(os.environ.get("ACCURACY_SEED", "0")) or 7
+    t = loss_case(topo, "loss_heavy", "loss=0.3,seed=%d" % seed,
+                  "loss=0.3,seed=%d" % (seed + 1), pps=1000, secs=4)
+    first = min(t.seen) if t.seen else None
+    n0 = len([k for k in t.fwd_dropped if k < (first or 0)])
+    # linkem's decisions depend only on the seed and the packet's index:
+    # with seed 7, sender seq 0 is lost forward
+    check(n0 > 0, "covers forward loss before the first packet back "
+          "(first back: seq %s, %d lost forward before it)" % (first, n0))
+
+
+def burst_lengths(lost):
+    runs, prev = [], None
+    for k in sorted(lost):
+        if prev is not None and k == prev + 1:
+            runs[-1] += 1
+        else:
+            runs.append(1)
+        prev = k
+    return runs
+
+
+def case_ge(topo):
+    """Gilbert-Elliott burst loss both ways: mean bursts of 4 forward
+    (r = 0.25) and 5 backward (r = 0.2)."""
+    t = loss_case(topo, "ge", "ge=0.01:0.25,seed=21",
+                  "ge=0.008:0.2,seed=22")
+    runs = burst_lengths(t.fwd_dropped)
+    print("  forward: %d bursts, mean length %.2f" %
+          (len(runs), sum(runs) / max(1, len(runs))))
+    check(max(runs or [0]) >= 3, "bursts of several packets in a row")
+
+
+def dupreorder_case(topo, name, d, spec, secs=4, pps=2000):
+    """Duplication and reordering in one direction only: the probe's
+    counts (which do not say the direction) equal that direction's counts
+    in linkem's log, and per interval the replayed arrivals."""
+    ab, ba = (spec, None) if d == "ab" else (None, spec)
+    print("run: %s %s" % (d, spec))
+    recs, log, stats = topo.run(ab, ba, pps=pps, secs=secs)
+    t = Truth(log, recs)
+    check_path(t, recs, stats)
+    tot = check_counts(t, recs)
+    ldup = t.ab_dups if d == "ab" else t.ba_dups
+    lre = t.ab_reordered if d == "ab" else t.ba_reordered
+    odup = t.ba_dups if d == "ab" else t.ab_dups
+    ore = t.ba_reordered if d == "ab" else t.ab_reordered
+    check(ldup > 0 and lre > 0 and odup == 0 and ore == 0,
+          "linkem duplicated %d and reordered %d on %s, none the other way"
+          % (ldup, lre, d))
+    check(tot["duplicates"] == ldup, "duplicates: probe %d, linkem %s %d" %
+          (tot["duplicates"], d, ldup))
+    check(tot["reordered"] == lre, "reordered: probe %d, linkem %s %d" %
+          (tot["reordered"], d, lre))
+    check(tot["lost"] == 0, "nothing lost")
+    figures(name, dup_probe=tot["duplicates"], dup_truth=ldup,
+            reordered_probe=tot["reordered"], reordered_truth=lre,
+            sent=t.n_sent)
+
+
+def case_dupreorder_fwd(topo):
+    """Forward only: 3 % duplicated, 10 % held back 3 ms."""
+    dupreorder_case(topo, "dupreorder_fwd", "ab",
+                    "dup=0.03,reorder=0.1:3ms,seed=31")
+
+
+def case_dupreorder_back(topo):
+    """Backward only: 3 % duplicated, 10 % held back 3 ms."""
+    dupreorder_case(topo, "dupreorder_back", "ba",
+                    "dup=0.03,reorder=0.1:3ms,seed=32")
+
+
+def case_reorder_heavy(topo):
+    """Heavy reordering both ways (40 % held 10 ms forward, 30 % held
+    4 ms backward, at 2000 packets/s: packets overtaken by up to 20).
+    The probe cannot be told its first sequence number, so sequence
+    numbers start at 0 and do not wrap here: see case wrap."""
+    print("run: heavy reordering")
+    recs, log, stats = topo.run("reorder=0.4:10ms,seed=41",
+                                "reorder=0.3:4ms,seed=42", pps=2000, secs=4)
+    t = Truth(log, recs)
+    check_path(t, recs, stats)
+    tot = check_counts(t, recs)
+    check(sum(t.reordered) > 0.2 * t.n_sent,
+          "heavy: %d of %d arrived reordered" % (sum(t.reordered), t.n_sent))
+    check(tot["reordered"] == sum(t.reordered) and tot["lost"] == 0 and
+          tot["duplicates"] == 0,
+          "reordered: probe %d, truth %d (linkem: ab %d, ba %d)" %
+          (tot["reordered"], sum(t.reordered), t.ab_reordered,
+           t.ba_reordered))
+    figures("reorder_heavy", reordered_probe=tot["reordered"],
+            reordered_truth=sum(t.reordered), ab_reordered=t.ab_reordered,
+            ba_reordered=t.ba_reordered, sent=t.n_sent)
+
+
+def case_wrap(topo):
+    """Sequence numbers wrapping around 2^32 under heavy reordering.
+    Needs the sender to start near 2^32 (a session key first_seq); at
+    5000 packets/s a wrap from 0 takes ten days."""
+    def accepts(extra):
+        return subprocess.run(
+            [topo.metroprobe, "--", "--check", "--port",
+             "name=p,device=net_null0,ipv4=10.98.0.1/24", "--session",
+             "name=s,port=p,peer=10.98.0.2" + extra],
+            capture_output=True, text=True)
+    r = accepts(",first_seq=4294965296")
+    if r.returncode != 0:
+        if accepts("").returncode != 0:
+            raise Fail("metroprobe --check refuses a plain session")
+        raise Skip("GAP: the probe has no option for the first sequence "
+                   "number (session key first_seq: %s), so a wrap cannot "
+                   "be reached in a test" %
+                   (r.stderr.strip().splitlines() or ["?"])[-1])
+    print("run: heavy reordering across the wrap")
+    first = 4294965296           # 2^32 - 2000: wraps after 1 s
+    global SESSION_EXTRA
+    SESSION_EXTRA = ",first_seq=%d" % first
+    recs, log, stats = topo.run("reorder=0.4:10ms,seed=51",
+                                "reorder=0.3:4ms,seed=52", pps=2000, secs=4)
+    t = Truth(log, recs, first_seq=first)
+    check_path(t, recs, stats)
+    tot = check_counts(t, recs)
+    check(tot["reordered"] == sum(t.reordered) and tot["lost"] == 0,
+          "across the wrap: reordered probe %d, truth %d, nothing lost" %
+          (tot["reordered"], sum(t.reordered)))
+
+
+def rel(a, b):
+    return (a - b) / b if b else float("inf")
+
+
+def jitter_case(topo, name, order, pps, seed):
+    """Uniform jitter of +-2 ms both ways on 5 ms: IPDV percentiles
+    (forward) and PDV percentiles (quantile minus minimum, both ways) over
+    the run within 5 % of the truth, and the RFC 3550 jitter of every
+    interval within 10 %."""
+    spec = "delay=5ms,jitter=uniform:2ms,order=%s,seed=%%d" % order
+    print("run: ab and ba %s" % (spec % seed))
+    recs, log, stats = topo.run(spec % seed, spec % (seed + 1), pps=pps,
+                                secs=6)
+    t = Truth(log, recs)
+    check_path(t, recs, stats)
+    tot = check_counts(t, recs)
+    fig = {}
+    if order == "free":
+        check(tot["reordered"] > 0, "order=free: %d arrived reordered" %
+              tot["reordered"])
+        fig["reordered"] = tot["reordered"]
+    h = merged(recs, "ipdv")
+    # IPDV between packets that arrive one after the other with
+    # consecutive sequence numbers (delay.h): the same pairs
+    check(h.count == len(t.ipdv), "IPDV samples: probe %d, truth %d (of "
+          "%d packets back)" % (h.count, len(t.ipdv), len(t.fwd_delay)))
+    fig["ipdv_samples"] = h.count
+    for q in (0.5, 0.9, 0.99):
+        p, w = h.quantile(q), exact_quantile(t.ipdv, q)
+        e = rel(p, w)
+        m = "ipdv_p%d" % round(q * 100)
+        fig[m + "_err_pct"] = round(100 * e, 2)
+        check(abs(e) <= 0.05, "%s: probe %.1f us, truth %.1f us (%+.2f %%; "
+              "from delay_ns alone %.1f us)" %
+              (m, p / 1e3, w / 1e3, 100 * e,
+               exact_quantile(t.ipdv_applied, q) / 1e3), "timing")
+    for key, xs in (("owd_fwd", t.fwd_delay), ("owd_back", t.back_delay)):
+        h = merged(recs, key)
+        for q in (0.5, 0.9, 0.99):
+            p = h.quantile(q) - h.min
+            w = exact_quantile(xs, q) - min(xs)
+            e = rel(p, w)
+            m = "pdv_%s_p%d" % (key[4:], round(q * 100))
+            fig[m + "_err_pct"] = round(100 * e, 2)
+            extra = ""
+            if key == "owd_fwd":
+                extra = "; from delay_ns alone %.1f us" % (
+                    (exact_quantile(t.applied, q) - min(t.applied)) / 1e3)
+            check(abs(e) <= 0.05, "%s: probe %.1f us, truth %.1f us "
+                  "(%+.2f %%%s)" % (m, p / 1e3, w / 1e3, 100 * e, extra),
+                  "timing")
+    errs = [rel(r["jitter_ns"], t.jitter[i]) for i, r in enumerate(recs)
+            if r["rx_pkts"]]
+    worst = max(errs, key=abs)
+    fig["jitter_worst_err_pct"] = round(100 * worst, 2)
+    print("  RFC 3550 jitter per interval: probe %s, truth %s" %
+          ([r["jitter_ns"] for r in recs], t.jitter))
+    # An exponential average over ~16 packets, read at the end of each
+    # interval: one packet the machine delayed moves it more than a
+    # percentile over the run, hence 10 % (the issue bounds IPDV and PDV
+    # only).
+    check(abs(worst) <= 0.10, "RFC 3550 jitter of every interval within "
+          "10 %% (worst %+.2f %%)" % (100 * worst), "timing")
+    figures(name, **fig)
+
+
+def case_jitter(topo):
+    """Uniform jitter +-2 ms on 5 ms both ways, order=fifo: at 250
+    packets/s (4 ms apart) a packet never waits for the one before it,
+    and every packet's IPDV is counted. IPDV and PDV percentiles within
+    5 % of the truth; RFC 3550 jitter of every interval within 10 %."""
+    jitter_case(topo, "jitter", "fifo", 250, 61)
+
+
+def case_jitter_free(topo):
+    """The same with order=free at 500 packets/s (2 ms apart): jitter
+    reorders packets, and IPDV is taken only between packets that arrive
+    one after the other with consecutive sequence numbers: the same pairs
+    as the truth replayed from the log, percentiles within 5 %."""
+    jitter_case(topo, "jitter_free", "free", 500, 71)
+
+
+SESSION_EXTRA = ""
+RUN = {}
+FIGURE_TAGS = {}
+
+CASES = {
+    "delay": case_delay,
+    "loss": case_loss,
+    "ge": case_ge,
+    "loss_heavy": case_loss_heavy,
+    "dupreorder_fwd": case_dupreorder_fwd,
+    "dupreorder_back": case_dupreorder_back,
+    "reorder_heavy": case_reorder_heavy,
+    "wrap": case_wrap,
+    "jitter": case_jitter,
+    "jitter_free": case_jitter_free,
+}
+
+
+def set_timer_slack():
+    """The probes sleep when idle (--idle-sleep-us): with the kernel's
+    default timer slack of 50 us for normal tasks, a 20 us sleep ends up
+    to 70 us late, and that lateness lands in the receive timestamps as
+    path cost that differs between runs. A slack of 1 ns (inherited by
+    the processes this test starts: prctl PR_SET_TIMERSLACK) makes the
+    sleeps end on time. linkem runs SCHED_FIFO, which has no slack."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(29, ctypes.c_ulong(1), 0, 0, 0) != 0:
+            print("note: PR_SET_TIMERSLACK failed (errno %d)" %
+                  ctypes.get_errno())
+    except OSError as e:
+        print("note: no prctl: %s" % e)
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
+        print("usage: accuracy_test.py CASE (%s)" % ", ".join(CASES))
+        return 2
+    metroprobe = os.environ.get("METROPROBE")
+    linkem = os.environ.get("LINKEM")
+    if not metroprobe or not linkem:
+        print("METROPROBE and LINKEM must name the binaries")
+        return 2
+    if os.geteuid() != 0:
+        print("SKIP: needs root (network namespaces)")
+        return 77
+    case = sys.argv[1]
+    print("accuracy case %s: %s" % (case, " ".join(
+        (CASES[case].__doc__ or "").split())))
+    if os.environ.get("ACCURACY_TIMERSLACK", "1") == "1":
+        set_timer_slack()
+    topo = Topology(metroprobe, linkem)
+
+    def on_signal(signum, frame):
+        raise Fail("signal %d" % signum)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    attempts = int(os.environ.get("ACCURACY_ATTEMPTS", "3"))
+    try:
+        topo.up()
+        for attempt in range(1, attempts + 1):
+            FIGURE_TAGS["attempt"] = attempt
+            del failures[:]
+            try:
+                CASES[case](topo)
+            except Retry as e:
+                print("attempt %d: %s" % (attempt, e))
+                failures.append(("env", str(e)))
+            kinds = {k for k, _ in failures}
+            if not failures:
+                print("PASS%s" % (" (attempt %d)" % attempt
+                                  if attempt > 1 else ""))
+                return 0
+            if "exact" in kinds and "env" not in kinds:
+                break
+            if attempt < attempts:
+                print("attempt %d: %d %s check(s) failed; the machine may "
+                      "be busy with other work: again" %
+                      (attempt, len(failures), "/".join(sorted(kinds))))
+    except Skip as e:
+        print("SKIP: %s" % e)
+        return 77
+    except Fail as e:
+        print("FAIL: %s" % e)
+        return 1
+    finally:
+        topo.down()
+    print("FAIL: %d check(s) failed:" % len(failures))
+    for kind, msg in failures:
+        print("  (%s) %s" % (kind, msg))
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Where the collector's ingest time goes, per record, without HTTP (a
+ * benchmark, not a test):
+ *
+ *   bench_collector_store FILE.ndjson [runs]
+ *
+ * FILE holds interval records, one JSON line each (gen_records). For
+ * each of `runs` runs (default 5) it times, per record: record_from_json
+ * (the decode and validation every upload pays), store_codec_encode and
+ * store_codec_decode (the stored form), and store_insert_stream of the
+ * whole file in bodies of 1000 records into a fresh SQLite store (decode
+ * + encode + insert + a durable commit per body: what the daemon does
+ * for one POST, minus HTTP). Times are CPU time of the thread, and for
+ * the insert also the wall clock (which includes the fsyncs). Prints
+ * every run and the median.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ingest.h"
+#include "metroprobe/record.h"
+#include "store.h"
+#include "store_codec.h"
+
+#define BODY_RECORDS 1000
+
+/* CPU time of this thread: other processes (the machine is shared, some
+ * with real-time priority) do not count; waits for fsync do not either,
+ * so the insert is also timed on the wall clock. */
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double
+wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static char *
+read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0) {
+		perror(path);
+		exit(1);
+	}
+	buf = malloc((size_t)n + 1);
+	if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		perror(path);
+		exit(1);
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = (size_t)n;
+	return buf;
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { T_DECODE, T_ENCODE, T_BDECODE, T_INSERT, T_INSERT_WALL, T_N };
+	static const char *const names[T_N] = {
+		"record_from_json", "store_codec_encode",
+		"store_codec_decode", "insert_stream, CPU",
+		"insert_stream, wall clock",
+	};
+	struct auth_token admin;
+	size_t len, n_lines = 0, i, stored = 0;
+	double *t[T_N];
+	char *body, *p;
+	int runs = argc > 2 ? atoi(argv[2]) : 5, run, k;
+
+	if (argc < 2 || runs < 1) {
+		fprintf(stderr, "usage: bench_collector_store FILE.ndjson "
+			"[runs]\n");
+		return 2;
+	}
+	body = read_file(argv[1], &len);
+	for (p = body; p < body + len; p++)
+		n_lines += *p == '\n';
+	memset(&admin, 0, sizeof(admin));
+	admin.role = AUTH_ROLE_ADMIN;
+	for (k = 0; k < T_N; k++)
+		t[k] = calloc((size_t)runs, sizeof(double));
+
+	for (run = 0; run < runs; run++) {
+		struct interval_record r;
+		struct store_buf enc = { NULL, 0, 0 };
+		size_t *off = calloc(n_lines + 1, sizeof(size_t));
+		char why[256], dir[] = "/tmp/mp-bench-store-XXXXXX", db[64];
+		const char *line = body;
+		struct store *st;
+		double t0, t1;
+		size_t n = 0;
+
+		/* decode (JSON) and encode (binary) */
+		for (i = 0; i < n_lines; i++) {
+			const char *nl = strchr(line, '\n');
+			double a, b;
+
+			record_init(&r);
+			a = now_s();
+			if (record_from_json(line, (size_t)(nl - line), &r, why,
+					     sizeof(why)) < 0) {
+				fprintf(stderr, "line %zu: %s\n", i + 1, why);
+				return 1;
+			}
+			b = now_s();
+			off[n] = enc.len;
+			if (store_codec_encode(&enc, &r) < 0)
+				return 1;
+			t[T_ENCODE][run] += now_s() - b;
+			t[T_DECODE][run] += b - a;
+			n++;
+			record_free(&r);
+			line = nl + 1;
+		}
+		off[n] = enc.len;
+		t0 = now_s();
+		for (i = 0; i < n; i++) {
+			record_init(&r);
+			if (store_codec_decode(enc.data + off[i],
+					       off[i + 1] - off[i], &r) < 0)
+				return 1;
+			record_free(&r);
+		}
+		t[T_BDECODE][run] = now_s() - t0;
+
+		/* the store, body by body */
+		if (mkdtemp(dir) == NULL)
+			return 1;
+		snprintf(db, sizeof(db), "%s/bench.db", dir);
+		if (store_sqlite_open(db, NULL, &st, why, sizeof(why)) < 0) {
+			fprintf(stderr, "%s\n", why);
+			return 1;
+		}
+		line = body;
+		t0 = now_s();
+		t1 = wall_s();
+		stored = 0;
+		while (line < body + len) {
+			const char *end = line;
+			struct ingest_source src;
+			size_t n_new, n_dup;
+			unsigned c = 0;
+
+			while (end < body + len && c < BODY_RECORDS) {
+				end = strchr(end, '\n') + 1;
+				c++;
+			}
+			ingest_source_init(&src, line, (size_t)(end - line),
+					   &admin);
+			if (store_insert_stream(st, ingest_next, &src, &n_new,
+						&n_dup, why, sizeof(why)) < 0) {
+				fprintf(stderr, "insert: %s %s\n", why,
+					src.message);
+				return 1;
+			}
+			ingest_source_fini(&src);
+			stored += n_new;
+			line = end;
+		}
+		t[T_INSERT][run] = now_s() - t0;
+		t[T_INSERT_WALL][run] = wall_s() - t1;
+		store_close(st);
+		snprintf(why, sizeof(why), "rm -rf '%s'", dir);
+		if (system(why) != 0 || stored != n)
+			return 1;
+		printf("run %d:", run + 1);
+		for (k = 0; k < T_N; k++)
+			printf(" %s %.2f us%s", names[k],
+			       t[k][run] / (double)n * 1e6,
+			       k + 1 < T_N ? "," : "\n");
+		if (run == 0)
+			printf("  (%zu records, %.0f bytes of JSON and %.0f "
+			       "bytes stored per record)\n", n,
+			       (double)len / (double)n,
+			       (double)enc.len / (double)n);
+		store_buf_free(&enc);
+		free(off);
+	}
+	printf("median per record:\n");
+	for (k = 0; k < T_N; k++) {
+		qsort(t[k], (size_t)runs, sizeof(double), cmp_double);
+		printf("  %-40s %8.2f us  (%.0f records/s on one core)\n",
+		       names[k], t[k][runs / 2] / (double)n_lines * 1e6,
+		       (double)n_lines / t[k][runs / 2]);
+		free(t[k]);
+	}
+	free(body);
+	return 0;
+}
