@@ -233,11 +233,15 @@ struct reader {
 	int bad;
 };
 
-static uint64_t
+static inline uint64_t
 get_varint(struct reader *rd)
 {
 	uint64_t v = 0;
 	unsigned shift = 0;
+
+	/* most are one octet: bucket gaps and small counts */
+	if (rd->p < rd->end && *rd->p < 0x80)
+		return *rd->p++;
 
 	while (rd->p < rd->end && shift < 64) {
 		uint8_t c = *rd->p++;
@@ -285,16 +289,52 @@ get_rate(struct reader *rd)
 	return v;
 }
 
+struct store_hist_slots *
+store_hist_slots_new(void)
+{
+	struct store_hist_slots *sl = malloc(sizeof(*sl));
+	unsigned i;
+
+	if (sl == NULL)
+		return NULL;
+	for (i = 0; i < RECORD_HIST_COUNT; i++) {
+		hist_init(&sl->h[i]);
+		sl->lo[i] = 0;
+		sl->hi[i] = 0;
+	}
+	return sl;
+}
+
+/* Decodes histogram i of a record into *out: a fresh allocation, or slot
+ * i of sl (cleared of the previous record's buckets). */
 static int
-get_hist(struct reader *rd, struct hist **out)
+get_hist(struct reader *rd, struct store_hist_slots *sl, unsigned i,
+	 struct hist **out)
 {
 	uint64_t count, nnz, next = 0, total = 0, k;
+	uint32_t *lo = NULL, *hi = NULL;
 	struct hist *h;
 
-	h = malloc(sizeof(*h));
-	if (h == NULL)
-		return -ENOMEM;
-	hist_init(h);
+	if (sl != NULL) {
+		h = &sl->h[i];
+		lo = &sl->lo[i];
+		hi = &sl->hi[i];
+		if (*hi > *lo)
+			memset(&h->buckets[*lo], 0,
+			       (*hi - *lo) * sizeof(h->buckets[0]));
+		*lo = HIST_NBUCKETS;
+		*hi = 0;
+		h->count = 0;
+		h->sum = 0;
+		h->min = UINT64_MAX;
+		h->max = 0;
+		h->overflow = 0;
+	} else {
+		h = malloc(sizeof(*h));
+		if (h == NULL)
+			return -ENOMEM;
+		hist_init(h);
+	}
 	*out = h;
 	count = get_varint(rd);
 	h->sum = get_varint(rd);
@@ -310,9 +350,15 @@ get_hist(struct reader *rd, struct hist **out)
 		if (rd->bad || gap >= HIST_NBUCKETS - next || c == 0 ||
 		    c > count - total)
 			return -EINVAL;
-		h->buckets[next + gap] = c;
+		next += gap;
+		h->buckets[next] = c;
+		if (lo != NULL) {
+			if (next < *lo)
+				*lo = (uint32_t)next;
+			*hi = (uint32_t)next + 1;
+		}
 		total += c;
-		next += gap + 1;
+		next++;
 	}
 	if (total != count)
 		return -EINVAL;
@@ -323,7 +369,8 @@ get_hist(struct reader *rd, struct hist **out)
 }
 
 int
-store_codec_decode(const void *blob, size_t len, struct interval_record *r)
+store_codec_decode(const void *blob, size_t len, struct interval_record *r,
+		   struct store_hist_slots *slots)
 {
 	struct reader rd = { blob, (const uint8_t *)blob + len, 0 };
 	uint64_t *counters[CODEC_N_COUNTERS] = {
@@ -378,8 +425,9 @@ store_codec_decode(const void *blob, size_t len, struct interval_record *r)
 	for (i = 0; i < RECORD_HIST_COUNT; i++) {
 		if (!(flags & (1u << (6 + i))))
 			continue;
-		r->hist_owned |= (uint8_t)(1u << i);
-		rc = get_hist(&rd, &r->hist[i]);
+		if (slots == NULL)
+			r->hist_owned |= (uint8_t)(1u << i);
+		rc = get_hist(&rd, slots, i, &r->hist[i]);
 		if (rc < 0)
 			goto fail;
 	}

@@ -45,11 +45,27 @@ void store_buf_free(struct store_buf *b);
 int store_codec_encode(struct store_buf *b, const struct interval_record *r);
 
 /*
+ * Histograms a decoder fills again and again (a scan hands out one record
+ * at a time): only the buckets the previous record set are cleared, in
+ * place of allocating and zeroing 4 x 16 KiB per record.
+ */
+struct store_hist_slots {
+	struct hist h[RECORD_HIST_COUNT];
+	uint32_t lo[RECORD_HIST_COUNT], hi[RECORD_HIST_COUNT];  /* dirty */
+};
+
+/* Returns NULL when out of memory; free() it after use. */
+struct store_hist_slots *store_hist_slots_new(void);
+
+/*
  * Decodes one blob into r (record_init'ed by the caller; histograms are
- * allocated and owned by r). Returns 0, -ENOMEM, or -EINVAL for a blob
- * that is not a well-formed record (r is then left empty).
+ * allocated and owned by r; with slots, r's histograms are slots->h,
+ * not owned, valid until the next decode into the same slots). Returns 0,
+ * -ENOMEM, or -EINVAL for a blob that is not a well-formed record (r is
+ * then left empty).
  */
 int store_codec_decode(const void *blob, size_t len,
-		       struct interval_record *r);
+		       struct interval_record *r,
+		       struct store_hist_slots *slots);
 
 #endif

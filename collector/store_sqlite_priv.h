@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Internals shared by the SQLite back-end's files: store_sqlite.c (open,
- * schema, insert, reads) and store_sqlite_rollup.c (maintain: rollups and
- * retention).
+ * schema, reads), store_sqlite_insert.c (inserts) and
+ * store_sqlite_rollup.c (maintain: rollups and retention).
  */
 #ifndef METROPROBE_COLLECTOR_STORE_SQLITE_PRIV_H
 #define METROPROBE_COLLECTOR_STORE_SQLITE_PRIV_H
@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_codec.h"
 
 #define STORE_STMT_CACHE 16
 
@@ -28,6 +29,7 @@ struct store_sqlite {
 		char *sql;
 		sqlite3_stmt *st;
 	} cache[STORE_STMT_CACHE];
+	struct store_hist_slots *slots;   /* maintenance's, under lock */
 	struct store_retention ret;
 	char *path;
 };
@@ -52,10 +54,20 @@ int store_sql_cached(struct store_sqlite *s, const char *sql,
 		     sqlite3_stmt **st, char *err, size_t errlen);
 
 /* Decodes a stored record (binary form or, in older stores, the JSON
- * line) from column col into r (record_init'ed). Returns 0, -ENOMEM or
+ * line) from column col into r (record_init'ed), its histograms in slots
+ * when not NULL (store_codec.h). Returns 0, -ENOMEM or
  * -EIO with the reason in err. */
 int store_decode_column(sqlite3_stmt *st, int col, struct interval_record *r,
-			char *err, size_t errlen);
+			struct store_hist_slots *slots, char *err,
+			size_t errlen);
+
+/* store_ops.insert and insert_stream (store_sqlite_insert.c). */
+int store_sqlite_insert(struct store *st, const struct interval_record *recs,
+			size_t n, size_t *n_new, size_t *n_dup, char *err,
+			size_t errlen);
+int store_sqlite_insert_stream(struct store *st, store_next_fn next,
+			       void *arg, size_t *n_new, size_t *n_dup,
+			       char *err, size_t errlen);
 
 /* store_ops.maintain of the SQLite back-end. */
 int store_sqlite_maintain(struct store *st, uint64_t now_ns);

@@ -3,7 +3,7 @@
  * Maintenance of the SQLite back-end: rollups and retention.
  *
  * A new raw record marks its minute pending (store_sqlite.c). Here each
- * pending minute is rebuilt from all raw records in it with
+ * pending minute that has ended is rebuilt from all raw records in it with
  * record_merge() (histograms merged exactly, percentiles recomputed from
  * the merge, never averaged), which marks its hour pending; pending
  * hours are rebuilt from their minutes. A late record therefore rebuilds
@@ -21,7 +21,9 @@
 #include "store_codec.h"
 #include "store_sqlite_priv.h"
 
-#define STORE_MAINTAIN_BATCH 256
+/* Buckets per transaction: the writer lock is held for one batch, so
+ * ingest waits at most that long (a minute of 1-s records: ~60 merges). */
+#define STORE_MAINTAIN_BATCH 64
 
 /* A rollup level: which table it reads and which it writes. */
 struct rollup_level {
@@ -69,7 +71,8 @@ store_rebuild_bucket(struct store_sqlite *s, const struct rollup_level *lv,
 	record_init(&acc);
 	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
 		record_init(&r);
-		rc = store_decode_column(sel, 0, &r, why, sizeof(why));
+		rc = store_decode_column(sel, 0, &r, s->slots, why,
+					 sizeof(why));
 		if (rc < 0) {
 			snprintf(err, errlen, "stored record %s/%s at %" PRId64
 				 " in %s is unreadable: %s", probe, session,
@@ -204,7 +207,9 @@ store_roll_batch(struct store_sqlite *s, const struct rollup_level *lv,
 	if (rc < 0)
 		goto out;
 	sqlite3_bind_int64(sel, 1, (int64_t)lv->width_ns);
-	sqlite3_bind_int64(sel, 2, now);
+	/* complete buckets only: one still filling would be rebuilt at
+	 * every pass (a late record marks its bucket again) */
+	sqlite3_bind_int64(sel, 2, now - (int64_t)lv->width_ns + 1);
 	sqlite3_bind_int(sel, 3, STORE_MAINTAIN_BATCH);
 	while (n < STORE_MAINTAIN_BATCH && sqlite3_step(sel) == SQLITE_ROW) {
 		snprintf(b[n].probe, sizeof(b[n].probe), "%s",

@@ -293,7 +293,7 @@ uint64_t probe_wire_time(uint64_t ns, bool ptp);
 
 /* rx.c */
 int worker_main(void *arg);
-void port_flush(struct probe_worker *w, struct probe_port *p);
+uint16_t port_flush(struct probe_worker *w, struct probe_port *p);
 
 /* interval.c */
 void interval_emit_ready(struct probe_app *app);

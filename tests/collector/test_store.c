@@ -673,7 +673,7 @@ the_stored_form_keeps_every_field(void **state)
 	make_full_record(&r);
 	assert_int_equal(store_codec_encode(&b, &r), 0);
 	record_init(&back);
-	assert_int_equal(store_codec_decode(b.data, b.len, &back), 0);
+	assert_int_equal(store_codec_decode(b.data, b.len, &back, NULL), 0);
 	/* what the JSON line would have given */
 	want = record_to_json(&r);
 	assert_non_null(want);
@@ -699,7 +699,7 @@ the_stored_form_keeps_every_field(void **state)
 	/* Every truncation is refused, never read past the end. */
 	for (n = 0; n < b.len; n++) {
 		record_init(&back);
-		assert_int_equal(store_codec_decode(b.data, n, &back), -EINVAL);
+		assert_int_equal(store_codec_decode(b.data, n, &back, NULL), -EINVAL);
 		assert_null(back.hist[RECORD_HIST_RTT]);
 	}
 	/* A histogram whose min is off still keeps every bucket. */
@@ -707,15 +707,46 @@ the_stored_form_keeps_every_field(void **state)
 	b.len = 0;
 	assert_int_equal(store_codec_encode(&b, &r), 0);
 	record_init(&back);
-	assert_int_equal(store_codec_decode(b.data, b.len, &back), 0);
+	assert_int_equal(store_codec_decode(b.data, b.len, &back, NULL), 0);
 	assert_memory_equal(back.hist[RECORD_HIST_IPDV]->buckets,
 			    r.hist[RECORD_HIST_IPDV]->buckets,
 			    sizeof(r.hist[RECORD_HIST_IPDV]->buckets));
 	record_free(&back);
 
+	/* Decoding into reused slots leaves nothing of the record before:
+	 * the full record, then one with other delays, gives the second. */
+	{
+		struct store_hist_slots *sl = store_hist_slots_new();
+		struct interval_record other;
+		struct store_buf b2 = { NULL, 0, 0 };
+
+		assert_non_null(sl);
+		make_record(&other, "p2", "s2", T0, 99);
+		assert_int_equal(store_codec_encode(&b2, &other), 0);
+		record_init(&back);
+		assert_int_equal(store_codec_decode(b.data, b.len, &back, sl),
+				 0);
+		assert_int_equal(back.hist_owned, 0);
+		record_free(&back);
+		assert_int_equal(store_codec_decode(b2.data, b2.len, &back,
+						    sl), 0);
+		for (n = 0; n < RECORD_HIST_COUNT; n++) {
+			if (other.hist[n] == NULL) {
+				assert_null(back.hist[n]);
+				continue;
+			}
+			assert_memory_equal(back.hist[n], other.hist[n],
+					    sizeof(struct hist));
+		}
+		record_free(&back);
+		record_free(&other);
+		store_buf_free(&b2);
+		free(sl);
+	}
+
 	/* Another version octet is refused. */
 	b.data[0] ^= 0x40;
-	assert_int_equal(store_codec_decode(b.data, b.len, &back), -EINVAL);
+	assert_int_equal(store_codec_decode(b.data, b.len, &back, NULL), -EINVAL);
 	store_buf_free(&b);
 	record_free(&r);
 }
@@ -791,6 +822,47 @@ json_rows_of_older_stores_are_read(void **state)
 	free(c);
 }
 
+static void
+a_minute_is_rolled_up_once_it_has_ended(void **state)
+{
+	struct interval_record recs[4];
+	struct collected *c = calloc(1, sizeof(*c));
+	struct store *st = open_store(NULL);
+	size_t dup, i;
+
+	(void)state;
+	assert_non_null(c);
+	for (i = 0; i < 4; i++)
+		make_record(&recs[i], "p1", "s", T0 + i * 10 * NS, i);
+	assert_int_equal(insert(st, recs, 3, &dup), 3);
+	/* 40 s into the minute: still filling, no rollup yet */
+	assert_int_equal(store_maintain(st, T0 + 40 * NS), 0);
+	scan_all(st, STORE_RES_MINUTE, c);
+	assert_int_equal(c->n, 0);
+	assert_int_equal(insert(st, &recs[3], 1, &dup), 1);
+	/* ended: one rollup of all four */
+	assert_int_equal(store_maintain(st, T0 + MIN), 0);
+	scan_all(st, STORE_RES_MINUTE, c);
+	assert_int_equal(c->n, 1);
+	assert_int_equal(c->rtt_count[0],
+			 recs[0].hist[RECORD_HIST_RTT]->count +
+			 recs[1].hist[RECORD_HIST_RTT]->count +
+			 recs[2].hist[RECORD_HIST_RTT]->count +
+			 recs[3].hist[RECORD_HIST_RTT]->count);
+	collected_free(c);
+	/* the hour only once the hour has ended */
+	scan_all(st, STORE_RES_HOUR, c);
+	assert_int_equal(c->n, 0);
+	assert_int_equal(store_maintain(st, T0 + HOUR), 0);
+	scan_all(st, STORE_RES_HOUR, c);
+	assert_int_equal(c->n, 1);
+	collected_free(c);
+	store_close(st);
+	for (i = 0; i < 4; i++)
+		record_free(&recs[i]);
+	free(c);
+}
+
 int
 main(void)
 {
@@ -813,6 +885,9 @@ main(void)
 			a_damaged_file_is_refused_with_a_clear_error, setup,
 			teardown),
 		cmocka_unit_test(the_stored_form_keeps_every_field),
+		cmocka_unit_test_setup_teardown(
+			a_minute_is_rolled_up_once_it_has_ended, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
 			json_rows_of_older_stores_are_read, setup, teardown),
 	};

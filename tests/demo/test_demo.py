@@ -9,9 +9,9 @@ on the binaries of this build (--no-build).
                           every link has data in every delta-t; the
                           figures match the emulated links; the printed
                           table agrees; nothing is left behind
-  test_demo.py interrupt  Ctrl-C (SIGINT to the whole process group)
-                          while it measures: exit 130, no report, nothing
-                          left behind
+  test_demo.py interrupt  a bad option is refused (exit 2); Ctrl-C (SIGINT
+                          to the whole process group) while it measures:
+                          exit 130, no report, nothing left behind
 
 Needs SRC (source root) and MP_BUILD_DIR (this build) in the environment.
 Root only (namespaces, DPDK); skips (77) otherwise.
@@ -169,11 +169,11 @@ def run_case():
     try:
         p = start_demo(out, 20)
         try:
-            text, _ = p.communicate(timeout=270)
+            text, _ = p.communicate(timeout=560)
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGINT)
             text, _ = p.communicate(timeout=30)
-            check(False, "the demo did not finish in 270 s")
+            check(False, "the demo did not finish in 560 s")
         print(text, flush=True)
         check(p.returncode == 0, "demo exit status %s" % p.returncode)
         for f in ("report.html", "report.json", "report.csv"):
@@ -204,9 +204,14 @@ def interrupt_case():
     work = tempfile.mkdtemp(prefix="mpdemo-test.")
     out = os.path.join(work, "out")
     try:
+        # a bad option: one clear line, exit 2, nothing started
+        bad = subprocess.run(["bash", DEMO, "--no-build", "--duration", "5"],
+                             capture_output=True, text=True)
+        check(bad.returncode == 2 and "--duration" in bad.stderr,
+              "--duration 5 refused: %d %r" % (bad.returncode, bad.stderr))
         p = start_demo(out, 120)
         text = ""
-        deadline = time.monotonic() + 150
+        deadline = time.monotonic() + 330
         while time.monotonic() < deadline and p.poll() is None:
             r, _, _ = select.select([p.stdout], [], [], 1.0)
             if r:

@@ -29,7 +29,7 @@ eal_args() {
 wait_started() {
   local i
   for i in $(seq 1 300); do
-    grep -q "lcore" "$1" 2>/dev/null && return 0
+    grep -q "^metroprobe: info: .*lcore" "$1" 2>/dev/null && return 0
     sleep 0.1
   done
   return 1

@@ -13,20 +13,22 @@ netns_veth "$a" va "$b" vb || fail "cannot create veth pair"
 mac_b=$(ip -n "$b" -o link show vb | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
 
 common="--interval 1s --loss-timeout 1s --idle-sleep-us 100 --mbufs 2047"
-netns_bg "$a" "$METROPROBE" $(eal_args a 0) --vdev=net_af_packet0,iface=va -- \
-  --port name=centre-a,device=net_af_packet0,ipv4=10.77.0.1/24,neighbours=10.77.0.2@$mac_b \
-  --session name=a-to-b,port=centre-a,peer=10.77.0.2,rate_pps=200 \
-  $common --records "$TMP/a.jsonl" 2>"$TMP/a.log"
-pa=$NETNS_LAST_PID
+# B first: it reaches A through its gateway (ARP), so it sends only once
+# A listens; A (static neighbour, no ARP) starts once B listens.
 netns_bg "$b" "$METROPROBE" $(eal_args b 1) --vdev=net_af_packet0,iface=vb -- \
   --port name=centre-b,device=net_af_packet0,ipv4=10.77.0.2/32,gateway=10.77.0.1,reflector=stateless \
   --session name=b-to-a,port=centre-b,peer=10.77.0.1,rate_pps=200,frame_size=512 \
   $common --records "$TMP/b.jsonl" 2>"$TMP/b.log"
 pb=$NETNS_LAST_PID
+wait_started "$TMP/b.log" || fail "probe b did not start"
+netns_bg "$a" "$METROPROBE" $(eal_args a 0) --vdev=net_af_packet0,iface=va -- \
+  --port name=centre-a,device=net_af_packet0,ipv4=10.77.0.1/24,neighbours=10.77.0.2@$mac_b \
+  --session name=a-to-b,port=centre-a,peer=10.77.0.2,rate_pps=200 \
+  $common --records "$TMP/a.jsonl" 2>"$TMP/a.log"
+pa=$NETNS_LAST_PID
+wait_started "$TMP/a.log" || fail "probe a did not start"
 # stopped by SIGINT: each stops sending, keeps reflecting through the loss
 # timeout, writes its last records and exits 0
-wait_started "$TMP/a.log" && wait_started "$TMP/b.log" ||
-  fail "probes did not start"
 sleep 5
 kill -INT "$pa" "$pb"
 wait "$pa"; ra=$?
