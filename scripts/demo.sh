@@ -293,19 +293,30 @@ wait_for() {
   return 1
 }
 
-# Every DPDK process runs at real-time priority (chrt -f 1): on a real
-# backbone a probe owns its cores; here the priority keeps timestamps and
-# departures on time when the machine is busy with other work. Each sleeps
-# when idle (idle back-off), so together they use a fraction of a core.
-rt=()
-command -v chrt >/dev/null && rt=(chrt -f 1)
+# Every DPDK process runs at real-time priority (chrt -f 1) once it has
+# started: on a real backbone a probe owns its cores; here the priority
+# keeps timestamps and departures on time when the machine is busy with
+# other work. Each sleeps when idle (idle back-off), so together they use
+# a fraction of a core. They start at normal priority: DPDK's EAL init
+# waits in a loop for the threads it creates, and several processes doing
+# that at the same real-time priority on two cores spin for tens of
+# seconds (measured: 3 linkems, 0.9 s to start normally, 23-27 s under
+# chrt -f 1).
+rt_promote() {
+  local p
+  command -v chrt >/dev/null || return 0
+  for p in "$@"; do
+    chrt -f -a -p 1 "$p" >/dev/null 2>&1 ||
+      note "could not give pid $p real-time priority"
+  done
+}
 
 # --- the links: linkem between the two edge routers -----------------------
 declare -A pid
 for l in "${links[@]}"; do
   cp "$demo_dir/link-$l.conf" "$logs/"
   # shellcheck disable=SC2046
-  netns_bg "${ns[l$l]}" "${rt[@]}" "$linkem_bin" $(eal "l$l" 128) \
+  netns_bg "${ns[l$l]}" "$linkem_bin" $(eal "l$l" 128) \
     --vdev net_af_packet0,iface=lka --vdev net_af_packet1,iface=lkb -- \
     --config "$demo_dir/link-$l.conf" --stats "$logs/link-$l.stats.json" \
     >"$logs/link-$l.log" 2>&1
@@ -314,6 +325,7 @@ done
 for l in "${links[@]}"; do
   wait_for "$logs/link-$l.log" "forwarding on lcore" "${pid[l$l]}" 30 || {
     tail -20 "$logs/link-$l.log" >&2; die "link emulator $l did not start"; }
+  rt_promote "${pid[l$l]}"
 done
 say "links up: A-B 1 ms, B-C 2 ms, A-C 6 ms + 0.1 % loss (each way)"
 
@@ -322,7 +334,7 @@ mkdir -p "$run/records"
 for c in a b c; do
   cp "$demo_dir/centre-$c.ini" "$logs/"
   # shellcheck disable=SC2046
-  netns_bg "${ns[$c]}" "${rt[@]}" "$probe_bin" $(eal "$c" 256) \
+  netns_bg "${ns[$c]}" "$probe_bin" $(eal "$c" 256) \
     --vdev=net_af_packet0,iface=wan0 -- \
     --config "$demo_dir/centre-$c.ini" \
     --records "$run/records/centre-$c.jsonl" >"$logs/centre-$c.log" 2>&1
@@ -385,6 +397,8 @@ for i in $(seq 1 60); do
   [ "$i" -eq 60 ] && die "no replies on every session after 60 s (logs: $logs)"
   sleep 1
 done
+
+rt_promote "${pid[a]}" "${pid[b]}" "${pid[c]}"
 
 # --- the measurement period [t0, t1) --------------------------------------
 t0=$(( $(date +%s) + 1 ))

@@ -264,10 +264,13 @@ class Topology:
         RUN["pps"] = pps
         lk = {k: self.path("%s-linkem.%s" % (n, k))
               for k in ("csv", "json", "txt")}
-        # As in linkem's own tests: real-time priority (SCHED_FIFO 1) on
-        # its own lcore, so a loaded machine does not make departures
-        # late; it sleeps when idle.
-        rt = ["chrt", "-f", "1"] if shutil.which("chrt") and \
+        # As in linkem's own tests: real-time priority on its own lcore,
+        # so a loaded machine does not make departures late; it sleeps
+        # when idle. SCHED_FIFO 2, one above linkem's own tests and the
+        # demo: a SCHED_FIFO task of equal priority that polls without
+        # sleeping would otherwise keep this one off the core for good.
+        prio = os.environ.get("ACCURACY_RT_PRIO", "2")
+        rt = ["chrt", "-f", prio] if shutil.which("chrt") and \
             os.environ.get("LINKEM_TEST_RT", "1") == "1" else []
         prefix = "acc%sl%d" % (self.tag, self.runs)
         self.prefixes.append(prefix)

@@ -83,6 +83,15 @@ def leftovers(tag, out):
     return left
 
 
+def print_demo_log(out):
+    """The demo's own timestamped log: where the time went."""
+    try:
+        with open(os.path.join(out, "logs", "demo.log")) as f:
+            print("logs/demo.log:\n" + f.read(), flush=True)
+    except OSError:
+        pass
+
+
 def demo_tag(text):
     m = re.search(r"cleaned up: namespaces (mpdemo-\d+-\d+)-\*", text)
     return m.group(1) if m else None
@@ -175,6 +184,7 @@ def run_case():
             text, _ = p.communicate(timeout=30)
             check(False, "the demo did not finish in 560 s")
         print(text, flush=True)
+        print_demo_log(out)
         check(p.returncode == 0, "demo exit status %s" % p.returncode)
         for f in ("report.html", "report.json", "report.csv"):
             check(os.path.getsize(os.path.join(out, f)) > 0
@@ -231,6 +241,7 @@ def interrupt_case():
             check(False, "the demo did not stop within 40 s of SIGINT")
         text += rest
         print(text, flush=True)
+        print_demo_log(out)
         print("stopped %.1f s after SIGINT" % (time.monotonic() - t))
         check(p.returncode == 130, "exit status %s, want 130" % p.returncode)
         check("interrupted" in text, "says it was interrupted")
