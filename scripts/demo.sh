@@ -362,15 +362,26 @@ alive() {
   kill -0 "$collector_pid" 2>/dev/null || { echo collector; return 1; }
   kill -0 "${pid[feed]}" 2>/dev/null || { echo feed; return 1; }
 }
+# A process that ended during the run: exit status 0 means it was told to
+# stop (Ctrl-C reaches every process of the terminal's process group, and
+# each stops cleanly on SIGINT): the demo was interrupted. Anything else
+# is an error, with the end of that process's log.
 dead_end() {
-  local who=$1 log
+  local who=$1 log rc p
   case $who in
     l*) log=$logs/link-${who#l}.log ;;
     a|b|c) log=$logs/centre-$who.log ;;
     *) log=$logs/$who.log ;;
   esac
+  p=${pid[$who]:-$collector_pid}
+  wait "$p" 2>/dev/null; rc=$?
+  if [ "$rc" -eq 0 ] || [ "$rc" -eq 130 ] || [ "$rc" -eq 143 ]; then
+    echo
+    say "interrupted ($who stopped)"
+    exit 130
+  fi
   tail -20 "$log" >&2
-  die "$who stopped unexpectedly (log: $log)"
+  die "$who stopped unexpectedly, exit status $rc (log: $log)"
 }
 collector_records() {
   curl -s --max-time 2 "$collector_url/metrics" |
