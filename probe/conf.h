@@ -93,6 +93,7 @@ struct session_conf {
 	struct stamp_key key;
 	bool ptp_format;
 	uint16_t ssid;
+	uint32_t first_seq;             /* first sender sequence number */
 };
 
 struct probe_conf {

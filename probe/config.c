@@ -38,7 +38,7 @@ static const char *const probe_port_keys[] = {
 static const char *const probe_session_keys[] = {
 	"port", "peer", "peer_port", "src_port", "rate_pps", "rate_bps",
 	"frame_size", "dscp", "duration", "auth", "key_file",
-	"timestamp_format", "ssid", NULL
+	"timestamp_format", "ssid", "first_seq", NULL
 };
 
 void
@@ -499,6 +499,12 @@ parse_session(const struct mp_config *c, const char *sec, const char *name,
 			  err, errlen)) < 0)
 		return rc;
 	s->ssid = (uint16_t)u;
+	/* RFC 8762 section 4.2.1 does not fix the first sequence number:
+	 * starting near 2^32 exercises the wrap-around */
+	if ((rc = get_u64(c, sec, "first_seq", 0, 0, UINT32_MAX, &u, err,
+			  errlen)) < 0)
+		return rc;
+	s->first_seq = (uint32_t)u;
 	pc->n_sessions++;
 	return 0;
 }

@@ -122,6 +122,8 @@ static const char probe_usage[] =
 "  auth=BOOL key_file=F   authenticated mode and its HMAC key (hex)\n"
 "  timestamp_format=F     ntp (default) or ptp\n"
 "  ssid=N                 STAMP session id (RFC 8972; default index + 1)\n"
+"  first_seq=N            first sender sequence number, 0..4294967295\n"
+"                         (default 0; near 2^32 to test the wrap-around)\n"
 "\n"
 "Durations take a unit: ns, us, ms, s, m, h (\"500ms\"). Telemetry:\n"
 "dpdk-telemetry.py -f PREFIX, commands /metroprobe/ports,\n"

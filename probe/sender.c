@@ -195,8 +195,8 @@ session_start(struct probe_worker *w, struct probe_session *s, uint64_t now)
 	uint64_t ns = clock_tsc_to_ns(&w->clk, now);
 	uint64_t index = ns / interval;
 
-	s->next_seq = 0;
-	seqt_start(&s->seqt, 0);
+	s->next_seq = s->conf->first_seq;
+	seqt_start(&s->seqt, s->conf->first_seq);
 	s->cur = s->oldest = 0;
 	if (slot_open(s, 0, index) < 0)
 		return;   /* cannot happen: all slots free at start */
@@ -502,11 +502,15 @@ session_rx(struct probe_worker *w, struct probe_port *p,
 		sl->rx_pkts++;
 		sl->rx_bytes += rte_pktmbuf_pkt_len(m) + PROBE_FCS_LEN;
 		s->rx_total++;
-		dfl = (int64_t)(int32_t)(rp.sender_seq - rp.seq);
+		/* the reflector counts from 0 (RFC 8762 section 4.3.1),
+		 * the sender from first_seq */
+		dfl = (int64_t)(int32_t)(rp.sender_seq - sc->first_seq -
+					 rp.seq);
 		if (!s->have_d_offset) {
 			/* forward losses before the first packet back are at
-			 * most its distance from the first seq (0) */
-			int64_t at_most = (int64_t)rp.sender_seq;
+			 * most its distance from the first seq */
+			int64_t at_most = (int64_t)(uint32_t)(rp.sender_seq -
+							      sc->first_seq);
 
 			s->d_offset = dfl < 0 ? dfl :
 				dfl > at_most ? dfl - at_most : 0;
