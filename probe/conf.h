@@ -76,6 +76,22 @@ struct port_conf {
 	uint64_t arp_refresh_ns;
 };
 
+/* type = capacity: stepped load (probe/capacity.h) */
+#define PROBE_CAP_MAX_STEPS  32
+
+enum session_type {
+	SESSION_TYPE_LATENCY = 0,
+	SESSION_TYPE_CAPACITY,
+};
+
+struct capacity_conf {
+	uint64_t cir_bps;               /* L2 bits/s, frames with FCS */
+	double steps_pct[PROBE_CAP_MAX_STEPS];   /* % of cir */
+	unsigned n_steps;
+	uint64_t step_ns;
+	double loss_max;                /* loss ratio bound of the SLA */
+};
+
 struct session_conf {
 	char name[RECORD_NAME_MAX];
 	char port[RECORD_NAME_MAX];     /* name of the port (probe identity) */
@@ -94,6 +110,8 @@ struct session_conf {
 	bool ptp_format;
 	uint16_t ssid;
 	uint32_t first_seq;             /* first sender sequence number */
+	enum session_type type;
+	struct capacity_conf cap;
 };
 
 struct probe_conf {
@@ -113,6 +131,11 @@ struct probe_conf {
 	int32_t tai_offset_s;
 	uint32_t mbufs;
 	char ring_pair[2][64];          /* two back-to-back ring ports */
+	/* [export]: records also go to the collector (probe/export/) */
+	char collector[PROBE_PATH_MAX]; /* "": no export */
+	char token_file[PROBE_PATH_MAX];
+	char spool_dir[PROBE_PATH_MAX];
+	uint64_t spool_max_bytes;       /* 0: the exporter's default */
 	bool verbose;
 	struct port_conf ports[PROBE_MAX_PORTS];
 	unsigned n_ports;
@@ -132,6 +155,9 @@ int probe_conf_add_kv(struct probe_conf *pc, const char *kind,
 		      const char *kv, char *err, size_t errlen);
 /* Global key from the command line (same keys as the [probe] section). */
 int probe_conf_set_global(struct probe_conf *pc, const char *key,
+			  const char *value, char *err, size_t errlen);
+/* Key of the [export] section from the command line. */
+int probe_conf_set_export(struct probe_conf *pc, const char *key,
 			  const char *value, char *err, size_t errlen);
 /* Cross-checks once everything is read (names, ports, frame sizes). */
 int probe_conf_finish(struct probe_conf *pc, char *err, size_t errlen);

@@ -163,6 +163,17 @@ probe_conf_min_frame(const struct port_conf *p, const struct session_conf *s)
 int
 probe_conf_finish(struct probe_conf *pc, char *err, size_t errlen)
 {
+	if (pc->collector[0] != '\0' && pc->token_file[0] == '\0') {
+		snprintf(err, errlen, "--collector needs --token-file (the "
+			 "probe's bearer token) or [export] token_file");
+		return -EINVAL;
+	}
+	if (pc->collector[0] != '\0' && pc->spool_dir[0] == '\0') {
+		snprintf(err, errlen, "--collector needs --spool-dir (records "
+			 "wait there until the collector has them) or "
+			 "[export] spool_dir");
+		return -EINVAL;
+	}
 	if (pc->n_ports == 0) {
 		snprintf(err, errlen, "no port configured: give --port "
 			 "name=NAME,device=DEV,ipv4=ADDR/PREFIX or a [port.NAME]"

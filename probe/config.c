@@ -8,6 +8,7 @@
  *   [probe]          global settings (see probe_global_keys)
  *   [port.NAME]      one DPDK port, NAME is the probe identity
  *   [session.NAME]   one sender session
+ *   [export]         records also sent to a collector (see probe_export_keys)
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,13 +20,19 @@
 #include "metroprobe/config.h"
 #include "metroprobe/mp_time.h"
 
+#include "capacity.h"
 #include "conf.h"
+#include "export.h"
 
 static const char *const probe_global_keys[] = {
 	"interval", "loss_timeout", "run_time", "records", "capture",
 	"capture_count", "capture_size", "capture_snaplen", "idle_sleep_us",
 	"idle_polls", "single_lcore", "clock_synced", "clock_error",
 	"tai_offset", "mbufs", "ring_pair", "verbose", NULL
+};
+
+static const char *const probe_export_keys[] = {
+	"collector", "token_file", "spool_dir", "spool_max_bytes", NULL
 };
 
 static const char *const probe_port_keys[] = {
@@ -38,7 +45,8 @@ static const char *const probe_port_keys[] = {
 static const char *const probe_session_keys[] = {
 	"port", "peer", "peer_port", "src_port", "rate_pps", "rate_bps",
 	"frame_size", "dscp", "duration", "auth", "key_file",
-	"timestamp_format", "ssid", "first_seq", NULL
+	"timestamp_format", "ssid", "first_seq", "type", "cir", "steps",
+	"step_duration", "loss_max", NULL
 };
 
 void
@@ -240,6 +248,49 @@ parse_global(const struct mp_config *c, struct probe_conf *pc, char *err,
 		snprintf(pc->ring_pair[1], sizeof(pc->ring_pair[1]), "%s",
 			 comma + 1);
 	}
+	return 0;
+}
+
+static int
+get_path(const struct mp_config *c, const char *sec, const char *key,
+	 char *dst, size_t len, char *err, size_t errlen)
+{
+	const char *v = mp_config_get(c, sec, key);
+
+	if (v == NULL)
+		return 0;
+	if (v[0] == '\0' || strlen(v) >= len)
+		return conf_err(c, sec, key, err, errlen, "must be 1..%zu "
+				"characters", len - 1);
+	snprintf(dst, len, "%s", v);
+	return 0;
+}
+
+static int
+parse_export(const struct mp_config *c, struct probe_conf *pc, char *err,
+	     size_t errlen)
+{
+	const char *sec = "export";
+	int rc;
+
+	if ((rc = mp_config_check_keys(c, sec, probe_export_keys, err,
+				       errlen)) < 0 ||
+	    (rc = get_path(c, sec, "collector", pc->collector,
+			   sizeof(pc->collector), err, errlen)) < 0 ||
+	    (rc = get_path(c, sec, "token_file", pc->token_file,
+			   sizeof(pc->token_file), err, errlen)) < 0 ||
+	    (rc = get_path(c, sec, "spool_dir", pc->spool_dir,
+			   sizeof(pc->spool_dir), err, errlen)) < 0)
+		return rc;
+	if (pc->collector[0] != '\0' &&
+	    strncmp(pc->collector, "http://", 7) != 0 &&
+	    strncmp(pc->collector, "https://", 8) != 0)
+		return conf_err(c, sec, "collector", err, errlen, "'%s' is not "
+				"an http:// or https:// URL", pc->collector);
+	if ((rc = get_u64(c, sec, "spool_max_bytes", pc->spool_max_bytes,
+			  EXPORT_MIN_SPOOL_MAX_BYTES, UINT64_MAX,
+			  &pc->spool_max_bytes, err, errlen)) < 0)
+		return rc;
 	return 0;
 }
 
@@ -505,6 +556,9 @@ parse_session(const struct mp_config *c, const char *sec, const char *name,
 			  errlen)) < 0)
 		return rc;
 	s->first_seq = (uint32_t)u;
+	/* type = capacity: stepped load (capacity.h) */
+	if ((rc = capacity_conf_parse(c, sec, s, err, errlen)) < 0)
+		return rc;
 	pc->n_sessions++;
 	return 0;
 }
@@ -517,6 +571,9 @@ parse_all(const struct mp_config *c, struct probe_conf *pc, char *err,
 	int rc;
 
 	rc = parse_global(c, pc, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = parse_export(c, pc, err, errlen);
 	if (rc < 0)
 		return rc;
 	rc = mp_config_sections(c, "port", parse_port, arg);
@@ -626,6 +683,31 @@ probe_conf_set_global(struct probe_conf *pc, const char *key,
 	if (rc < 0)
 		return rc;
 	rc = parse_global(c, pc, err, errlen);
+	mp_config_free(c);
+	return rc;
+}
+
+int
+probe_conf_set_export(struct probe_conf *pc, const char *key,
+		      const char *value, char *err, size_t errlen)
+{
+	char text[1024], label[64];
+	struct mp_config *c;
+	int rc;
+
+	if (strchr(value, '\n') != NULL) {
+		snprintf(err, errlen, "--%s: value has a newline", key);
+		return -EINVAL;
+	}
+	snprintf(text, sizeof(text), "[export]\n%s = %s\n", key, value);
+	snprintf(label, sizeof(label), "--%s", key);
+	for (char *p = label; *p; p++)
+		if (*p == '_')
+			*p = '-';
+	rc = mp_config_load_string(text, label, &c, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = parse_export(c, pc, err, errlen);
 	mp_config_free(c);
 	return rc;
 }

@@ -11,6 +11,8 @@
 
 #include "metroprobe/record.h"
 
+#include "export.h"
+#include "capacity.h"
 #include "probe.h"
 
 const char *const probe_drop_names[PROBE_DROP_N] = {
@@ -90,6 +92,22 @@ record_fill(const struct probe_app *app, const struct probe_session *s,
 	}
 }
 
+/* The same line as --records, into the export spool (never blocks on
+ * the network: export.h). */
+static void
+interval_export(struct probe_app *app, const char *json)
+{
+	int rc;
+
+	if (app->exp == NULL)
+		return;
+	rc = export_submit(app->exp, json, strlen(json));
+	if (rc < 0) {
+		app->export_errors++;
+		PROBE_ERR("export: record not spooled: %s", strerror(-rc));
+	}
+}
+
 void
 interval_emit_ready(struct probe_app *app)
 {
@@ -116,6 +134,7 @@ interval_emit_ready(struct probe_app *app)
 			} else {
 				fputs(json, app->records);
 				fputc('\n', app->records);
+				interval_export(app, json);
 				free(json);
 				app->records_emitted++;
 				wrote = true;
@@ -126,8 +145,13 @@ interval_emit_ready(struct probe_app *app)
 			s->emit++;
 		}
 	}
-	if (wrote)
+	if (wrote) {
 		fflush(app->records);
+		/* one fdatasync per interval batch, then the uploader has it */
+		if (app->exp != NULL && export_flush_local(app->exp) < 0)
+			PROBE_ERR("export: spool flush failed: records stay "
+				  "in the --records output only");
+	}
 }
 
 bool
@@ -158,13 +182,16 @@ interval_log_summaries(struct probe_app *app)
 		    SESSION_DONE)
 			continue;
 		s->summary_logged = true;
+		if (s->cap != NULL)
+			capacity_report(app, s);
 		if (s->any_refl)
-			PROBE_INFO("session %s: sent %" PRIu64 " (seq 0..%"
-				   PRIu64 "), received %" PRIu64 ", lost %"
+			PROBE_INFO("session %s: sent %" PRIu64 " (seq %u..%u"
+				   "), received %" PRIu64 ", lost %"
 				   PRIu64 ", duplicates %" PRIu64 ", late %"
 				   PRIu64 ", reflector seq %u..%u",
-				   s->conf->name, s->tx_total,
-				   s->tx_total ? s->tx_total - 1 : 0,
+				   s->conf->name, s->tx_total, s->conf->first_seq,
+				   (uint32_t)(s->conf->first_seq + (s->tx_total ?
+				   s->tx_total - 1 : 0)),
 				   s->rx_total, s->lost_total, s->dup_total,
 				   s->late_total, s->refl_first, s->refl_last);
 		else

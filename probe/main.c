@@ -7,6 +7,8 @@
  * control loop: clock calibration, interval records, capture, stop.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +24,13 @@
 
 #include "metroprobe/mp_time.h"
 
+#include "export.h"
 #include "options.h"
 #include "probe.h"
 
-struct probe_app probe_app;
+struct probe_app probe_app = {
+	.exp_lock = PTHREAD_MUTEX_INITIALIZER,
+};
 
 static volatile sig_atomic_t probe_signal;
 
@@ -44,6 +49,64 @@ probe_stop_sessions(struct probe_app *app, const char *why)
 	for (unsigned i = 0; i < app->n_sessions; i++)
 		__atomic_store_n(&app->sessions[i].stop_req, 1,
 				 __ATOMIC_RELEASE);
+}
+
+static void
+export_log(enum export_log_level level, const char *msg, void *arg)
+{
+	(void)arg;
+	if (level <= EXPORT_LOG_ERR)
+		PROBE_ERR("export: %s", msg);
+	else if (level == EXPORT_LOG_WARNING)
+		PROBE_WARN("export: %s", msg);
+	else if (level <= EXPORT_LOG_INFO || probe_app.conf.verbose)
+		PROBE_INFO("export: %s", msg);
+}
+
+/* Spool and uploader thread, before EAL: a bad spool or token file is
+ * reported before any port is touched. */
+static int
+export_start(struct probe_app *app)
+{
+	struct export_config ec;
+	char err[EXPORT_ERROR_MAX + 64];
+	int rc;
+
+	if (app->conf.collector[0] == '\0')
+		return 0;
+	memset(&ec, 0, sizeof(ec));
+	ec.collector_url = app->conf.collector;
+	ec.token_file = app->conf.token_file;
+	ec.spool_dir = app->conf.spool_dir;
+	ec.spool_max_bytes = app->conf.spool_max_bytes;
+	ec.log = export_log;
+	rc = export_open(&ec, &app->exp, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "metroprobe: error: export: %s\n", err);
+		return rc;
+	}
+	return 0;
+}
+
+static void
+export_stop(struct probe_app *app)
+{
+	struct exporter *exp = app->exp;
+	struct export_stats st;
+	int rc;
+
+	if (exp == NULL)
+		return;
+	/* telemetry reads app->exp under the lock */
+	pthread_mutex_lock(&app->exp_lock);
+	app->exp = NULL;
+	pthread_mutex_unlock(&app->exp_lock);
+	export_stats(exp, &st);
+	rc = export_close(exp, 5000);
+	PROBE_INFO("export: %" PRIu64 " records spooled, %" PRIu64
+		   " acknowledged so far, %s", st.spooled, st.acknowledged,
+		   rc == 0 ? "spool drained" :
+		   "records left in the spool for the next start");
 }
 
 static void
@@ -281,6 +344,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 
+	if (export_start(app) < 0)
+		return 2;
+
 	rc = rte_eal_init(dd, argv);
 	if (rc < 0) {
 		fprintf(stderr, "metroprobe: error: EAL init failed: %s\n",
@@ -321,8 +387,10 @@ main(int argc, char **argv)
 		rte_eal_mp_wait_lcore();
 	}
 	interval_emit_ready(app);
+	interval_log_summaries(app);   /* a session done at the last step */
 	capture_drain(app->cap_rings, app->n_cap);
 	capture_close();
+	export_stop(app);
 	PROBE_INFO("exit: %" PRIu64 " records emitted", app->records_emitted);
 	if (app->records != stdout)
 		fclose(app->records);

@@ -15,7 +15,7 @@
 #include "options.h"
 
 enum {
-	OPT_CONFIG = 256, OPT_PORT, OPT_SESSION, OPT_GLOBAL, OPT_CHECK,
+	OPT_CONFIG = 256, OPT_PORT, OPT_SESSION, OPT_GLOBAL, OPT_EXPORT, OPT_CHECK,
 	OPT_HELP,
 };
 
@@ -41,6 +41,10 @@ static const struct option probe_long_opts[] = {
 	{ "mbufs", required_argument, NULL, OPT_GLOBAL },
 	{ "ring-pair", required_argument, NULL, OPT_GLOBAL },
 	{ "verbose", no_argument, NULL, OPT_GLOBAL },
+	{ "collector", required_argument, NULL, OPT_EXPORT },
+	{ "token-file", required_argument, NULL, OPT_EXPORT },
+	{ "spool-dir", required_argument, NULL, OPT_EXPORT },
+	{ "spool-max-bytes", required_argument, NULL, OPT_EXPORT },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -56,7 +60,8 @@ static const char probe_usage[] =
 "\n"
 "Probe options (each global one is also a key of the [probe] section of\n"
 "the config file, with '-' written '_'; the command line wins):\n"
-"  --config FILE          INI file with [probe], [port.NAME], [session.NAME]\n"
+"  --config FILE          INI file with [probe], [export], [port.NAME],\n"
+"                         [session.NAME]\n"
 "  --port KEY=V,...       add a port: name=NAME,device=DEV,ipv4=A/P and any\n"
 "                         [port.NAME] key (see below)\n"
 "  --session KEY=V,...    add a sender session: name=NAME,port=PORT,peer=IP\n"
@@ -89,6 +94,16 @@ static const char probe_usage[] =
 "  --ring-pair A,B        create two ring ports named A and B joined back\n"
 "                         to back in this process (a loopback wire)\n"
 "  --verbose              log per-session summaries and ARP events\n"
+"  --collector URL        also send every record to the collector\n"
+"                         (http://host:port): spooled on disk first, POSTed\n"
+"                         in batches, removed once acknowledged\n"
+"  --token-file FILE      the probe's bearer token (required with\n"
+"                         --collector)\n"
+"  --spool-dir DIR        durable spool (required with --collector); a\n"
+"                         restarted probe sends what is pending there\n"
+"  --spool-max-bytes N    spool bound; when full the oldest records are\n"
+"                         dropped and counted (default 268435456)\n"
+"                         These four are keys of an [export] section.\n"
 "  --check                validate the configuration and exit\n"
 "  --help                 this text\n"
 "\n"
@@ -128,7 +143,7 @@ static const char probe_usage[] =
 "Durations take a unit: ns, us, ms, s, m, h (\"500ms\"). Telemetry:\n"
 "dpdk-telemetry.py -f PREFIX, commands /metroprobe/ports,\n"
 "/metroprobe/port,NAME, /metroprobe/sessions, /metroprobe/session,NAME,\n"
-"/metroprobe/drops, /metroprobe/clock.\n";
+"/metroprobe/drops, /metroprobe/clock, /metroprobe/export.\n";
 
 void
 probe_print_usage(FILE *f)
@@ -141,6 +156,7 @@ probe_print_usage(FILE *f)
 }
 
 struct pending_global {
+	bool export;
 	char key[32];
 	const char *value;
 };
@@ -179,6 +195,7 @@ probe_parse_options(int argc, char **argv, struct probe_conf *pc,
 			}
 			sessions[n_sessions++] = optarg;
 			break;
+		case OPT_EXPORT:
 		case OPT_GLOBAL: {
 			struct pending_global *g;
 
@@ -187,6 +204,7 @@ probe_parse_options(int argc, char **argv, struct probe_conf *pc,
 				return -EINVAL;
 			}
 			g = &globals[n_globals++];
+			g->export = opt == OPT_EXPORT;
 			snprintf(g->key, sizeof(g->key), "%s",
 				 probe_long_opts[idx].name);
 			for (char *p = g->key; *p; p++)
@@ -224,8 +242,14 @@ probe_parse_options(int argc, char **argv, struct probe_conf *pc,
 			return rc;
 	}
 	for (unsigned i = 0; i < n_globals; i++) {
-		rc = probe_conf_set_global(pc, globals[i].key, globals[i].value,
-					   err, errlen);
+		if (globals[i].export)
+			rc = probe_conf_set_export(pc, globals[i].key,
+						   globals[i].value, err,
+						   errlen);
+		else
+			rc = probe_conf_set_global(pc, globals[i].key,
+						   globals[i].value, err,
+						   errlen);
 		if (rc < 0)
 			return rc;
 	}

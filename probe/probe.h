@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include <rte_common.h>
@@ -33,6 +34,8 @@
 #define PROBE_INFO(fmt, ...)  PROBE_LOG("info", fmt, ##__VA_ARGS__)
 #define PROBE_WARN(fmt, ...)  PROBE_LOG("warning", fmt, ##__VA_ARGS__)
 #define PROBE_ERR(fmt, ...)   PROBE_LOG("error", fmt, ##__VA_ARGS__)
+
+struct exporter;
 
 #define PROBE_BURST       32
 #define PROBE_TX_STAGE    128
@@ -88,6 +91,7 @@ enum session_state {
 };
 
 struct probe_port;
+struct capacity_run;
 
 struct probe_session {
 	const struct session_conf *conf;
@@ -109,6 +113,7 @@ struct probe_session {
 	uint32_t next_seq;
 	uint32_t state;            /* enum session_state, read by control */
 	uint32_t stop_req;         /* set by control */
+	struct capacity_run *cap;  /* type = capacity, else NULL */
 	/* measurement (worker) */
 	struct seqt seqt;
 	int64_t prev_fwd;          /* IPDV/jitter stream state, see delay.h */
@@ -234,12 +239,15 @@ struct probe_app {
 	struct capture_ring *cap_rings[RTE_MAX_LCORE];
 	unsigned n_cap;
 	FILE *records;
+	struct exporter *exp;            /* NULL: no --collector */
+	pthread_mutex_t exp_lock;        /* exp vs. telemetry at exit */
 	bool synced;                     /* our clock: S bit */
 	uint64_t clock_error_ns;
 	uint64_t tsc_hz;
 	uint32_t quit;                   /* workers leave their loop */
 	uint32_t stopping;               /* control: stop requested */
 	uint64_t records_emitted;
+	uint64_t export_errors;          /* records export_submit refused */
 	uint64_t control_max_tsc;        /* longest control step */
 	uint64_t start_ns;
 };

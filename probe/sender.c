@@ -18,6 +18,7 @@
 
 #include "metroprobe/mp_time.h"
 
+#include "capacity.h"
 #include "probe.h"
 
 static uint32_t
@@ -161,6 +162,8 @@ session_setup(struct probe_app *app, struct probe_session *s)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < s->n_slots; i++)
 		delay_stats_init(&s->slots[i].ds);
+	if (sc->type == SESSION_TYPE_CAPACITY && capacity_setup(app, s) < 0)
+		return -ENOMEM;
 	return 0;
 }
 
@@ -205,6 +208,8 @@ session_start(struct probe_worker *w, struct probe_session *s, uint64_t now)
 	if (s->conf->duration_ns != 0)
 		s->stop_tsc = now + (uint64_t)((double)s->conf->duration_ns *
 			(double)probe_app.tsc_hz / 1e9);
+	if (s->cap != NULL)
+		capacity_start(s, now);
 	__atomic_store_n(&s->state, SESSION_RUNNING, __ATOMIC_RELEASE);
 }
 
@@ -292,6 +297,8 @@ session_housekeeping(struct probe_worker *w, struct probe_session *s,
 			session_start(w, s, now);
 		return;
 	case SESSION_RUNNING:
+		if (s->cap != NULL)
+			capacity_tick(s, now);
 		while (now >= s->next_boundary_tsc && now < s->stop_tsc && !stop)
 			session_roll(w, s);
 		if (stop || now >= s->stop_tsc) {
@@ -344,6 +351,9 @@ session_tx(struct probe_worker *w, struct probe_port *p,
 		struct rte_mbuf *m = rte_pktmbuf_alloc(p->pool);
 		uint8_t *d;
 
+		if (s->cap != NULL &&
+		    (s->next_q16 >> 16) >= s->cap->next_step_tsc)
+			capacity_next_step(s);
 		s->next_q16 += s->period_q16;
 		if (m == NULL) {
 			p->drops[PROBE_DROP_MBUF_ALLOC]++;
@@ -542,6 +552,8 @@ session_rx(struct probe_worker *w, struct probe_port *p,
 		s->prev_seq = sl->ds.prev_seq;
 		s->have_prev = sl->ds.have_prev;
 		s->jitter_q4 = sl->ds.jitter_q4;
+		if (s->cap != NULL)
+			capacity_rx(s, rp.sender_seq, &t, synced);
 		if (!synced)
 			sl->all_synced = false;
 		break;

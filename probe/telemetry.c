@@ -7,6 +7,7 @@
  *   /metroprobe/sessions         session names
  *   /metroprobe/session,NAME     a session's state and totals
  *   /metroprobe/clock            TSC calibration and synchronisation
+ *   /metroprobe/export           record export to the collector
  * Counters are read while the data plane writes them (64-bit loads,
  * never torn on the supported targets).
  */
@@ -14,6 +15,7 @@
 
 #include <rte_telemetry.h>
 
+#include "export.h"
 #include "probe.h"
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
@@ -155,6 +157,44 @@ tel_clock(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+static int
+tel_export(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct export_stats st;
+	bool on;
+
+	(void)cmd;
+	(void)params;
+	pthread_mutex_lock(&probe_app.exp_lock);
+	on = probe_app.exp != NULL;
+	if (on)
+		export_stats(probe_app.exp, &st);
+	pthread_mutex_unlock(&probe_app.exp_lock);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "enabled", on);
+	rte_tel_data_add_dict_u64(d, "submit_errors",
+				  LOAD(probe_app.export_errors));
+	if (!on)
+		return 0;
+	rte_tel_data_add_dict_u64(d, "recovered", st.recovered);
+	rte_tel_data_add_dict_u64(d, "spooled", st.spooled);
+	rte_tel_data_add_dict_u64(d, "sent", st.sent);
+	rte_tel_data_add_dict_u64(d, "acknowledged", st.acknowledged);
+	rte_tel_data_add_dict_u64(d, "acked_new", st.acked_new);
+	rte_tel_data_add_dict_u64(d, "acked_duplicate", st.acked_duplicate);
+	rte_tel_data_add_dict_u64(d, "dropped_full", st.dropped_full);
+	rte_tel_data_add_dict_u64(d, "dropped_torn", st.dropped_torn);
+	rte_tel_data_add_dict_u64(d, "rejected", st.rejected);
+	rte_tel_data_add_dict_u64(d, "requests", st.requests);
+	rte_tel_data_add_dict_u64(d, "retries", st.retries);
+	rte_tel_data_add_dict_u64(d, "pending", st.pending);
+	rte_tel_data_add_dict_u64(d, "spool_bytes", st.spool_bytes);
+	rte_tel_data_add_dict_int(d, "last_http_status",
+				  (int)st.last_http_status);
+	rte_tel_data_add_dict_string(d, "last_error", st.last_error);
+	return 0;
+}
+
 int
 probe_telemetry_register(void)
 {
@@ -172,5 +212,7 @@ probe_telemetry_register(void)
 		"State and totals of a session. Parameter: session name");
 	rc |= rte_telemetry_register_cmd("/metroprobe/clock", tel_clock,
 		"TSC calibration against CLOCK_REALTIME");
+	rc |= rte_telemetry_register_cmd("/metroprobe/export", tel_export,
+		"Record export to the collector: spool and upload counters");
 	return rc;
 }

@@ -24,7 +24,11 @@ CONFIGS = {
     "bad_addr.ini": "[port.a]\ndevice = 0\nipv4 = 10.0.0.1/24\n[session.x]\nport = a\npeer = 10.0.0.999\n",
     "dup_key.ini": "[port.a]\ndevice = 0\ndevice = 1\nipv4 = 10.0.0.1/24\n",
     "bad_key.hex": "not hex at all\n",
+    "export_key.ini": "[export]\ncollector = http://127.0.0.1:1\nspool = /tmp\n[port.a]\ndevice = 0\nipv4 = 10.0.0.1/24\n",
+    "export_nospool.ini": "[export]\ncollector = http://127.0.0.1:1\ntoken_file = /tmp/t\n[port.a]\ndevice = 0\nipv4 = 10.0.0.1/24\n",
+    "token": "tok-test\n",
 }
+EXP = ["--collector", "http://127.0.0.1:1"]
 
 # (name, probe args, regex the error line must match)
 CASES = [
@@ -70,6 +74,15 @@ CASES = [
     ("config duplicate key", ["--config", "{tmp}/dup_key.ini"], r"dup_key\.ini:3"),
     ("config bad duration", ["--config", "{tmp}/bad_duration.ini"], r"bad_duration\.ini:2: \[probe\] loss_timeout"),
     ("config bad address", ["--config", "{tmp}/bad_addr.ini"], r"bad_addr\.ini:6: \[session\.x\] peer: '10\.0\.0\.999' is not"),
+    ("first_seq beyond 2^32-1", ["--port", PORT, "--session", SESS + ",first_seq=4294967296"], r"\[session\.s\] first_seq: '4294967296' is out of range 0\.\.4294967295"),
+    ("collector without token", ["--port", PORT] + EXP + ["--spool-dir", "{tmp}/spool"], r"--collector needs --token-file"),
+    ("collector without spool", ["--port", PORT] + EXP + ["--token-file", "{tmp}/token"], r"--collector needs --spool-dir"),
+    ("collector not http", ["--port", PORT, "--collector", "ftp://x"], r"\[export\] collector: 'ftp://x' is not an http:// or https:// URL"),
+    ("spool bound too small", ["--port", PORT, "--spool-max-bytes", "100"], r"spool_max_bytes: '100' is out of range 16384\.\."),
+    ("config export unknown key", ["--config", "{tmp}/export_key.ini"], r"export_key\.ini:3: \[export\] spool: unknown key"),
+    ("config export no spool", ["--config", "{tmp}/export_nospool.ini"], r"\[export\] spool_dir"),
+    ("token file missing", ["--port", PORT] + EXP + ["--token-file", "/nonexistent/tok", "--spool-dir", "{tmp}/spool"], r"export: .*/nonexistent/tok"),
+    ("spool dir unusable", ["--port", PORT] + EXP + ["--token-file", "{tmp}/token", "--spool-dir", "/nonexistent/a/b"], r"export: .*/nonexistent/a/b"),
     ("records unwritable", ["--port", PORT, "--records", "/nonexistent/dir/r.jsonl"], r"--records /nonexistent/dir/r\.jsonl: No such file"),
 ]
 
@@ -87,6 +100,7 @@ def main():
         for name, text in CONFIGS.items():
             with open(os.path.join(tmp, name), "w") as f:
                 f.write(text)
+            os.chmod(os.path.join(tmp, name), 0o600)
         for name, args, regex in CASES:
             args = [a.replace("{tmp}", tmp) for a in args]
             rc, out, err = run(args)
