@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Capacity sessions (see capacity.h): stepped load after ITU-T Y.1564
- * section 8.1.2, per-step counters kept by the worker, and the report
- * the control thread writes once the session is done (after the loss
- * timeout, so every step's loss is final).
+ * Capacity sessions (see capacity.h): stepped load after ITU-T Y.1564's
+ * service configuration test, per-step counters kept by the worker, and
+ * the report the control thread writes once the session is done (after
+ * the loss timeout, so every step's loss is final).
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -2,8 +2,8 @@
 /*
  * Capacity sessions: a sender session whose rate steps through a list of
  * percentages of a committed information rate (CIR), each step for a set
- * time, in the manner of the ITU-T Y.1564 service configuration test
- * (section 8.1.2, "step load"). Per step the probe reports offered and
+ * time, in the manner of the step load of the ITU-T Y.1564 service
+ * configuration test. Per step the probe reports offered and
  * received rates, loss ratio and delay under load, and at the end the
  * highest rate held within the SLA's loss bound.
  *

@@ -100,12 +100,23 @@ maintain_interval = 24h
 [token.reader]
 sha256 = $sha
 role = reader
+# bounds this data set's links meet (the built-in default would flag
+# most minutes and make the report a 1 GB list of violations)
+[sla.default]
+delay_max = 2ms
+dv_max = 2ms
+loss_ratio_max = 0.005
+unavailable_loss_ratio = 0.01
+availability_min = 99.9
+capacity_min = off
 EOF
 	rm -f "$work/port"
 	"$collector" serve --config "$conf" --port-file "$work/port" \
 		>>"$work/serve.log" 2>&1 &
 	pids+=($!)
-	for i in $(seq 100); do
+	# start-up runs PRAGMA quick_check over the whole file: a minute or
+	# more for the 7 GB store
+	for i in $(seq 6000); do
 		[ -s "$work/port" ] && break
 		sleep 0.1
 	done
@@ -116,7 +127,7 @@ EOF
 			-H "Authorization: Bearer $secret" \
 			"http://127.0.0.1:$port/api/v1/report?from=$from&to=$to&format=json")
 		times+=("$t")
-		echo "run $i: $t s, $(jq -r '"\(.links | length) links, data_resolution_ns \(.data_resolution_ns)"' "$work/report.json")"
+		echo "run $i: $t s, $(stat -c %s "$work/report.json") bytes, $(jq -r '"\(.summary.links) links, \(.summary.links_passing) passing, \(.summary.violating_intervals) violating intervals, data_resolution_ns \(.data_resolution_ns)"' "$work/report.json")"
 	done
 	printf '%s\n' "${times[@]}" | sort -n | awk -v n="$runs" \
 		'{ a[NR] = $1 } END { printf "median: %s s\n", a[int((n + 1) / 2)] }'

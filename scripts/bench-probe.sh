@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# Probe benchmarks of issue 7, items 1-5 (a script, not a timed test):
+#   1. dpdk-testpmd io-forward vs metroprobe send+reflect+measure on two
+#      ring ports back to back, same lcores
+#   2. per-packet CPU cost of send+receive-and-measure and of the
+#      reflector, by frame size (thread CPU time / packets)
+#   3. cores needed for 100 Gb/s, computed from 2
+#   4. pacing accuracy at 1 kpps, 100 kpps, 1 Mpps (+ gap error p50/p99)
+#   5. resident memory with 1, 100, 1000 sessions
+#
+#   scripts/bench-probe.sh [BUILDDIR]      (default build-pbench)
+#   RUNS=3 ITEMS="1 2 3 4 5" scripts/bench-probe.sh build
+#
+# Every figure is printed with the 1-minute load average at that time:
+# the machine is shared, so read the figures with it.
+set -uo pipefail
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-$SRC/build-pbench}
+case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
+MP=$BUILD/probe/metroprobe
+RX_BENCH=$BUILD/tests/bench/bench_rx_path
+RUNS=${RUNS:-3}
+ITEMS=${ITEMS:-1 2 3 4 5}
+TOOLS="python3 $SRC/tests/bench/bench_probe_tools.py"
+[ -x "$MP" ] || { echo "no $MP (ninja -C $BUILD)"; exit 1; }
+TAG="mpb-$$-$RANDOM"
+TMP=$(mktemp -d "/tmp/$TAG.XXXX")
+PIDS=""
+cleanup() {
+  local p
+  for p in $PIDS; do kill -KILL "$p" 2>/dev/null; done
+  rm -rf "$TMP" /var/run/dpdk/${TAG}-* /dev/hugepages/${TAG}-*
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+TSC_HZ=""
+load() { cut -d' ' -f1 /proc/loadavg; }
+N=0
+eal() { N=$((N + 1)); echo "--no-huge --no-pci -m 256 --file-prefix $TAG-$N --log-level=lib.eal:error"; }
+PORTS="--ring-pair wa,wb --port name=a,device=wa,ipv4=10.9.0.1/24 --port name=b,device=wb,ipv4=10.9.0.2/24"
+MAC_A=02:6d:70:00:00:01
+
+# run_probe LCORES SECONDS PROBE-ARGS...: one ring-pair probe; records in
+# $TMP/r.jsonl, log $TMP/r.log; sets PROBE_PID while it runs (wait_probe).
+run_probe() {
+  local lc=$1 secs=$2; shift 2
+  rm -f "$TMP/r.jsonl" "$TMP/c.pcap"
+  "$MP" $lc $(eal) -- $PORTS --interval 1s --loss-timeout 1s \
+    --run-time "${secs}s" --records "$TMP/r.jsonl" "$@" 2>"$TMP/r.log" &
+  PROBE_PID=$!
+  PIDS="$PIDS $PROBE_PID"
+}
+wait_probe() {
+  wait "$PROBE_PID"
+  local rc=$?
+  [ -z "$TSC_HZ" ] && TSC_HZ=$(sed -n 's/.*clock: TSC \([0-9]*\) Hz.*/\1/p' "$TMP/r.log" | head -1)
+  [ $rc -eq 0 ] || { echo "  probe exited $rc:"; grep -v '^EAL\|^TELEM' "$TMP/r.log" | tail -5; }
+  return $rc
+}
+# thread_cpu PID NAME-REGEX: utime+stime (clock ticks) of the threads whose
+# comm matches (DPDK names lcore threads "dpdk-worker<N>" / "lcore-worker-N").
+thread_cpu() {
+  local pid=$1 re=$2 t sum=0 c
+  for t in /proc/"$pid"/task/*; do
+    grep -Eq "$re" "$t/comm" 2>/dev/null || continue
+    c=$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null) || continue
+    sum=$((sum + c))
+  done
+  echo $sum
+}
+# worker_tids PID: comm of each thread (debug aid)
+HZ=$(getconf CLK_TCK)
+
+###########################################################################
+item1() {
+  echo "== 1. DPDK floor (dpdk-testpmd io forward) vs metroprobe, net_ring x2, lcores 0,1"
+  command -v dpdk-testpmd >/dev/null || { echo "  no dpdk-testpmd (apt-get install dpdk)"; return; }
+  local r tp=() mp=() rate best
+  for r in $(seq 1 "$RUNS"); do
+    # testpmd: two self-looped ring ports, io forward on lcore 1, 32
+    # packets per port injected once (--tx-first) and forwarded forever.
+    timeout -s INT 8 dpdk-testpmd -l 0,1 $(eal) --vdev net_ring0 --vdev net_ring1 -- \
+      --forward-mode=io --tx-first --txpkts=124 --nb-cores=1 \
+      --total-num-mbufs=8192 --stats-period 1 </dev/null >"$TMP/t.log" 2>&1
+    tp+=("$($TOOLS testpmd "$TMP/t.log")")
+    # metroprobe: one session a -> b, b reflects, a measures, both ports
+    # on lcore 1, busy poll. Step rate_pps up; the highest rate whose
+    # full intervals carry the asked rate within 0.5 % with no loss.
+    best=0
+    for rate in 500000 1000000 1500000 2000000 2500000 3000000 4000000 5000000 6000000 8000000; do
+      run_probe "-l 0,1" 4 --idle-sleep-us 0 --mbufs 16383 \
+        --session name=s,port=a,peer=10.9.0.2,rate_pps=$rate,frame_size=128
+      wait_probe || break
+      set -- $($TOOLS rate "$TMP/r.jsonl" s $rate)
+      echo "   run $r: rate_pps=$rate achieved $1 pps (err $2 %), lost $3   load $(load)"
+      if [ "$3" = 0 ] && awk -v e="$2" 'BEGIN { exit !(e > -0.5) }'; then
+        best=$1
+      else
+        break
+      fi
+    done
+    mp+=("$best")
+    echo "  run $r: testpmd ${tp[-1]} pps (sum of both ports' rx), metroprobe ${best} test pkts/s   load $(load)"
+  done
+  local tpm mpm
+  tpm=$($TOOLS median "${tp[@]}")
+  mpm=$($TOOLS median "${mp[@]}")
+  echo "  MEDIAN testpmd io-forward: $tpm port-rx pkts/s (2 ring ports, 128-byte frames, packets never touched)"
+  echo "  MEDIAN metroprobe: $mpm test pkts/s sent+reflected+measured without loss = $(awk -v m="$mpm" 'BEGIN{printf "%.0f", 2*m}') port-rx pkts/s (each test packet is received twice: at the reflector and back at the sender)"
+  echo "  RATIO metroprobe/testpmd (port-rx pkts/s): $(awk -v m="$mpm" -v t="$tpm" 'BEGIN{printf "%.2f %%", 200*m/t}')   target >= 70 %"
+}
+
+###########################################################################
+# item 2: port a (sender + receive-and-measure) on lcore 1, port b
+# (reflector) on lcore 2, at a fixed rate with the idle back-off (so CPU
+# time is work, not empty polls). CPU time of each lcore thread over the
+# steady part of the run / packets.
+COST_RATE=${COST_RATE:-400000}
+declare -A COST_S COST_R
+item2() {
+  echo "== 2. per-packet CPU cost at $COST_RATE pps (thread CPU time / packets; cycles = ns x TSC GHz)"
+  local fs r a0 b0 a1 b1 tx s_ns r_ns ss=() rr=()
+  for fs in 90 512 1518; do
+    ss=(); rr=()
+    for r in $(seq 1 "$RUNS"); do
+      run_probe "--lcores 0@0,1@1,2@0" 8 --idle-sleep-us 20 --mbufs 16383 \
+        --session name=s,port=a,peer=10.9.0.2,rate_pps=$COST_RATE,frame_size=$fs
+      sleep 3
+      local w1 w2
+      w1=$(thread_cpu $PROBE_PID 'worker.*1$|-1$'); w2=$(thread_cpu $PROBE_PID 'worker.*2$|-2$')
+      sleep 4
+      a1=$(thread_cpu $PROBE_PID 'worker.*1$|-1$'); b1=$(thread_cpu $PROBE_PID 'worker.*2$|-2$')
+      wait_probe || continue
+      tx=$((COST_RATE * 4))
+      s_ns=$(awk -v d=$((a1 - w1)) -v hz=$HZ -v n=$tx 'BEGIN{printf "%.1f", d/hz*1e9/n}')
+      r_ns=$(awk -v d=$((b1 - w2)) -v hz=$HZ -v n=$tx 'BEGIN{printf "%.1f", d/hz*1e9/n}')
+      set -- $($TOOLS rate "$TMP/r.jsonl" s $COST_RATE)
+      echo "   frame $fs run $r: sender+rx-measure lcore $s_ns ns/pkt, reflector lcore $r_ns ns/pkt (achieved $1 pps, lost $3)   load $(load)"
+      ss+=("$s_ns"); rr+=("$r_ns")
+    done
+    COST_S[$fs]=$($TOOLS median "${ss[@]}")
+    COST_R[$fs]=$($TOOLS median "${rr[@]}")
+    echo "  MEDIAN frame $fs: sender (send + receive-and-measure) ${COST_S[$fs]} ns = $(cyc ${COST_S[$fs]}) cycles/pkt; reflector ${COST_R[$fs]} ns = $(cyc ${COST_R[$fs]}) cycles/pkt"
+  done
+  if [ -x "$RX_BENCH" ]; then
+    echo "  library receive-and-measure path alone (bench_rx_path, no DPDK):"
+    "$RX_BENCH" 5 2>&1 | tail -2 | sed 's/^/    /'
+    echo "    load $(load)"
+  fi
+}
+cyc() { awk -v n="$1" -v hz="${TSC_HZ:-0}" 'BEGIN{printf "%.0f", n*hz/1e9}'; }
+
+###########################################################################
+item3() {
+  echo "== 3. cores for 100 Gb/s (from item 2; one core per lcore role, linear scaling assumed)"
+  local fs mpps
+  for fs in 90 512 1518; do
+    case $fs in 90) mpps=148.8 ;; 512) mpps=23.5 ;; 1518) mpps=8.13 ;; esac
+    [ -n "${COST_S[$fs]:-}" ] || { echo "  (run item 2 first)"; return; }
+    awk -v fs=$fs -v m=$mpps -v s="${COST_S[$fs]}" -v r="${COST_R[$fs]}" 'BEGIN{
+      cs = m*1e6*s/1e9; cr = m*1e6*r/1e9;
+      printf "  %s-byte frames at %s Mpps: sender (send+measure) %.1f cores, reflector %.1f cores (at %s / %s ns per packet)\n", (fs==90?"64 (measured at 90)":fs), m, cs, cr, s, r }'
+  done
+}
+
+###########################################################################
+item4() {
+  echo "== 4. pacing accuracy (full intervals: tx_pkts / interval_ns vs asked; sender gaps from the capture)"
+  local rate r e=() g50=() g99=() secs
+  for rate in 1000 100000 1000000; do
+    e=(); g50=(); g99=()
+    for r in $(seq 1 "$RUNS"); do
+      secs=5
+      run_probe "-l 0,1" $secs --idle-sleep-us 20 --mbufs 16383 \
+        --capture "$TMP/c.pcap" --capture-count 40000 \
+        --session name=s,port=a,peer=10.9.0.2,rate_pps=$rate,frame_size=128
+      wait_probe || continue
+      set -- $($TOOLS rate "$TMP/r.jsonl" s $rate)
+      local ach=$1 err=$2 lost=$3
+      set -- $($TOOLS gaps "$TMP/c.pcap" $MAC_A $rate)
+      echo "   $rate pps run $r: achieved $ach pps (err $err %, lost $lost); $1 gaps, |gap error| p50 $2 ns p99 $3 ns (mean gap $4 ns)   load $(load)"
+      e+=("$err"); g50+=("$2"); g99+=("$3")
+    done
+    echo "  MEDIAN $rate pps: rate error $($TOOLS median "${e[@]}") %, gap error p50 $($TOOLS median "${g50[@]}") ns, p99 $($TOOLS median "${g99[@]}") ns"
+  done
+}
+
+###########################################################################
+item5() {
+  echo "== 5. resident memory (VmRSS / VmHWM) with 1, 100, 1000 sessions at 10 pps each"
+  local n i cfg rss hwm
+  for n in 1 100 1000; do
+    cfg=$TMP/s$n.ini
+    {
+      echo "[probe]"; echo "interval = 1s"; echo "loss_timeout = 1s"
+      echo "[port.a]"; echo "device = wa"; echo "ipv4 = 10.9.0.1/24"
+      echo "[port.b]"; echo "device = wb"; echo "ipv4 = 10.9.0.2/24"
+      echo "reflector_sessions = 2048"
+      for i in $(seq 1 $n); do
+        echo "[session.s$i]"; echo "port = a"; echo "peer = 10.9.0.2"
+        echo "rate_pps = 10"; echo "src_port = $((20000 + i))"
+      done
+    } >"$cfg"
+    "$MP" -l 0,1 $(eal) -- --ring-pair wa,wb --config "$cfg" \
+      --run-time 6s --records "$TMP/m.jsonl" 2>"$TMP/m.log" &
+    local pid=$!
+    PIDS="$PIDS $pid"
+    sleep 5
+    rss=$(awk '/^VmRSS/{print $2}' /proc/$pid/status 2>/dev/null)
+    hwm=$(awk '/^VmHWM/{print $2}' /proc/$pid/status 2>/dev/null)
+    wait $pid || { echo "  probe with $n sessions exited $?"; tail -3 "$TMP/m.log"; }
+    echo "  $n sessions: VmRSS ${rss} kB, VmHWM ${hwm} kB (EAL --no-huge -m 256, default --mbufs 8191 per port)   load $(load)"
+    rm -f "$TMP/m.jsonl"
+  done
+}
+
+echo "metroprobe probe benchmarks, $(date -u +%FT%TZ), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), RUNS=$RUNS"
+for it in $ITEMS; do "item$it"; done
