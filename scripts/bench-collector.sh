@@ -16,10 +16,11 @@
 #      there and reused: building it takes minutes), 5 runs, median; then
 #      the same report from a copy of the store holding only the hour
 #      rollups (what a report reading hour rollups for long periods
-#      would cost).
+#      would cost), with the 60 s SLA delta-t and with a 1 h delta-t.
 #
 # Environment: RUNS (default 5), RECORDS (per ingest run, default 90000),
-# CONNS (default 4), SKIP_INGEST=1, SKIP_REPORT=1.
+# CONNS (default 4), SKIP_INGEST=1, SKIP_REPORT=1, REPORTS (which report
+# runs, default "minute hour hour-1h").
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -85,9 +86,10 @@ fi
 secret=bench-reader-secret
 sha=$(printf %s "$secret" | sha256sum | cut -d' ' -f1)
 
-# report_bench DB LABEL: starts the daemon on DB, times `runs` reports.
+# report_bench DB INTERVAL LABEL: starts the daemon on DB with the SLA
+# delta-t INTERVAL, times `runs` reports.
 report_bench() {
-	local dbf=$1 label=$2 conf=$work/report.ini port times=() t i
+	local dbf=$1 interval=$2 label=$3 conf=$work/report.ini port times=() t i
 	cat >"$conf" <<EOF
 [collector]
 listen = 127.0.0.1
@@ -103,6 +105,7 @@ role = reader
 # bounds this data set's links meet (the built-in default would flag
 # most minutes and make the report a 1 GB list of violations)
 [sla.default]
+interval = $interval
 delay_max = 2ms
 dv_max = 2ms
 loss_ratio_max = 0.005
@@ -137,5 +140,12 @@ EOF
 	unset 'pids[-1]'
 }
 
-report_bench "$db" "from 1-minute rollups (as the report reads them today)"
-report_bench "$hdb" "from the hour rollups only"
+case " ${REPORTS:-minute hour hour-1h} " in *" minute "*)
+	report_bench "$db" 60s "from 1-minute rollups (as the report reads them today), delta-t 60 s";;
+esac
+case " ${REPORTS:-minute hour hour-1h} " in *" hour "*)
+	report_bench "$hdb" 60s "from the hour rollups only, delta-t 60 s";;
+esac
+case " ${REPORTS:-minute hour hour-1h} " in *" hour-1h "*)
+	report_bench "$hdb" 1h "from the hour rollups only, delta-t 1 h";;
+esac

@@ -36,7 +36,7 @@ trap 'exit 130' INT TERM
 TSC_HZ=""
 load() { cut -d' ' -f1 /proc/loadavg; }
 N=0
-eal() { N=$((N + 1)); echo "--no-huge --no-pci -m 256 --file-prefix $TAG-$N --log-level=lib.eal:error"; }
+eal() { echo "--no-huge --no-pci -m ${MEM:-256} --file-prefix $TAG-$RANDOM --log-level=lib.eal:error"; }
 PORTS="--ring-pair wa,wb --port name=a,device=wa,ipv4=10.9.0.1/24 --port name=b,device=wb,ipv4=10.9.0.2/24"
 MAC_A=02:6d:70:00:00:01
 
@@ -105,6 +105,7 @@ item1() {
   local tpm mpm
   tpm=$($TOOLS median "${tp[@]}")
   mpm=$($TOOLS median "${mp[@]}")
+  MP_MAX=$mpm
   echo "  MEDIAN testpmd io-forward: $tpm port-rx pkts/s (2 ring ports, 128-byte frames, packets never touched)"
   echo "  MEDIAN metroprobe: $mpm test pkts/s sent+reflected+measured without loss = $(awk -v m="$mpm" 'BEGIN{printf "%.0f", 2*m}') port-rx pkts/s (each test packet is received twice: at the reflector and back at the sender)"
   echo "  RATIO metroprobe/testpmd (port-rx pkts/s): $(awk -v m="$mpm" -v t="$tpm" 'BEGIN{printf "%.2f %%", 200*m/t}')   target >= 70 %"
@@ -115,10 +116,34 @@ item1() {
 # (reflector) on lcore 2, at a fixed rate with the idle back-off (so CPU
 # time is work, not empty polls). CPU time of each lcore thread over the
 # steady part of the run / packets.
-COST_RATE=${COST_RATE:-400000}
+COST_RATE=${COST_RATE:-200000}
+OVER=${OVER:-3000000}
 declare -A COST_S COST_R
+declare -A COST_ALL
 item2() {
-  echo "== 2. per-packet CPU cost at $COST_RATE pps (thread CPU time / packets; cycles = ns x TSC GHz)"
+  # (a) saturation: one busy-polling lcore does everything (send, both
+  # ports' rx, reflect, measure); asked far above what it can do, the
+  # achieved lossless rate is its capacity and 1/rate the cost of one
+  # test packet all in (two ring enqueues, two dequeues included).
+  echo "== 2a. per test packet cost, all in, at saturation (one busy lcore, rate_pps=$OVER asked; cost = 1 / achieved)"
+  local fs r v=()
+  for fs in 90 512 1518; do
+    v=()
+    for r in $(seq 1 "$RUNS"); do
+      run_probe "-l 0,1" 4 --idle-sleep-us 0 --mbufs 16383 \
+        --session name=s,port=a,peer=10.9.0.2,rate_pps=$OVER,frame_size=$fs
+      wait_probe || continue
+      set -- $($TOOLS rate "$TMP/r.jsonl" s $OVER)
+      echo "   frame $fs run $r: achieved $1 pps, lost $3 -> $(awk -v a="$1" 'BEGIN{printf "%.0f", 1e9/a}') ns/pkt   load $(load)"
+      [ "$3" = 0 ] && v+=("$(awk -v a="$1" 'BEGIN{printf "%.1f", 1e9/a}')")
+    done
+    COST_ALL[$fs]=$($TOOLS median "${v[@]}")
+    echo "  MEDIAN frame $fs: ${COST_ALL[$fs]} ns = $(cyc ${COST_ALL[$fs]}) TSC cycles per test packet (send + reflect + receive-and-measure)"
+  done
+  item2b
+}
+item2b() {
+  echo "== 2b. per-packet CPU time by role at $COST_RATE pps (sender lcore 1, reflector lcore 2, idle back-off 20 us; thread CPU time / packets: includes polling and wake-ups, an upper bound)"
   local fs r a0 b0 a1 b1 tx s_ns r_ns ss=() rr=()
   for fs in 90 512 1518; do
     ss=(); rr=()
@@ -151,9 +176,20 @@ item2() {
 cyc() { awk -v n="$1" -v hz="${TSC_HZ:-0}" 'BEGIN{printf "%.0f", n*hz/1e9}'; }
 
 ###########################################################################
+MP_MAX=""
 item3() {
   echo "== 3. cores for 100 Gb/s (from item 2; one core per lcore role, linear scaling assumed)"
+  if [ -n "$MP_MAX" ] && [ "$MP_MAX" != nan ]; then
+    awk -v m="$MP_MAX" 'BEGIN{ c = 1e9/m;
+      printf "  from item 1 (one busy lcore doing send+reflect+measure of 128-byte frames at its highest lossless rate %.0f pps): %.0f ns per test packet all in\n", m, c;
+      printf "    -> 64-byte 148.8 Mpps: %.0f cores; 512-byte 23.5 Mpps: %.0f cores; 1518-byte 8.13 Mpps: %.1f cores (sender and reflector on one core each packet)\n", 148.8e6*c/1e9, 23.5e6*c/1e9, 8.13e6*c/1e9 }'
+  fi
   local fs mpps
+  for fs in 90 512 1518; do
+    case $fs in 90) mpps=148.8 ;; 512) mpps=23.5 ;; 1518) mpps=8.13 ;; esac
+    [ -n "${COST_ALL[$fs]:-}" ] && awk -v fs=$fs -v m=$mpps -v c="${COST_ALL[$fs]}" 'BEGIN{
+      printf "  %s-byte frames at %s Mpps, from 2a (%s ns per test packet, send+reflect+measure): %.0f cores\n", (fs==90?"64 (measured at 90)":fs), m, c, m*1e6*c/1e9 }'
+  done
   for fs in 90 512 1518; do
     case $fs in 90) mpps=148.8 ;; 512) mpps=23.5 ;; 1518) mpps=8.13 ;; esac
     [ -n "${COST_S[$fs]:-}" ] || { echo "  (run item 2 first)"; return; }
@@ -171,7 +207,10 @@ item4() {
     e=(); g50=(); g99=()
     for r in $(seq 1 "$RUNS"); do
       secs=5
-      run_probe "-l 0,1" $secs --idle-sleep-us 20 --mbufs 16383 \
+      # busy poll, the setting for a NIC port (pacing is then against the
+      # TSC only; the idle back-off of virtual wires adds its wake-up
+      # latency to the gaps)
+      run_probe "-l 0,1" $secs --idle-sleep-us ${PACE_IDLE_US:-0} --mbufs 16383 \
         --capture "$TMP/c.pcap" --capture-count 40000 \
         --session name=s,port=a,peer=10.9.0.2,rate_pps=$rate,frame_size=128
       wait_probe || continue
@@ -201,7 +240,9 @@ item5() {
         echo "rate_pps = 10"; echo "src_port = $((20000 + i))"
       done
     } >"$cfg"
-    "$MP" -l 0,1 $(eal) -- --ring-pair wa,wb --config "$cfg" \
+    # -m 1024: with -m 256 the 1000-session probe fails ("port setup
+    # failed"); the same EAL memory for all three, so they compare.
+    "$MP" -l 0,1 $(MEM=1024 eal) -- --ring-pair wa,wb --config "$cfg" \
       --run-time 6s --records "$TMP/m.jsonl" 2>"$TMP/m.log" &
     local pid=$!
     PIDS="$PIDS $pid"
@@ -209,7 +250,7 @@ item5() {
     rss=$(awk '/^VmRSS/{print $2}' /proc/$pid/status 2>/dev/null)
     hwm=$(awk '/^VmHWM/{print $2}' /proc/$pid/status 2>/dev/null)
     wait $pid || { echo "  probe with $n sessions exited $?"; tail -3 "$TMP/m.log"; }
-    echo "  $n sessions: VmRSS ${rss} kB, VmHWM ${hwm} kB (EAL --no-huge -m 256, default --mbufs 8191 per port)   load $(load)"
+    echo "  $n sessions: VmRSS ${rss} kB, VmHWM ${hwm} kB (EAL --no-huge -m 1024, default --mbufs 8191 per port)   load $(load)"
     rm -f "$TMP/m.jsonl"
   done
 }

@@ -186,12 +186,16 @@ def main():
             secs, errors = post_all(d.port, bodies, a.conns)
             cpu.append(d.cpu_seconds() - cpu0)
             rss.append(d.peak_rss_kib())
-        finally:
+        except BaseException:
             d.stop()
+            shutil.rmtree(work)
+            raise
+        d.stop()
         stored = count_records(a.collector, d.db)
         if errors or stored not in (total, -1):
             print("run %d FAILED: %d errors (%s), %d of %d stored" %
                   (run + 1, len(errors), errors[:3], stored, total))
+            shutil.rmtree(work)
             return 1
         rates.append(total / secs)
         print("run %d: %d records in %.2f s = %.0f records/s, daemon CPU "

@@ -6,7 +6,7 @@
       vs asked, lost; prints "achieved_pps err_pct lost tx rx"
   bench_probe_tools.py gaps PCAP SRCMAC PPS
       inter-departure gaps of the sender's test packets in a nanosecond
-      pcap (first capture of each sender sequence number from SRCMAC to
+      pcap (earliest capture of each sender sequence number from SRCMAC to
       UDP 862): prints "n p50_abs_err_ns p99_abs_err_ns mean_gap_ns"
   bench_probe_tools.py testpmd LOG
       median over the periodic stats of the sum of both ports' Rx-pps
@@ -48,7 +48,7 @@ def gaps(path, mac, pps):
     if magic != 0xA1B23C4D:
         sys.exit("not a nanosecond pcap")
     mac = bytes.fromhex(mac.replace(":", ""))
-    o, seen, ts = 24, set(), []
+    o, first = 24, {}
     while o + 16 <= len(d):
         s, f, cl, _ = struct.unpack("<IIII", d[o:o + 16])
         p = d[o + 16:o + 16 + cl]
@@ -60,11 +60,12 @@ def gaps(path, mac, pps):
         if struct.unpack(">H", p[u + 2:u + 4])[0] != 862:
             continue
         seq = struct.unpack(">I", p[u + 8:u + 12])[0]
-        if seq in seen:
-            continue
-        seen.add(seq)
-        ts.append((seq, s * 1000000000 + f))
-    ts.sort()
+        t = s * 1000000000 + f
+        # the same packet is also captured on receive at the reflector
+        # (same bytes): the earliest capture is the departure
+        if seq not in first or t < first[seq]:
+            first[seq] = t
+    ts = sorted(first.items())
     want = 1e9 / pps
     g = [b[1] - a[1] for a, b in zip(ts, ts[1:]) if b[0] == a[0] + 1]
     err = [abs(x - want) for x in g]
