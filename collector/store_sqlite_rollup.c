@@ -79,7 +79,7 @@ store_rebuild_bucket(struct store_sqlite *s, const struct rollup_level *lv,
 				 start, lv->src_table, why);
 			goto out;
 		}
-		rc = record_merge(&acc, &r);
+		rc = record_merge_hists_only(&acc, &r);
 		record_free(&r);
 		if (rc < 0) {
 			snprintf(err, errlen, "out of memory merging records");
@@ -100,6 +100,8 @@ store_rebuild_bucket(struct store_sqlite *s, const struct rollup_level *lv,
 		if (rc < 0)
 			goto out;
 	} else {
+		/* percentiles once, from the merged histograms */
+		record_finish_summaries(&acc);
 		acc.start_ns = (uint64_t)start;
 		acc.interval_ns = lv->width_ns;
 		if (store_codec_encode(&out, &acc) < 0) {

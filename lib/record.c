@@ -97,10 +97,14 @@ delay_summary_from_hist(struct delay_summary *s, const struct hist *h)
 	s->present = true;
 	s->min = h->min;
 	s->mean = hist_mean(h);
-	s->p50 = hist_quantile(h, 0.50);
-	s->p90 = hist_quantile(h, 0.90);
-	s->p99 = hist_quantile(h, 0.99);
-	s->p999 = hist_quantile(h, 0.999);
+	/* all four in one walk of the occupied buckets */
+	static const double q[4] = { 0.50, 0.90, 0.99, 0.999 };
+	uint64_t v[4];
+	hist_quantiles(h, q, v, 4);
+	s->p50 = v[0];
+	s->p90 = v[1];
+	s->p99 = v[2];
+	s->p999 = v[3];
 	s->max = h->max;
 }
 
@@ -555,8 +559,10 @@ rate_merge(double a, uint64_t a_ns, double b, uint64_t b_ns)
 	return (a * (double)a_ns + b * (double)b_ns) / span;
 }
 
-int
-record_merge(struct interval_record *acc, const struct interval_record *r)
+/* record_merge; `summaries`: recompute the histogram-backed summaries. */
+static int
+record_merge_common(struct interval_record *acc,
+		    const struct interval_record *r, bool summaries)
 {
 	bool empty = acc->probe[0] == '\0';
 	struct hist *fresh[RECORD_HIST_COUNT] = { NULL };
@@ -624,7 +630,8 @@ record_merge(struct interval_record *acc, const struct interval_record *r)
 			hist_merge(acc->hist[i], r->hist[i]);
 		if (acc->hist[i] != NULL) {
 			/* Percentiles of the union, never averaged. */
-			delay_summary_from_hist(s, acc->hist[i]);
+			if (summaries)
+				delay_summary_from_hist(s, acc->hist[i]);
 		} else if (rs->present) {
 			/* Neither side has a histogram: a summary merges
 			 * only with nothing. */
@@ -635,4 +642,26 @@ record_merge(struct interval_record *acc, const struct interval_record *r)
 		}
 	}
 	return 0;
+}
+
+int
+record_merge(struct interval_record *acc, const struct interval_record *r)
+{
+	return record_merge_common(acc, r, true);
+}
+
+int
+record_merge_hists_only(struct interval_record *acc,
+			const struct interval_record *r)
+{
+	return record_merge_common(acc, r, false);
+}
+
+void
+record_finish_summaries(struct interval_record *acc)
+{
+	for (unsigned i = 0; i < RECORD_HIST_COUNT; i++)
+		if (acc->hist[i] != NULL)
+			delay_summary_from_hist(record_summary(acc, i),
+						acc->hist[i]);
 }

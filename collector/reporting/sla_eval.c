@@ -295,8 +295,10 @@ sla_close_window(struct sla_link_eval *ev)
 		ev->cur_c = ev->cur_w / ev->chart_k;
 		ev->have_chart = true;
 	}
-	if (record_merge(&ev->chart_acc, w) < 0 ||
-	    record_merge(&ev->period, w) < 0)
+	/* percentiles are read from the histograms (sla_delay_hists), never
+	 * from the summaries: no summary recomputed per merge */
+	if (record_merge_hists_only(&ev->chart_acc, w) < 0 ||
+	    record_merge_hists_only(&ev->period, w) < 0)
 		return -ENOMEM;
 	if (w->tx_pkts == 0) {
 		/* records, but no test packet sent: no data */
@@ -414,7 +416,7 @@ sla_eval_add(struct sla_link_eval *ev, const struct interval_record *r)
 		ev->cur_w = w;
 		ev->have_window = true;
 	}
-	if (record_merge(&ev->win, r) < 0)
+	if (record_merge_hists_only(&ev->win, r) < 0)
 		return -ENOMEM;
 	ev->res.records++;
 	return 0;

@@ -82,6 +82,14 @@ uint64_t hist_quantile(const struct hist *h, double q);
 uint64_t hist_mean(const struct hist *h);  /* sum / count, 0 when empty */
 
 /*
+ * out[k] = hist_quantile(h, q[k]) for k < n, bit-identical, in one walk
+ * over the occupied buckets when q is ascending (any order is accepted;
+ * a descending step costs a walk of its own).
+ */
+void hist_quantiles(const struct hist *h, const double *q, uint64_t *out,
+		    unsigned n);
+
+/*
  * Compact serialisation: sparse (index deltas and counts as varints),
  * plus count, sum, min, max, overflow; base64 for JSON. Round-trips
  * exactly. hist_to_base64 returns a malloc'd NUL-terminated string

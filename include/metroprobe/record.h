@@ -102,6 +102,20 @@ void record_free(struct interval_record *r);
 int record_merge(struct interval_record *acc, const struct interval_record *r);
 
 /*
+ * record_merge without recomputing the delay summaries of the metrics
+ * that have a histogram in acc (their summaries are stale until
+ * record_finish_summaries): for accumulators that take many merges and
+ * read their percentiles from the histograms, or read the summaries once
+ * at the end. Any sequence of record_merge_hists_only followed by
+ * record_finish_summaries leaves acc exactly as the same sequence of
+ * record_merge would. Returns 0 or -ENOMEM (acc untouched).
+ */
+int record_merge_hists_only(struct interval_record *acc,
+			    const struct interval_record *r);
+/* Recomputes every summary that has a histogram in acc from it. */
+void record_finish_summaries(struct interval_record *acc);
+
+/*
  * Encodes one JSON object (no trailing newline). Returns a malloc'd
  * string or NULL on allocation failure (or a name that is not UTF-8).
  * The optional keys are always written. Counts above INT64_MAX (JSON

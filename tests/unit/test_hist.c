@@ -539,6 +539,156 @@ test_random_input_never_crashes(void **state)
 	free(src);
 }
 
+/*
+ * The walks over the occupied buckets only (hist_merge, hist_quantile,
+ * hist_quantiles) against the full walks they replaced, written out
+ * here: results must be bit-identical on empty, single-value, top-bucket
+ * (clamped at HIST_MAX_NS) and random histograms.
+ */
+static uint64_t
+full_walk_quantile(const struct hist *h, double q)
+{
+	if (h->count == 0)
+		return 0;
+	if (!(q > 0.0))
+		q = 0.0;
+	if (q > 1.0)
+		q = 1.0;
+	double r = q * (double)h->count;
+	uint64_t rank = (uint64_t)r;
+	if ((double)rank < r)
+		rank++;
+	if (rank == 0)
+		rank = 1;
+	if (rank > h->count)
+		rank = h->count;
+	uint64_t cum = 0;
+	uint32_t i;
+	for (i = 0; i < HIST_NBUCKETS - 1; i++) {
+		cum += h->buckets[i];
+		if (cum >= rank)
+			break;
+	}
+	uint64_t v = hist_bucket_low(i) + hist_bucket_width(i) / 2;
+	if (v < h->min)
+		v = h->min;
+	if (v > h->max)
+		v = h->max;
+	return v;
+}
+
+static void
+full_walk_merge(struct hist *dst, const struct hist *src)
+{
+	if (src->count == 0)
+		return;
+	for (uint32_t i = 0; i < HIST_NBUCKETS; i++)
+		dst->buckets[i] += src->buckets[i];
+	dst->count += src->count;
+	dst->sum += src->sum;
+	dst->overflow += src->overflow;
+	if (src->min < dst->min)
+		dst->min = src->min;
+	if (src->max > dst->max)
+		dst->max = src->max;
+}
+
+/* Fills h with one of several shapes, by case number. */
+static void
+walk_case_fill(struct hist *h, unsigned c)
+{
+	unsigned n = 1 + (unsigned)(rng() % 2000);
+	uint64_t base = rng() % HIST_MAX_NS;
+
+	hist_init(h);
+	switch (c % 7) {
+	case 0:                                  /* empty */
+		break;
+	case 1:                                  /* one value, n times */
+		for (unsigned k = 0; k < n % 5 + 1; k++)
+			hist_insert(h, base);
+		break;
+	case 2:                                  /* top bucket only */
+		for (unsigned k = 0; k < n % 7 + 1; k++)
+			hist_insert(h, HIST_MAX_NS + rng() % 1000);
+		break;
+	case 3:                                  /* 0 and the maximum */
+		hist_insert(h, 0);
+		hist_insert(h, HIST_MAX_NS + 1);
+		break;
+	case 4:                                  /* exact small values */
+		for (unsigned k = 0; k < n; k++)
+			hist_insert(h, rng() % HIST_SUB_COUNT);
+		break;
+	case 5:                                  /* narrow band */
+		for (unsigned k = 0; k < n; k++)
+			hist_insert(h, base / 1000 + rng() % (base / 100 + 1));
+		break;
+	default:                                 /* any magnitude */
+		for (unsigned k = 0; k < n; k++)
+			hist_insert(h, rng() >> (rng() % 64));
+		break;
+	}
+}
+
+static void
+test_occupied_range_walks_equal_full_walks(void **state)
+{
+	static const double qs[] = { 0.0, 1e-9, 0.001, 0.25, 0.5, 0.5,
+				     0.9, 0.99, 0.999, 0.9999, 1.0 };
+	const unsigned nq = sizeof(qs) / sizeof(qs[0]);
+	struct hist *a = hist_new(), *b = hist_new();
+	struct hist *m1 = hist_new(), *m2 = hist_new();
+	uint64_t out[sizeof(qs) / sizeof(qs[0])];
+	(void)state;
+
+	for (unsigned c = 0; c < 700; c++) {
+		walk_case_fill(a, c);
+		walk_case_fill(b, c / 7 + c);
+		/* single quantiles, plus q outside [0, 1] and NaN */
+		for (unsigned k = 0; k < nq; k++)
+			assert_int_equal(hist_quantile(a, qs[k]),
+					 full_walk_quantile(a, qs[k]));
+		assert_int_equal(hist_quantile(a, -1.0),
+				 full_walk_quantile(a, -1.0));
+		assert_int_equal(hist_quantile(a, 2.0),
+				 full_walk_quantile(a, 2.0));
+		assert_int_equal(hist_quantile(a, NAN),
+				 full_walk_quantile(a, NAN));
+		for (unsigned k = 0; k < 20; k++) {
+			double q = rng_unit();
+			assert_int_equal(hist_quantile(a, q),
+					 full_walk_quantile(a, q));
+		}
+		/* several in one walk, ascending and not */
+		hist_quantiles(a, qs, out, nq);
+		for (unsigned k = 0; k < nq; k++)
+			assert_int_equal(out[k], full_walk_quantile(a, qs[k]));
+		double rq[5];
+		for (unsigned k = 0; k < 5; k++)
+			rq[k] = rng_unit();
+		hist_quantiles(a, rq, out, 5);
+		for (unsigned k = 0; k < 5; k++)
+			assert_int_equal(out[k], full_walk_quantile(a, rq[k]));
+		/* merge: every field and bucket equal */
+		memcpy(m1, b, sizeof(*b));
+		memcpy(m2, b, sizeof(*b));
+		hist_merge(m1, a);
+		full_walk_merge(m2, a);
+		assert_memory_equal(m1, m2, sizeof(*m1));
+		hist_merge(m1, b);
+		full_walk_merge(m2, b);
+		assert_memory_equal(m1, m2, sizeof(*m1));
+		for (unsigned k = 0; k < nq; k++)
+			assert_int_equal(hist_quantile(m1, qs[k]),
+					 full_walk_quantile(m2, qs[k]));
+	}
+	free(a);
+	free(b);
+	free(m1);
+	free(m2);
+}
+
 int
 main(void)
 {
@@ -554,6 +704,7 @@ main(void)
 		cmocka_unit_test(test_serialisation_round_trips_exactly),
 		cmocka_unit_test(test_malformed_serialisation_is_rejected),
 		cmocka_unit_test(test_random_input_never_crashes),
+		cmocka_unit_test(test_occupied_range_walks_equal_full_walks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

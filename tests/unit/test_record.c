@@ -771,6 +771,55 @@ test_merge_keeps_drop_totals_when_names_overflow(void **state)
 	record_free(&acc);
 }
 
+/* Merges without summaries, then finished once, equal record_merge at
+ * every step: summaries, histograms and every other field. */
+static void
+test_merge_hists_only_then_finish_equals_merge(void **state)
+{
+	(void)state;
+	struct interval_record acc1, acc2, r;
+
+	record_init(&acc1);
+	record_init(&acc2);
+	for (unsigned k = 0; k < 24; k++) {
+		if (k % 6 == 5) {
+			/* a summary without a histogram */
+			record_init(&r);
+			snprintf(r.probe, sizeof(r.probe), "centre-a");
+			r.owd_fwd.present = true;
+			r.owd_fwd.min = r.owd_fwd.mean = r.owd_fwd.p50 = 7;
+			r.owd_fwd.p90 = r.owd_fwd.p99 = r.owd_fwd.p999 = 7;
+			r.owd_fwd.max = 7;
+		} else {
+			record_fill(&r, "s", 1000 * k, 50, 100000 * (k + 1),
+				    k % 3 != 0);
+			for (unsigned n = 0; n < 50 + k * 7; n++)
+				add_sample(&r, NULL, 100000 * (k % 4 + 1));
+			record_summarise(&r);
+		}
+		assert_int_equal(record_merge(&acc1, &r), 0);
+		assert_int_equal(record_merge_hists_only(&acc2, &r), 0);
+		record_free(&r);
+
+		struct interval_record fin = acc2;
+		record_finish_summaries(&fin);
+		struct interval_record x = acc1, y = fin;
+		for (unsigned i = 0; i < RECORD_HIST_COUNT; i++) {
+			assert_true((acc1.hist[i] == NULL) ==
+				    (fin.hist[i] == NULL));
+			if (acc1.hist[i] != NULL)
+				assert_memory_equal(acc1.hist[i], fin.hist[i],
+						    sizeof(struct hist));
+			x.hist[i] = y.hist[i] = NULL;
+		}
+		assert_memory_equal(&x, &y, sizeof(x));
+		acc2 = fin;
+	}
+	assert_true(acc1.rtt.present);
+	record_free(&acc1);
+	record_free(&acc2);
+}
+
 int
 main(void)
 {
@@ -787,6 +836,7 @@ main(void)
 		cmocka_unit_test(test_merge_equals_record_of_union),
 		cmocka_unit_test(test_merge_with_unsynced_interval),
 		cmocka_unit_test(test_merge_of_summaries_without_histograms),
+		cmocka_unit_test(test_merge_hists_only_then_finish_equals_merge),
 		cmocka_unit_test(
 			test_merge_keeps_drop_totals_when_names_overflow),
 	};
