@@ -662,9 +662,15 @@ probe_conf_add_kv(struct probe_conf *pc, const char *kind, const char *kv,
 	return rc < 0 ? rc : 0;
 }
 
-int
-probe_conf_set_global(struct probe_conf *pc, const char *key,
-		      const char *value, char *err, size_t errlen)
+/*
+ * A command-line option is parsed as a one-key INI section, so options
+ * and config files share one parser and one set of error messages.
+ */
+static int
+set_option(struct probe_conf *pc, const char *section,
+	   int (*parse)(const struct mp_config *, struct probe_conf *,
+			char *, size_t),
+	   const char *key, const char *value, char *err, size_t errlen)
 {
 	char text[1024], label[64];
 	struct mp_config *c;
@@ -674,7 +680,7 @@ probe_conf_set_global(struct probe_conf *pc, const char *key,
 		snprintf(err, errlen, "--%s: value has a newline", key);
 		return -EINVAL;
 	}
-	snprintf(text, sizeof(text), "[probe]\n%s = %s\n", key, value);
+	snprintf(text, sizeof(text), "[%s]\n%s = %s\n", section, key, value);
 	snprintf(label, sizeof(label), "--%s", key);
 	for (char *p = label; *p; p++)
 		if (*p == '_')
@@ -682,32 +688,21 @@ probe_conf_set_global(struct probe_conf *pc, const char *key,
 	rc = mp_config_load_string(text, label, &c, err, errlen);
 	if (rc < 0)
 		return rc;
-	rc = parse_global(c, pc, err, errlen);
+	rc = parse(c, pc, err, errlen);
 	mp_config_free(c);
 	return rc;
+}
+
+int
+probe_conf_set_global(struct probe_conf *pc, const char *key,
+		      const char *value, char *err, size_t errlen)
+{
+	return set_option(pc, "probe", parse_global, key, value, err, errlen);
 }
 
 int
 probe_conf_set_export(struct probe_conf *pc, const char *key,
 		      const char *value, char *err, size_t errlen)
 {
-	char text[1024], label[64];
-	struct mp_config *c;
-	int rc;
-
-	if (strchr(value, '\n') != NULL) {
-		snprintf(err, errlen, "--%s: value has a newline", key);
-		return -EINVAL;
-	}
-	snprintf(text, sizeof(text), "[export]\n%s = %s\n", key, value);
-	snprintf(label, sizeof(label), "--%s", key);
-	for (char *p = label; *p; p++)
-		if (*p == '_')
-			*p = '-';
-	rc = mp_config_load_string(text, label, &c, err, errlen);
-	if (rc < 0)
-		return rc;
-	rc = parse_export(c, pc, err, errlen);
-	mp_config_free(c);
-	return rc;
+	return set_option(pc, "export", parse_export, key, value, err, errlen);
 }
