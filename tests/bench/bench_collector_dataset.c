@@ -31,39 +31,19 @@
 #include "metroprobe/mp_time.h"
 #include "metroprobe/record.h"
 #include "store.h"
+#include "synth_record.h"
 
 #define NS        1000000000ULL
 #define MINUTE_NS (60 * NS)
 #define DAY_NS    (86400 * NS)
-
-/* xorshift64*, as gen_records: the same on every machine. */
-static uint64_t
-rnd(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545F4914F6CDD1DULL;
-}
-
-static uint64_t
-rnd_delay(uint64_t *s, uint64_t base)
-{
-	uint64_t d = base + rnd(s) % (base / 5 + 1);
-
-	if (rnd(s) % 100 == 0)
-		d += rnd(s) % (base * 2 + 1);
-	return d;
-}
 
 /* One minute record of link i; its histograms are h[]. */
 static void
 make_minute(struct interval_record *r, struct hist *h, unsigned link,
 	    uint64_t start_ns, uint64_t pkts, uint64_t *seed)
 {
-	uint64_t base = 150000 + 5000 * (uint64_t)link, lost, rx, prev = 0;
+	uint64_t base = 150000 + 5000 * (uint64_t)link, lost;
 	unsigned k;
-	uint64_t i;
 
 	record_init(r);
 	snprintf(r->probe, sizeof(r->probe), "centre-%02u", link / 3);
@@ -71,37 +51,11 @@ make_minute(struct interval_record *r, struct hist *h, unsigned link,
 	snprintf(r->src, sizeof(r->src), "10.0.%u.1:862", link / 3);
 	snprintf(r->dst, sizeof(r->dst), "10.1.%u.2:862", link);
 	r->start_ns = start_ns;
-	r->interval_ns = MINUTE_NS;
 	r->clock_synced = true;
-	lost = link % 10 == 0 ? rnd(seed) % 3 : 0;
-	rx = pkts - lost;
-	r->tx_pkts = pkts;
-	r->rx_pkts = rx;
-	r->tx_bytes = pkts * 128;
-	r->rx_bytes = rx * 128;
-	r->lost = lost;
-	r->lost_fwd = lost - lost / 2;
-	r->lost_back = lost / 2;
-	r->throughput_bps = (double)r->rx_bytes * 8 / 60;
-	r->throughput_l1_bps = (double)(r->rx_bytes + 20 * rx) * 8 / 60;
-	for (k = 0; k < RECORD_HIST_COUNT; k++) {
-		hist_init(&h[k]);
+	lost = link % 10 == 0 ? synth_rnd(seed) % 3 : 0;
+	synth_fill(r, h, pkts, lost, MINUTE_NS, base, seed);
+	for (k = 0; k < RECORD_HIST_COUNT; k++)
 		r->hist[k] = &h[k];         /* not owned: lives in h[] */
-	}
-	for (i = 0; i < rx; i++) {
-		uint64_t fwd = rnd_delay(seed, base);
-		uint64_t back = rnd_delay(seed, base);
-		uint64_t rtt = fwd + back;
-
-		hist_insert(&h[RECORD_HIST_RTT], rtt);
-		hist_insert(&h[RECORD_HIST_OWD_FWD], fwd);
-		hist_insert(&h[RECORD_HIST_OWD_BACK], back);
-		if (i > 0)
-			hist_insert(&h[RECORD_HIST_IPDV],
-				    rtt > prev ? rtt - prev : prev - rtt);
-		prev = rtt;
-	}
-	r->jitter_ns = hist_mean(&h[RECORD_HIST_IPDV]);
 	delay_summary_from_hist(&r->rtt, &h[RECORD_HIST_RTT]);
 	delay_summary_from_hist(&r->owd_fwd, &h[RECORD_HIST_OWD_FWD]);
 	delay_summary_from_hist(&r->owd_back, &h[RECORD_HIST_OWD_BACK]);

@@ -16,6 +16,7 @@
 
 #include "metroprobe/hist.h"
 #include "metroprobe/record.h"
+#include "synth_record.h"
 
 struct gen {
 	const char *probe, *session, *src, *dst;
@@ -23,34 +24,12 @@ struct gen {
 	int synced;
 };
 
-/* xorshift64*: small, seeded, the same on every machine. */
-static uint64_t
-rnd(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545F4914F6CDD1DULL;
-}
-
-/* A delay around base: base + up to 20 % uniform + a rare long tail. */
-static uint64_t
-rnd_delay(uint64_t *s, uint64_t base)
-{
-	uint64_t d = base + rnd(s) % (base / 5 + 1);
-
-	if (rnd(s) % 100 == 0)
-		d += rnd(s) % (base * 2 + 1);
-	return d;
-}
-
 static int
 gen_one(const struct gen *g, uint64_t idx, uint64_t *seed)
 {
 	struct hist h[RECORD_HIST_COUNT];
 	struct interval_record r;
-	uint64_t prev = 0, i, rx;
-	double secs;
+	uint64_t i;
 	char *json;
 
 	record_init(&r);
@@ -61,34 +40,8 @@ gen_one(const struct gen *g, uint64_t idx, uint64_t *seed)
 	r.start_ns = g->start_ns + idx * g->interval_ns;
 	r.interval_ns = g->interval_ns;
 	r.clock_synced = g->synced != 0;
-	r.lost = g->lost < g->pkts ? g->lost : g->pkts;
-	r.lost_fwd = r.lost - r.lost / 2;
-	r.lost_back = r.lost / 2;
-	rx = g->pkts - r.lost;
-	r.tx_pkts = g->pkts;
-	r.tx_bytes = g->pkts * 128;
-	r.rx_pkts = rx;
-	r.rx_bytes = rx * 128;
-	secs = (double)g->interval_ns / 1e9;
-	r.throughput_bps = (double)r.rx_bytes * 8 / secs;
-	r.throughput_l1_bps = (double)(r.rx_bytes + 20 * rx) * 8 / secs;
-
-	for (i = 0; i < RECORD_HIST_COUNT; i++)
-		hist_init(&h[i]);
-	for (i = 0; i < rx; i++) {
-		uint64_t fwd = rnd_delay(seed, g->delay_ns);
-		uint64_t back = rnd_delay(seed, g->delay_ns);
-		uint64_t rtt = fwd + back;
-
-		hist_insert(&h[RECORD_HIST_RTT], rtt);
-		hist_insert(&h[RECORD_HIST_OWD_FWD], fwd);
-		hist_insert(&h[RECORD_HIST_OWD_BACK], back);
-		if (i > 0)
-			hist_insert(&h[RECORD_HIST_IPDV],
-				    rtt > prev ? rtt - prev : prev - rtt);
-		prev = rtt;
-	}
-	r.jitter_ns = hist_mean(&h[RECORD_HIST_IPDV]);
+	synth_fill(&r, h, g->pkts, g->lost < g->pkts ? g->lost : g->pkts,
+		   g->interval_ns, g->delay_ns, seed);
 	r.hist[RECORD_HIST_RTT] = &h[RECORD_HIST_RTT];
 	r.hist[RECORD_HIST_IPDV] = &h[RECORD_HIST_IPDV];
 	if (g->synced) {
