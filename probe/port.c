@@ -139,6 +139,10 @@ port_setup(struct probe_app *app, struct probe_port *p)
 						       &p->ts_flag) == 0)
 			p->hw_ts = true;
 	}
+	/* Receive checksum checks in the port where it can (the software
+	 * check reads the whole datagram). */
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
+		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 	rc = rte_eth_dev_configure(p->port_id, 1, 1, &ec);
 	if (rc < 0) {
 		PROBE_ERR("port %s: configure failed: %s", pcf->name,

@@ -20,6 +20,7 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
+#include "metroprobe/cksum.h"
 #include "metroprobe/delay.h"
 #include "metroprobe/seqt.h"
 #include "metroprobe/stamp.h"
@@ -104,6 +105,8 @@ struct probe_session {
 	uint8_t *tmpl;
 	uint16_t pkt_len;          /* frame without FCS */
 	uint16_t l3_off, l4_off, payload_off;
+	uint16_t ck_len;           /* octets of the STAMP fields that change */
+	uint64_t ck_rest;          /* checksum sum of everything else */
 	uint16_t neigh_idx;
 	uint16_t errest;
 	/* pacing (worker): deadlines in TSC << 16 */
@@ -158,6 +161,15 @@ struct refl_state {
 	uint64_t pkts;
 };
 
+/* ---- timestamps on the wire ---- */
+/* One instant in both STAMP formats (RFC 8762 section 4.2.1): a burst
+ * is stamped with one reading, converted once, not once per packet. */
+struct wire_time {
+	uint64_t ns;               /* Unix ns */
+	uint64_t ntp;
+	uint64_t ptp;
+};
+
 /* ---- transmit staging ---- */
 enum tx_kind {
 	TX_RAW = 0,        /* ARP/NDP: sent as built */
@@ -170,23 +182,72 @@ struct tx_meta {
 	uint8_t ipv6;
 	uint16_t l3_off, l4_off, payload_off;
 	uint16_t payload_len;
+	uint16_t ck_old;           /* TX_REFLECT: sum of the STAMP fields as
+				    * received; 0 with ck_full */
+	uint8_t ck_full;           /* TX_REFLECT: checksum from scratch */
 	struct probe_session *session;
 	uint32_t seq;
 };
 
-/* UDP checksum over the whole datagram (IPv4: 0 becomes 0xffff). */
+/* Sum of the UDP pseudo-header (RFC 768; RFC 8200 section 8.1): the
+ * addresses, the protocol and the UDP length; the lengths and protocol
+ * are the same 16-bit big-endian words for IPv4 and IPv6. */
+static inline uint64_t
+pkt_udp_phdr_sum(const uint8_t *d, uint16_t l3_off, bool ipv6,
+		 uint16_t ulen)
+{
+	uint64_t s = rte_cpu_to_be_16(IPPROTO_UDP) + rte_cpu_to_be_16(ulen);
+
+	if (ipv6)
+		return mp_cksum_add(s, ((const struct rte_ipv6_hdr *)
+					(d + l3_off))->src_addr, 32);
+	return mp_cksum_add(s, &((const struct rte_ipv4_hdr *)
+				 (d + l3_off))->src_addr, 8);
+}
+
+/* A UDP checksum field from a folded sum (a computed 0 is sent as
+ * 0xffff: RFC 768; RFC 8200 section 8.1). */
+static inline rte_be16_t
+pkt_udp_field(uint16_t folded)
+{
+	uint16_t ck = (uint16_t)~folded;
+
+	return ck == 0 ? 0xffff : ck;
+}
+
+/* UDP checksum over the whole datagram. */
 static inline void
 pkt_udp_cksum(uint8_t *d, uint16_t l3_off, uint16_t l4_off, bool ipv6)
 {
 	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(d + l4_off);
+	uint16_t ulen = rte_be_to_cpu_16(u->dgram_len);
 
 	u->dgram_cksum = 0;
-	if (ipv6)
-		u->dgram_cksum = rte_ipv6_udptcp_cksum(
-			(const struct rte_ipv6_hdr *)(d + l3_off), u);
-	else
-		u->dgram_cksum = rte_ipv4_udptcp_cksum(
-			(const struct rte_ipv4_hdr *)(d + l3_off), u);
+	u->dgram_cksum = pkt_udp_field(mp_cksum_fold(mp_cksum_add(
+		pkt_udp_phdr_sum(d, l3_off, ipv6, ulen), u, ulen)));
+}
+
+/* Whether a received datagram's checksum is right (the caller checked
+ * that ulen octets are there). */
+static inline bool
+pkt_udp_cksum_ok(const uint8_t *d, uint16_t l3_off, uint16_t l4_off,
+		 bool ipv6, uint16_t ulen)
+{
+	return mp_cksum_fold(mp_cksum_add(pkt_udp_phdr_sum(d, l3_off, ipv6,
+							   ulen),
+					  d + l4_off, ulen)) == 0xffff;
+}
+
+/* RFC 1624: the checksum of a datagram whose region summing to old_sum
+ * (region at an even offset from the UDP header) now sums to new_sum. */
+static inline void
+pkt_udp_cksum_update(uint8_t *d, uint16_t l4_off, uint16_t old_sum,
+		     uint16_t new_sum)
+{
+	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(d + l4_off);
+	uint16_t ck = mp_cksum_update(u->dgram_cksum, old_sum, new_sum);
+
+	u->dgram_cksum = ck == 0 ? 0xffff : ck;
 }
 
 struct probe_port {
@@ -202,6 +263,8 @@ struct probe_port {
 	uint16_t *session_by_port;       /* UDP port -> session index + 1 */
 	struct rte_hash *refl_hash;
 	struct refl_state *refl_states;
+	struct refl_key refl_last_key;   /* worker: last session found */
+	int32_t refl_last_pos;
 	uint16_t refl_errest;
 	struct stamp_hmac *refl_hmac;
 	bool hw_ts;
@@ -224,6 +287,7 @@ struct probe_worker {
 	struct probe_port *ports[PROBE_MAX_PORTS];
 	unsigned n_ports;
 	struct probe_clock clk;
+	struct wire_time rx_wire;        /* last receive time, converted */
 	uint64_t sleeps;
 	uint64_t loops;
 } __rte_cache_aligned;
@@ -287,8 +351,8 @@ void session_rx(struct probe_worker *w, struct probe_port *p,
 		uint64_t rx_ns);
 void session_housekeeping(struct probe_worker *w, struct probe_session *s,
 			  uint64_t now);
-void session_stamp_tx(struct probe_worker *w, struct rte_mbuf *m,
-		      struct tx_meta *meta, uint64_t ns);
+void session_stamp_tx(struct rte_mbuf *m, struct tx_meta *meta,
+		      const struct wire_time *t);
 
 /* reflector.c */
 int reflector_setup(struct probe_app *app, struct probe_port *p);
@@ -296,8 +360,9 @@ void reflector_input(struct probe_worker *w, struct probe_port *p,
 		     struct rte_mbuf *m, uint16_t l3_off, uint16_t l4_off,
 		     bool ipv6, uint64_t rx_ns);
 void reflector_stamp_tx(struct probe_port *p, struct rte_mbuf *m,
-			struct tx_meta *meta, uint64_t ns);
+			struct tx_meta *meta, const struct wire_time *t);
 uint64_t probe_wire_time(uint64_t ns, bool ptp);
+void probe_wire_time_set(struct wire_time *t, uint64_t ns);
 
 /* rx.c */
 int worker_main(void *arg);

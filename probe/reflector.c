@@ -14,7 +14,7 @@
 #include <rte_ether.h>
 #include <rte_hash.h>
 #include <rte_ip.h>
-#include <rte_jhash.h>
+#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_udp.h>
 
@@ -27,6 +27,14 @@ probe_wire_time(uint64_t ns, bool ptp)
 {
 	return ptp ? mp_time_ns_to_ptp(ns, probe_app.conf.tai_offset_s)
 		   : mp_time_ns_to_ntp(ns);
+}
+
+void
+probe_wire_time_set(struct wire_time *t, uint64_t ns)
+{
+	t->ns = ns;
+	t->ntp = mp_time_ns_to_ntp(ns);
+	t->ptp = mp_time_ns_to_ptp(ns, probe_app.conf.tai_offset_s);
 }
 
 int
@@ -47,6 +55,7 @@ reflector_setup(struct probe_app *app, struct probe_port *p)
 			return -EINVAL;
 		}
 	}
+	p->refl_last_pos = -1;
 	if (pcf->reflector != REFL_STATEFUL)
 		return 0;
 	snprintf(name, sizeof(name), "refl_%u", p->idx);
@@ -54,7 +63,7 @@ reflector_setup(struct probe_app *app, struct probe_port *p)
 		.name = name,
 		.entries = pcf->reflector_sessions,
 		.key_len = sizeof(struct refl_key),
-		.hash_func = rte_jhash,
+		.hash_func = rte_hash_crc,
 		.socket_id = p->socket,
 	};
 	p->refl_hash = rte_hash_create(&hp);
@@ -110,7 +119,8 @@ swap_headers(struct probe_port *p, uint8_t *d, uint16_t l3_off,
 		ip->dst_addr = a;
 		ip->time_to_live = 255;
 		ip->hdr_checksum = 0;
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		ip->hdr_checksum = (uint16_t)~mp_cksum(ip,
+						       rte_ipv4_hdr_len(ip));
 	}
 	port = udp->src_port;
 	udp->src_port = udp->dst_port;
@@ -163,7 +173,13 @@ refl_next_seq(struct probe_port *p, const uint8_t *d, uint16_t l3_off,
 	}
 	k.sport = udp->src_port;
 	k.ssid = ssid;
-	pos = rte_hash_lookup(p->refl_hash, &k);
+	/* Entries are never removed: the last one found stays valid, and a
+	 * burst mostly holds packets of one session. */
+	if (p->refl_last_pos >= 0 &&
+	    memcmp(&k, &p->refl_last_key, sizeof(k)) == 0)
+		pos = p->refl_last_pos;
+	else
+		pos = rte_hash_lookup(p->refl_hash, &k);
 	if (pos < 0) {
 		pos = rte_hash_add_key(p->refl_hash, &k);
 		if (pos < 0)
@@ -172,6 +188,8 @@ refl_next_seq(struct probe_port *p, const uint8_t *d, uint16_t l3_off,
 		p->refl_states[pos].pkts = 0;
 		p->refl_sessions++;
 	}
+	p->refl_last_key = k;
+	p->refl_last_pos = pos;
 	*seq = p->refl_states[pos].seq++;
 	p->refl_states[pos].pkts++;
 	return 0;
@@ -194,9 +212,9 @@ reflector_input(struct probe_worker *w, struct probe_port *p,
 	uint16_t ssid;
 	uint8_t ttl;
 	uint64_t t2;
+	bool ck_full = !ipv6 && udp->dgram_cksum == 0;
 	int rc;
 
-	(void)w;
 	if (rte_pktmbuf_pkt_len(m) + PROBE_FCS_LEN > pcf->max_frame) {
 		port_drop(p, PROBE_DROP_STAMP_OVERSIZE, m);
 		return;
@@ -211,6 +229,7 @@ reflector_input(struct probe_worker *w, struct probe_port *p,
 			return;
 		}
 		plen = base;
+		ck_full = true;
 	}
 	if (pcf->reflector_auth) {
 		const uint8_t *pl = d + payload_off;
@@ -245,7 +264,15 @@ reflector_input(struct probe_worker *w, struct probe_port *p,
 	}
 	ttl = ipv6 ? ((struct rte_ipv6_hdr *)(d + l3_off))->hop_limits
 		   : ((struct rte_ipv4_hdr *)(d + l3_off))->time_to_live;
-	t2 = probe_wire_time(rx_ns, pcf->reflector_ptp);
+	/* T2: packets of one burst share their receive time */
+	if (rx_ns != w->rx_wire.ns)
+		probe_wire_time_set(&w->rx_wire, rx_ns);
+	t2 = pcf->reflector_ptp ? w->rx_wire.ptp : w->rx_wire.ntp;
+	/* The checksum was verified on receipt; swapping addresses and
+	 * ports leaves its sum as it is, so only the STAMP fields are
+	 * summed again (RFC 1624), not the whole datagram. */
+	meta.ck_full = ck_full;
+	meta.ck_old = ck_full ? 0 : mp_cksum(d + payload_off, base);
 	swap_headers(p, d, l3_off, l4_off, ipv6);
 	if (pcf->reflector_auth)
 		stamp_reflect_in_place_auth(d + payload_off, seq, t2,
@@ -267,15 +294,20 @@ reflector_input(struct probe_worker *w, struct probe_port *p,
 
 void
 reflector_stamp_tx(struct probe_port *p, struct rte_mbuf *m,
-		   struct tx_meta *meta, uint64_t ns)
+		   struct tx_meta *meta, const struct wire_time *t)
 {
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 	uint8_t *pl = d + meta->payload_off;
 	bool auth = p->conf->reflector_auth;
 
 	stamp_set_tx_timestamp(pl, auth ? STAMP_MODE_AUTH : STAMP_MODE_UNAUTH,
-			       probe_wire_time(ns, p->conf->reflector_ptp));
+			       p->conf->reflector_ptp ? t->ptp : t->ntp);
 	if (auth)   /* the HMAC covers T3: sign last */
 		stamp_hmac_sign(p->refl_hmac, pl, meta->payload_len);
-	pkt_udp_cksum(d, meta->l3_off, meta->l4_off, meta->ipv6);
+	if (meta->ck_full)
+		pkt_udp_cksum(d, meta->l3_off, meta->l4_off, meta->ipv6);
+	else
+		pkt_udp_cksum_update(d, meta->l4_off, meta->ck_old,
+				     mp_cksum(pl, auth ? STAMP_AUTH_LEN :
+					      STAMP_UNAUTH_LEN));
 }

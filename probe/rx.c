@@ -47,13 +47,22 @@ udp_input(struct probe_worker *w, struct probe_port *p, struct rte_mbuf *m,
 		port_drop(p, PROBE_DROP_UDP_LENGTH, m);
 		return;
 	}
-	if (udp->dgram_cksum != 0 || ipv6) {
-		int bad = ipv6 ?
-			rte_ipv6_udptcp_cksum_verify(
-				(struct rte_ipv6_hdr *)(d + l3_off), udp) :
-			rte_ipv4_udptcp_cksum_verify(
-				(struct rte_ipv4_hdr *)(d + l3_off), udp);
-		if (bad) {
+	/* A checksum the port checked (offload) is taken as it says;
+	 * IPv4 may send none (0), IPv6 must (RFC 8200 section 8.1). */
+	switch (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
+		break;
+	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
+		port_drop(p, PROBE_DROP_UDP_CHECKSUM, m);
+		return;
+	case RTE_MBUF_F_RX_L4_CKSUM_NONE:
+		/* data intact, field not filled in (a virtual port's
+		 * partial checksum): fill it in, the reflector updates it */
+		pkt_udp_cksum(d, l3_off, l4_off, ipv6);
+		break;
+	default:
+		if ((udp->dgram_cksum != 0 || ipv6) &&
+		    !pkt_udp_cksum_ok(d, l3_off, l4_off, ipv6, ulen)) {
 			port_drop(p, PROBE_DROP_UDP_CHECKSUM, m);
 			return;
 		}
@@ -101,7 +110,7 @@ ipv4_input(struct probe_worker *w, struct probe_port *p, struct rte_mbuf *m,
 		port_drop(p, PROBE_DROP_IP_TRUNCATED, m);
 		return;
 	}
-	if (rte_raw_cksum(ip, hlen) != 0xffff) {
+	if (mp_cksum(ip, hlen) != 0xffff) {
 		port_drop(p, PROBE_DROP_IP_HEADER, m);
 		return;
 	}
@@ -220,21 +229,22 @@ frame_input(struct probe_worker *w, struct probe_port *p, struct rte_mbuf *m,
 uint16_t
 port_flush(struct probe_worker *w, struct probe_port *p)
 {
-	uint64_t tsc, ns;
+	struct wire_time t;
+	uint64_t tsc;
 	uint16_t sent;
 
 	if (p->tx_n == 0)
 		return 0;
 	/* T1 / T3: taken just before the burst leaves. */
 	tsc = rte_rdtsc();
-	ns = clock_tsc_to_ns(&w->clk, tsc);
+	probe_wire_time_set(&t, clock_tsc_to_ns(&w->clk, tsc));
 	for (uint16_t i = 0; i < p->tx_n; i++) {
 		struct tx_meta *meta = &p->tx_meta[i];
 
 		if (meta->kind == TX_SENDER)
-			session_stamp_tx(w, p->tx_pkts[i], meta, ns);
+			session_stamp_tx(p->tx_pkts[i], meta, &t);
 		else if (meta->kind == TX_REFLECT)
-			reflector_stamp_tx(p, p->tx_pkts[i], meta, ns);
+			reflector_stamp_tx(p, p->tx_pkts[i], meta, &t);
 		if (meta->kind != TX_RAW &&
 		    !capture_packet(p->cap, p->tx_pkts[i], tsc))
 			p->drops[PROBE_DROP_CAPTURE_FULL]++;
@@ -263,30 +273,62 @@ rx_timestamp_ns(const struct probe_worker *w, const struct probe_port *p,
 	return sw_ns;
 }
 
+/* Packets ahead whose data is prefetched while one is parsed. */
+#define RX_PREFETCH 4
+
+static inline void
+prefetch_frame(const struct rte_mbuf *m)
+{
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+
+	/* Ethernet to the STAMP fields: the first two lines */
+	rte_prefetch0(d);
+	rte_prefetch0(d + RTE_CACHE_LINE_SIZE);
+}
+
+/* One receive burst; returns the number of frames. */
+static inline uint16_t
+port_rx_burst(struct probe_worker *w, struct probe_port *p, uint64_t now)
+{
+	struct rte_mbuf *pkts[PROBE_BURST];
+	uint16_t n, i;
+	uint64_t tsc, ns;
+
+	n = rte_eth_rx_burst(p->port_id, 0, pkts, PROBE_BURST);
+	if (n == 0)
+		return 0;
+	/* T2 / T4: one TSC read for the burst, right after it */
+	tsc = rte_rdtsc();
+	ns = clock_tsc_to_ns(&w->clk, tsc);
+	p->rx_pkts += n;
+	for (i = 0; i < n && i < RX_PREFETCH; i++)
+		prefetch_frame(pkts[i]);
+	for (i = 0; i < n; i++) {
+		if (i + RX_PREFETCH < n)
+			prefetch_frame(pkts[i + RX_PREFETCH]);
+		if (!capture_packet(p->cap, pkts[i], tsc))
+			p->drops[PROBE_DROP_CAPTURE_FULL]++;
+		frame_input(w, p, pkts[i], rx_timestamp_ns(w, p, pkts[i], ns),
+			    now);
+	}
+	return n;
+}
+
+/* Bursts per poll while the queue keeps giving full ones: receiving as
+ * much as the sender stages keeps the queue (and the latency) short. */
+#define RX_BURSTS_PER_POLL (PROBE_TX_STAGE / PROBE_BURST)
+
 static unsigned
 port_poll(struct probe_worker *w, struct probe_port *p, uint64_t now)
 {
-	struct rte_mbuf *pkts[PROBE_BURST];
-	uint16_t n;
 	unsigned work = 0;
+	uint16_t n;
 
-	n = rte_eth_rx_burst(p->port_id, 0, pkts, PROBE_BURST);
-	if (n > 0) {
-		/* T2 / T4: one TSC read for the burst, right after it */
-		uint64_t tsc = rte_rdtsc();
-		uint64_t ns = clock_tsc_to_ns(&w->clk, tsc);
-
-		p->rx_pkts += n;
-		for (uint16_t i = 0; i < n; i++) {
-			if (i + 1 < n)
-				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1],
-							       void *));
-			if (!capture_packet(p->cap, pkts[i], tsc))
-				p->drops[PROBE_DROP_CAPTURE_FULL]++;
-			frame_input(w, p, pkts[i],
-				    rx_timestamp_ns(w, p, pkts[i], ns), now);
-		}
+	for (unsigned b = 0; b < RX_BURSTS_PER_POLL; b++) {
+		n = port_rx_burst(w, p, now);
 		work += n;
+		if (n < PROBE_BURST)
+			break;
 	}
 	for (unsigned i = 0; i < p->n_sessions; i++)
 		session_tx(w, p, p->sessions[i], now);

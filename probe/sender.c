@@ -117,6 +117,16 @@ session_setup(struct probe_app *app, struct probe_session *s)
 	if (s->tmpl == NULL)
 		return -ENOMEM;
 	build_template(app, s);
+	/* Per packet only the STAMP fields change (RFC 8762 figure 3 or 4):
+	 * the checksum is the sum of the rest, taken once here while the
+	 * template's payload is still zero, plus theirs at transmit. */
+	s->ck_len = RTE_MIN((uint16_t)(s->pkt_len - s->payload_off),
+			    (uint16_t)(sc->auth ? STAMP_AUTH_LEN :
+				       STAMP_UNAUTH_LEN));
+	s->ck_rest = mp_cksum_add(pkt_udp_phdr_sum(s->tmpl, s->l3_off,
+						   sc->peer.family == 6,
+						   s->pkt_len - s->l4_off),
+				  s->tmpl + s->l4_off, s->pkt_len - s->l4_off);
 
 	/* Next hop: the peer when on-link, else the gateway. */
 	if (sc->peer.family == 4 &&
@@ -372,15 +382,14 @@ session_tx(struct probe_worker *w, struct probe_port *p,
 }
 
 void
-session_stamp_tx(struct probe_worker *w, struct rte_mbuf *m,
-		 struct tx_meta *meta, uint64_t ns)
+session_stamp_tx(struct rte_mbuf *m, struct tx_meta *meta,
+		 const struct wire_time *t)
 {
 	struct probe_session *s = meta->session;
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 	uint8_t *pl = d + meta->payload_off;
-	uint64_t t1 = probe_wire_time(ns, s->conf->ptp_format);
+	uint64_t t1 = s->conf->ptp_format ? t->ptp : t->ntp;
 
-	(void)w;
 	if (s->mode == STAMP_MODE_UNAUTH) {
 		struct stamp_sender_pkt sp = {
 			.seq = meta->seq, .timestamp = t1,
@@ -402,7 +411,9 @@ session_stamp_tx(struct probe_worker *w, struct rte_mbuf *m,
 		memcpy(pl + 26, &ssid, 2);
 		stamp_hmac_sign(s->hmac, pl, meta->payload_len);
 	}
-	pkt_udp_cksum(d, meta->l3_off, meta->l4_off, meta->ipv6);
+	((struct rte_udp_hdr *)(d + meta->l4_off))->dgram_cksum =
+		pkt_udp_field(mp_cksum_fold(mp_cksum_add(s->ck_rest, pl,
+							 s->ck_len)));
 }
 
 static inline struct interval_slot *
