@@ -62,16 +62,24 @@ static void
 neigh_learn(struct probe_port *p, const struct probe_addr *ip,
 	    const uint8_t *mac, uint64_t now)
 {
-	for (unsigned i = 0; i < p->neigh.n; i++) {
-		struct neigh_entry *e = &p->neigh.e[i];
+	struct neigh_table *t = p->neigh;
+
+	rte_spinlock_lock(&t->lock);
+	for (unsigned i = 0; i < t->n; i++) {
+		struct neigh_entry *e = &t->e[i];
 
 		if (e->is_static || e->ip.family != ip->family ||
 		    memcmp(e->ip.v6, ip->v6, ip->family == 4 ? 4 : 16) != 0)
 			continue;
-		memcpy(e->mac, mac, 6);
-		e->valid = true;
+		if (!e->valid || memcmp(e->mac, mac, 6) != 0) {
+			memcpy(e->mac, mac, 6);
+			e->valid = true;
+			__atomic_store_n(&t->gen, t->gen + 1,
+					 __ATOMIC_RELEASE);
+		}
 		e->last_reply_tsc = now;
 	}
+	rte_spinlock_unlock(&t->lock);
 }
 
 int
@@ -281,8 +289,13 @@ neigh_tick(struct probe_port *p, uint64_t now, uint64_t tsc_hz)
 	uint64_t refresh = (uint64_t)((double)p->conf->arp_refresh_ns *
 				      (double)tsc_hz / 1e9);
 
-	for (unsigned i = 0; i < p->neigh.n; i++) {
-		struct neigh_entry *e = &p->neigh.e[i];
+	struct neigh_table *t = p->neigh;
+
+	/* queue 0 asks; answers are learnt on whichever queue they reach */
+	if (p->queue != 0)
+		return;
+	for (unsigned i = 0; i < t->n; i++) {
+		struct neigh_entry *e = &t->e[i];
 
 		if (e->is_static || now < e->next_req_tsc)
 			continue;

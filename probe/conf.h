@@ -16,6 +16,7 @@
 #include "metroprobe/stamp.h"
 
 #define PROBE_MAX_PORTS      8
+#define PROBE_MAX_QUEUES     16       /* queue pairs per port */
 #define PROBE_MAX_NEIGH      8
 #define PROBE_PATH_MAX       256
 #define PROBE_MIN_FRAME      64
@@ -73,6 +74,7 @@ struct port_conf {
 	uint32_t max_frame;             /* largest frame the reflector answers */
 	uint32_t reflector_sessions;    /* stateful table size */
 	uint16_t rx_desc, tx_desc;
+	uint16_t queues;                /* RX/TX queue pairs, one lcore each */
 	uint64_t arp_refresh_ns;
 };
 

@@ -39,7 +39,8 @@ static const char *const probe_port_keys[] = {
 	"device", "ipv4", "ipv6", "vlan", "gateway", "gateway6", "neighbours",
 	"stamp_port", "reflector", "reflector_auth", "reflector_key_file",
 	"reflector_timestamp", "strict_mbz", "max_frame",
-	"reflector_sessions", "rx_desc", "tx_desc", "arp_refresh", NULL
+	"reflector_sessions", "rx_desc", "tx_desc", "arp_refresh", "queues",
+	NULL
 };
 
 static const char *const probe_session_keys[] = {
@@ -433,6 +434,10 @@ parse_port(const struct mp_config *c, const char *sec, const char *name,
 			  errlen)) < 0)
 		return rc;
 	p->tx_desc = (uint16_t)v;
+	if ((rc = get_u64(c, sec, "queues", 1, 1, PROBE_MAX_QUEUES, &v, err,
+			  errlen)) < 0)
+		return rc;
+	p->queues = (uint16_t)v;
 	if ((rc = mp_config_get_duration(c, sec, "arp_refresh",
 					 30 * MP_NS_PER_SEC, &p->arp_refresh_ns,
 					 err, errlen)) < 0)

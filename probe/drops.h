@@ -35,7 +35,8 @@ _(SEQ_AHEAD,        "seq_ahead",        "sequence number beyond the tracking win
 _(TX_FULL,          "tx_full",          "transmit staging full") \
 _(MBUF_ALLOC,       "mbuf_alloc",       "no mbuf for a packet to send") \
 _(RECORD_OVERRUN,   "record_overrun",   "interval slots full: control thread late") \
-_(CAPTURE_FULL,     "capture_full",     "capture ring full: packet not captured")
+_(CAPTURE_FULL,     "capture_full",     "capture ring full: packet not captured") \
+_(HANDOFF_FULL,     "handoff_full",     "reply received on another queue than its session's, and that queue's hand-off ring was full")
 
 enum probe_drop {
 #define _(sym, name, help) PROBE_DROP_##sym,

@@ -81,7 +81,7 @@ record_fill(const struct probe_app *app, const struct probe_session *s,
 	/* the port's drop counters so far (cumulative, non-zero ones) */
 	for (unsigned i = 0; i < PROBE_DROP_N &&
 	     r->n_drops < RECORD_MAX_DROPS; i++) {
-		uint64_t v = __atomic_load_n(&p->drops[i], __ATOMIC_RELAXED);
+		uint64_t v = PORT_SUM(p->first, drops[i]);
 
 		if (v == 0)
 			continue;

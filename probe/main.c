@@ -212,7 +212,8 @@ assign_lcores(struct probe_app *app)
 		w->lcore = rte_get_main_lcore();
 		w->is_main = true;
 		for (unsigned i = 0; i < app->n_ports; i++) {
-			w->ports[w->n_ports++] = &app->ports[i];
+			PORT_FOREACH_QUEUE(q, &app->ports[i])
+				w->ports[w->n_ports++] = q;
 			if ((int)rte_lcore_to_socket_id(w->lcore) !=
 			    app->ports[i].socket)
 				PROBE_WARN("port %s is on socket %d, the only "
@@ -231,8 +232,10 @@ assign_lcores(struct probe_app *app)
 
 		w->lcore = lcore;
 	}
-	for (unsigned i = 0; i < app->n_ports; i++) {
-		struct probe_port *p = &app->ports[i];
+	/* queue pairs in port order, each to the least loaded lcore of its
+	 * port's socket: queue q of every port lands on the same lcores */
+	for (unsigned i = 0; i < app->n_ports; i++)
+	PORT_FOREACH_QUEUE(p, &app->ports[i]) {
 		struct probe_worker *best = NULL;
 
 		for (unsigned pass = 0; pass < 2 && best == NULL; pass++) {
@@ -252,9 +255,16 @@ assign_lcores(struct probe_app *app)
 				   p->socket, best->lcore,
 				   rte_lcore_to_socket_id(best->lcore));
 		best->ports[best->n_ports++] = p;
-		PROBE_INFO("port %s: lcore %u (socket %u)", p->conf->name,
-			   best->lcore, rte_lcore_to_socket_id(best->lcore));
+		PROBE_INFO("port %s queue %u: lcore %u (socket %u), %u "
+			   "session(s)", p->conf->name, p->queue, best->lcore,
+			   rte_lcore_to_socket_id(best->lcore), p->n_sessions);
 	}
+	for (unsigned j = 0; j < app->n_workers; j++)
+		if (app->workers[j].n_ports > 1)
+			PROBE_INFO("lcore %u polls %u queue pairs (one "
+				   "lcore each needs more EAL lcores)",
+				   app->workers[j].lcore,
+				   app->workers[j].n_ports);
 	return 0;
 }
 
@@ -391,6 +401,21 @@ main(int argc, char **argv)
 	capture_drain(app->cap_rings, app->n_cap);
 	capture_close();
 	export_stop(app);
+	for (unsigned i = 0; i < app->n_ports; i++) {
+		struct probe_port *p = &app->ports[i];
+
+		if (p->conf->queues < 2)
+			continue;
+		PROBE_INFO("port %s: %u queue pairs; received %" PRIu64
+			   ", reflected %" PRIu64 ", replies handed to their "
+			   "session's queue %" PRIu64, p->conf->name,
+			   p->conf->queues, PORT_SUM(p, rx_pkts),
+			   PORT_SUM(p, reflected), PORT_SUM(p, handed_off));
+		PORT_FOREACH_QUEUE(q, p)
+			PROBE_INFO("port %s queue %u: received %" PRIu64
+				   ", sent %" PRIu64, p->conf->name, q->queue,
+				   q->rx_pkts, q->tx_pkts_total);
+	}
 	PROBE_INFO("exit: %" PRIu64 " records emitted", app->records_emitted);
 	if (app->records != stdout)
 		fclose(app->records);

@@ -123,6 +123,8 @@ static const char probe_usage[] =
 "  max_frame=N            largest frame reflected (default 9000)\n"
 "  reflector_sessions=N   stateful reflector table size (default 1024)\n"
 "  rx_desc=N tx_desc=N    descriptor ring sizes (default 1024)\n"
+"  queues=N               RX/TX queue pairs, each on its own lcore (default 1;\n"
+"                         RSS spreads received packets over them)\n"
 "  arp_refresh=DUR        neighbour refresh period (default 30s)\n"
 "\n"
 "[session.NAME] keys:\n"

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Port bring-up: find the DPDK port, place its mbuf pool and tables on
- * the port's NUMA node, enable hardware receive timestamps when offered,
- * one RX and one TX queue, start. Also the --ring-pair loopback wire.
+ * the port's NUMA node, enable hardware receive timestamps and checksum
+ * checks when offered, queues=N RX/TX queue pairs (RSS over IP addresses
+ * and UDP ports when N > 1), the port's sessions spread over the queues,
+ * start. Also the --ring-pair loopback wire.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -19,25 +21,36 @@
 
 #include "probe.h"
 
-/* Two ring ports A and B, A's TX feeding B's RX and back. */
+/* Two ring ports A and B, A's TX feeding B's RX and back, one ring each
+ * way per queue pair: queue q of A talks to queue q of B. */
 static int
 ring_pair_create(const struct probe_conf *pc)
 {
-	struct rte_ring *ab, *ba;
+	struct rte_ring *ab[PROBE_MAX_QUEUES], *ba[PROBE_MAX_QUEUES];
+	unsigned nq = 1;
 	int a, b;
 
-	ab = rte_ring_create("mp_ring_ab", 4096, (int)rte_socket_id(),
-			     RING_F_SP_ENQ | RING_F_SC_DEQ);
-	ba = rte_ring_create("mp_ring_ba", 4096, (int)rte_socket_id(),
-			     RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (ab == NULL || ba == NULL) {
-		PROBE_ERR("--ring-pair: cannot create rings: %s",
-			  rte_strerror(rte_errno));
-		return -ENOMEM;
+	for (unsigned i = 0; i < pc->n_ports; i++)
+		if (pc->ports[i].queues > nq)
+			nq = pc->ports[i].queues;
+	for (unsigned q = 0; q < nq; q++) {
+		char n1[RTE_RING_NAMESIZE], n2[RTE_RING_NAMESIZE];
+
+		snprintf(n1, sizeof(n1), "mp_ring_ab%u", q);
+		snprintf(n2, sizeof(n2), "mp_ring_ba%u", q);
+		ab[q] = rte_ring_create(n1, 4096, (int)rte_socket_id(),
+					RING_F_SP_ENQ | RING_F_SC_DEQ);
+		ba[q] = rte_ring_create(n2, 4096, (int)rte_socket_id(),
+					RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (ab[q] == NULL || ba[q] == NULL) {
+			PROBE_ERR("--ring-pair: cannot create rings: %s",
+				  rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
 	}
-	a = rte_eth_from_rings(pc->ring_pair[0], &ba, 1, &ab, 1,
+	a = rte_eth_from_rings(pc->ring_pair[0], ba, nq, ab, nq,
 			       rte_socket_id());
-	b = rte_eth_from_rings(pc->ring_pair[1], &ab, 1, &ba, 1,
+	b = rte_eth_from_rings(pc->ring_pair[1], ab, nq, ba, nq,
 			       rte_socket_id());
 	if (a < 0 || b < 0) {
 		PROBE_ERR("--ring-pair %s,%s: cannot create ring ports",
@@ -50,8 +63,8 @@ ring_pair_create(const struct probe_conf *pc)
 		rte_eth_dev_get_name_by_port((uint16_t)a, na);
 		rte_eth_dev_get_name_by_port((uint16_t)b, nb);
 		PROBE_INFO("ring pair: %s (port %d, '%s') <-> %s (port %d, "
-			   "'%s')", pc->ring_pair[0], a, na, pc->ring_pair[1],
-			   b, nb);
+			   "'%s'), %u queue pair(s)", pc->ring_pair[0], a, na,
+			   pc->ring_pair[1], b, nb, nq);
 	}
 	return 0;
 }
@@ -93,6 +106,97 @@ port_largest_frame(const struct probe_app *app, const struct probe_port *p)
 	return max;
 }
 
+int probe_rx_ns_offset = -1;
+
+/* Queues 1..N-1 of a port: copies of queue 0's object (pool, MAC,
+ * timestamp and neighbour settings, session map), chained after it. */
+static int
+port_queues_create(struct probe_port *p)
+{
+	struct probe_port *prev = p;
+
+	for (uint16_t q = 1; q < p->conf->queues; q++) {
+		struct probe_port *x = rte_malloc_socket("port_queue",
+			sizeof(*x), RTE_CACHE_LINE_SIZE, p->socket);
+
+		if (x == NULL)
+			return -ENOMEM;
+		*x = *p;
+		x->queue = q;
+		x->next = NULL;
+		x->sessions = NULL;
+		x->n_sessions = 0;
+		prev->next = x;
+		prev = x;
+	}
+	return 0;
+}
+
+/* Session j of the port is sent (and measured) by queue j mod N. */
+static int
+port_sessions_spread(struct probe_port *p)
+{
+	unsigned nq = p->conf->queues, n = p->n_sessions;
+	struct probe_session **all = p->sessions;
+
+	if (nq == 1 || n == 0)
+		return 0;
+	PORT_FOREACH_QUEUE(q, p) {
+		q->n_sessions = 0;
+		q->sessions = calloc(n / nq + 1, sizeof(q->sessions[0]));
+		if (q->sessions == NULL)
+			return -ENOMEM;
+	}
+	for (unsigned j = 0; j < n; j++) {
+		struct probe_port *q = p;
+
+		for (unsigned k = 0; k < j % nq; k++)
+			q = q->next;
+		q->sessions[q->n_sessions++] = all[j];
+		all[j]->port = q;
+	}
+	free(all);
+	return 0;
+}
+
+/* Per queue: its RX/TX queues, reflector table, hand-off ring. */
+static int
+port_queue_setup(struct probe_app *app, struct probe_port *p,
+		 uint16_t nb_rx, uint16_t nb_tx)
+{
+	const struct port_conf *pcf = p->conf;
+	char name[RTE_RING_NAMESIZE];
+	int rc;
+
+	rc = rte_eth_rx_queue_setup(p->port_id, p->queue, nb_rx,
+				    (unsigned)p->socket, NULL, p->pool);
+	if (rc == 0)
+		rc = rte_eth_tx_queue_setup(p->port_id, p->queue, nb_tx,
+					    (unsigned)p->socket, NULL);
+	if (rc < 0) {
+		PROBE_ERR("port %s: queue %u setup failed: %s", pcf->name,
+			  p->queue, rte_strerror(-rc));
+		return rc;
+	}
+	if (pcf->queues > 1) {
+		snprintf(name, sizeof(name), "mp_ho_%u_%u", p->idx, p->queue);
+		p->handoff = rte_ring_create(name, 2048, p->socket,
+					     RING_F_SC_DEQ);
+		if (p->handoff == NULL) {
+			PROBE_ERR("port %s: cannot create the hand-off ring "
+				  "of queue %u: %s", pcf->name, p->queue,
+				  rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+	}
+	for (unsigned i = 0; i < p->n_sessions; i++) {
+		rc = session_setup(app, p->sessions[i]);
+		if (rc < 0)
+			return rc;
+	}
+	return reflector_setup(app, p);
+}
+
 static int
 port_setup(struct probe_app *app, struct probe_port *p)
 {
@@ -100,8 +204,11 @@ port_setup(struct probe_app *app, struct probe_port *p)
 	struct rte_eth_conf ec;
 	struct rte_eth_dev_info info;
 	uint16_t nb_rx = pcf->rx_desc, nb_tx = pcf->tx_desc;
+	uint16_t nq = pcf->queues;
+	unsigned n_sessions = p->n_sessions;
 	uint32_t frame = port_largest_frame(app, p);
 	char name[RTE_MEMPOOL_NAMESIZE];
+	const char *rss = "";
 	int rc;
 
 	if (port_find(pcf->device, &p->port_id) < 0) {
@@ -109,12 +216,22 @@ port_setup(struct probe_app *app, struct probe_port *p)
 			  "allowed PCI device to EAL)", pcf->name, pcf->device);
 		return -ENODEV;
 	}
+	p->first = p;
+	p->queue = 0;
+	p->neigh = &p->neigh_store;
+	rte_spinlock_init(&p->neigh_store.lock);
 	p->socket = rte_eth_dev_socket_id(p->port_id);
 	if (p->socket < 0)
 		p->socket = (int)rte_socket_id();
 	rc = rte_eth_dev_info_get(p->port_id, &info);
 	if (rc < 0)
 		return rc;
+	if (nq > info.max_rx_queues || nq > info.max_tx_queues) {
+		PROBE_ERR("port %s: queues=%u but device %s has at most %u RX "
+			  "and %u TX queues", pcf->name, nq, pcf->device,
+			  info.max_rx_queues, info.max_tx_queues);
+		return -EINVAL;
+	}
 	snprintf(name, sizeof(name), "mp_pool_%u", p->idx);
 	p->pool = rte_pktmbuf_pool_create(name, app->conf.mbufs, 256, 0,
 		(uint16_t)(RTE_PKTMBUF_HEADROOM + RTE_MAX(2048u, frame)),
@@ -143,7 +260,24 @@ port_setup(struct probe_app *app, struct probe_port *p)
 	 * check reads the whole datagram). */
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
 		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
-	rc = rte_eth_dev_configure(p->port_id, 1, 1, &ec);
+	/* Several queues: RSS on addresses and UDP ports keeps each
+	 * session's packets on one queue (RFC 4737 order is per queue).
+	 * Without RSS the device spreads them its own way (a ring pair:
+	 * queue to queue; af_packet: the kernel's fanout hash); either way
+	 * a reply reaching another queue than its session's is handed over. */
+	if (nq > 1) {
+		uint64_t hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) &
+			      info.flow_type_rss_offloads;
+
+		if (hf != 0) {
+			ec.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+			ec.rx_adv_conf.rss_conf.rss_hf = hf;
+			rss = ", RSS";
+		} else {
+			rss = ", no RSS in the device";
+		}
+	}
+	rc = rte_eth_dev_configure(p->port_id, nq, nq, &ec);
 	if (rc < 0) {
 		PROBE_ERR("port %s: configure failed: %s", pcf->name,
 			  rte_strerror(-rc));
@@ -154,16 +288,6 @@ port_setup(struct probe_app *app, struct probe_port *p)
 		PROBE_WARN("port %s: cannot set MTU %u for %u-octet frames",
 			   pcf->name, frame - 18, frame);
 	rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nb_rx, &nb_tx);
-	rc = rte_eth_rx_queue_setup(p->port_id, 0, nb_rx, (unsigned)p->socket,
-				    NULL, p->pool);
-	if (rc == 0)
-		rc = rte_eth_tx_queue_setup(p->port_id, 0, nb_tx,
-					    (unsigned)p->socket, NULL);
-	if (rc < 0) {
-		PROBE_ERR("port %s: queue setup failed: %s", pcf->name,
-			  rte_strerror(-rc));
-		return rc;
-	}
 	rte_eth_macaddr_get(p->port_id, &p->mac);
 	if (rte_is_zero_ether_addr(&p->mac)) {
 		/* ring ports have no address: a locally administered one */
@@ -177,17 +301,20 @@ port_setup(struct probe_app *app, struct probe_port *p)
 	if (p->session_by_port == NULL)
 		return -ENOMEM;
 	for (unsigned i = 0; i < pcf->n_neigh; i++)
-		neigh_add(&p->neigh, &pcf->neigh[i].ip, pcf->neigh[i].mac);
-	for (unsigned i = 0; i < p->n_sessions; i++) {
-		rc = session_setup(app, p->sessions[i]);
-		if (rc < 0)
-			return rc;
+		neigh_add(p->neigh, &pcf->neigh[i].ip, pcf->neigh[i].mac);
+	for (unsigned i = 0; i < p->n_sessions; i++)
 		p->session_by_port[p->sessions[i]->conf->src_port] =
-			(uint16_t)(i + 1);
-	}
-	rc = reflector_setup(app, p);
+			(uint16_t)(p->sessions[i]->idx + 1);
+	rc = port_queues_create(p);
+	if (rc == 0)
+		rc = port_sessions_spread(p);
 	if (rc < 0)
 		return rc;
+	PORT_FOREACH_QUEUE(q, p) {
+		rc = port_queue_setup(app, q, nb_rx, nb_tx);
+		if (rc < 0)
+			return rc;
+	}
 	rc = rte_eth_dev_start(p->port_id);
 	if (rc < 0) {
 		PROBE_ERR("port %s: start failed: %s", pcf->name,
@@ -195,12 +322,13 @@ port_setup(struct probe_app *app, struct probe_port *p)
 		return rc;
 	}
 	PROBE_INFO("port %s: DPDK port %u (%s), socket %d, MAC "
-		   RTE_ETHER_ADDR_PRT_FMT ", %u sessions, reflector %s on "
-		   "UDP %u%s", pcf->name, p->port_id, pcf->device, p->socket,
-		   RTE_ETHER_ADDR_BYTES(&p->mac), p->n_sessions,
-		   pcf->reflector == REFL_OFF ? "off" :
-		   pcf->reflector == REFL_STATEFUL ? "stateful" : "stateless",
-		   pcf->stamp_port, p->hw_ts ? ", hardware rx timestamps" : "");
+		   RTE_ETHER_ADDR_PRT_FMT ", %u queue pair(s)%s, %u sessions, "
+		   "reflector %s on UDP %u%s", pcf->name, p->port_id,
+		   pcf->device, p->socket, RTE_ETHER_ADDR_BYTES(&p->mac), nq,
+		   rss, n_sessions, pcf->reflector == REFL_OFF ?
+		   "off" : pcf->reflector == REFL_STATEFUL ? "stateful" :
+		   "stateless", pcf->stamp_port,
+		   p->hw_ts ? ", hardware rx timestamps" : "");
 	return 0;
 }
 
@@ -256,6 +384,20 @@ port_setup_all(struct probe_app *app)
 	if (numa_available() >= 0)
 		PROBE_INFO("NUMA: %d node(s) configured",
 			   numa_num_configured_nodes());
+	{
+		static const struct rte_mbuf_dynfield rx_ns = {
+			.name = "metroprobe_dynfield_rx_ns",
+			.size = sizeof(uint64_t),
+			.align = __alignof__(uint64_t),
+		};
+
+		probe_rx_ns_offset = rte_mbuf_dynfield_register(&rx_ns);
+		if (probe_rx_ns_offset < 0) {
+			PROBE_ERR("cannot register an mbuf field: %s",
+				  rte_strerror(rte_errno));
+			return -rte_errno;
+		}
+	}
 	for (unsigned i = 0; i < app->n_ports; i++) {
 		rc = port_setup(app, &app->ports[i]);
 		if (rc < 0)

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Runtime state of a probe. Init code fills it; after launch each port,
- * with its sessions, belongs to exactly one data-plane lcore (its worker),
- * which is the only writer of everything marked "worker". The control
- * thread reads counters and takes closed interval slots through the slot
- * state (release/acquire), never through a lock.
+ * Runtime state of a probe. Init code fills it; after launch each queue
+ * pair of a port (a struct probe_port: a port with queues=N has N of them,
+ * chained from the first), with the sessions it sends, belongs to exactly
+ * one data-plane lcore (its worker), which is the only writer of
+ * everything marked "worker". The control thread reads counters and takes
+ * closed interval slots through the slot state (release/acquire), never
+ * through a lock. The queues of one port share only the neighbour table
+ * (rare writes, under its lock) and the read-only session map.
  */
 #ifndef PROBE_PROBE_H
 #define PROBE_PROBE_H
@@ -18,6 +21,8 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_spinlock.h>
 #include <rte_udp.h>
 
 #include "metroprobe/cksum.h"
@@ -52,9 +57,15 @@ struct neigh_entry {
 	uint64_t last_reply_tsc;
 };
 
+/* One per port, shared by its queues: ARP/NDP answers arrive on any of
+ * them. Writers hold the lock and bump gen; a sender copies the address
+ * into its frame template when gen moves (housekeeping), so the packet
+ * path never reads the table. */
 struct neigh_table {
 	struct neigh_entry e[PROBE_NEIGH_MAX];
 	unsigned n;
+	rte_spinlock_t lock;
+	uint32_t gen;
 };
 
 /* ---- interval slots ---- */
@@ -108,6 +119,8 @@ struct probe_session {
 	uint16_t ck_len;           /* octets of the STAMP fields that change */
 	uint64_t ck_rest;          /* checksum sum of everything else */
 	uint16_t neigh_idx;
+	uint32_t neigh_gen;        /* table generation the template has */
+	bool neigh_valid;          /* the template has the next hop's MAC */
 	uint16_t errest;
 	/* pacing (worker): deadlines in TSC << 16 */
 	uint64_t period_q16;
@@ -252,15 +265,22 @@ pkt_udp_cksum_update(uint8_t *d, uint16_t l4_off, uint16_t old_sum,
 
 struct probe_port {
 	const struct port_conf *conf;
-	unsigned idx;
+	unsigned idx;                    /* configured port */
+	uint16_t queue;                  /* this RX/TX queue pair */
+	struct probe_port *first;        /* queue 0 of the port */
+	struct probe_port *next;         /* next queue of the port, or NULL */
+	struct rte_ring *handoff;        /* replies to this queue's sessions
+					  * received on another (queues > 1) */
 	uint16_t port_id;
 	int socket;
 	struct rte_ether_addr mac;
 	struct rte_mempool *pool;
-	struct neigh_table neigh;
-	struct probe_session **sessions;
+	struct neigh_table *neigh;       /* first->neigh_store */
+	struct neigh_table neigh_store;
+	struct probe_session **sessions; /* the sessions this queue sends */
 	unsigned n_sessions;
-	uint16_t *session_by_port;       /* UDP port -> session index + 1 */
+	uint16_t *session_by_port;       /* UDP port -> app session index + 1,
+					  * one table per port, read-only */
 	struct rte_hash *refl_hash;
 	struct refl_state *refl_states;
 	struct refl_key refl_last_key;   /* worker: last session found */
@@ -278,14 +298,15 @@ struct probe_port {
 	uint16_t tx_n;
 	uint64_t rx_pkts, tx_pkts_total, reflected, arp_replies;
 	uint64_t refl_sessions;
+	uint64_t handed_off;             /* replies passed to their queue */
 	uint64_t drops[PROBE_DROP_N];
 } __rte_cache_aligned;
 
 struct probe_worker {
 	unsigned lcore;
 	bool is_main;
-	struct probe_port *ports[PROBE_MAX_PORTS];
-	unsigned n_ports;
+	struct probe_port *ports[PROBE_MAX_PORTS * PROBE_MAX_QUEUES];
+	unsigned n_ports;                /* queue pairs this lcore polls */
 	struct probe_clock clk;
 	struct wire_time rx_wire;        /* last receive time, converted */
 	uint64_t sleeps;
@@ -317,6 +338,20 @@ struct probe_app {
 };
 
 extern struct probe_app probe_app;
+
+/* Every queue pair of a port: for (q = port; q; q = q->next) */
+#define PORT_FOREACH_QUEUE(q, port) \
+	for (struct probe_port *q = (port); q != NULL; q = q->next)
+
+/* A counter of a port summed over its queues (read by control). */
+#define PORT_SUM(port, field) ({ \
+	uint64_t sum_ = 0; \
+	PORT_FOREACH_QUEUE(q_, port) \
+		sum_ += __atomic_load_n(&q_->field, __ATOMIC_RELAXED); \
+	sum_; })
+
+/* Receive time of a frame passed to another queue (mbuf dynamic field). */
+extern int probe_rx_ns_offset;
 
 static inline void
 port_drop(struct probe_port *p, enum probe_drop reason, struct rte_mbuf *m)

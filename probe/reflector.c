@@ -58,7 +58,7 @@ reflector_setup(struct probe_app *app, struct probe_port *p)
 	p->refl_last_pos = -1;
 	if (pcf->reflector != REFL_STATEFUL)
 		return 0;
-	snprintf(name, sizeof(name), "refl_%u", p->idx);
+	snprintf(name, sizeof(name), "refl_%u_%u", p->idx, p->queue);
 	struct rte_hash_parameters hp = {
 		.name = name,
 		.entries = pcf->reflector_sessions,

@@ -76,8 +76,20 @@ udp_input(struct probe_worker *w, struct probe_port *p, struct rte_mbuf *m,
 	}
 	sidx = p->session_by_port[dport];
 	if (sidx != 0) {
-		session_rx(w, p, p->sessions[sidx - 1], m, l3_off, l4_off,
-			   ipv6, rx_ns);
+		struct probe_session *s = &probe_app.sessions[sidx - 1];
+
+		if (likely(s->port == p)) {
+			session_rx(w, p, s, m, l3_off, l4_off, ipv6, rx_ns);
+			return;
+		}
+		/* RSS put it on another queue than its session's: pass it
+		 * there (parsed again), so session state has one writer */
+		*RTE_MBUF_DYNFIELD(m, probe_rx_ns_offset, uint64_t *) = rx_ns;
+		if (rte_ring_enqueue(s->port->handoff, m) != 0) {
+			port_drop(p, PROBE_DROP_HANDOFF_FULL, m);
+			return;
+		}
+		p->handed_off++;
 		return;
 	}
 	port_drop(p, PROBE_DROP_UDP_PORT, m);
@@ -249,7 +261,7 @@ port_flush(struct probe_worker *w, struct probe_port *p)
 		    !capture_packet(p->cap, p->tx_pkts[i], tsc))
 			p->drops[PROBE_DROP_CAPTURE_FULL]++;
 	}
-	sent = rte_eth_tx_burst(p->port_id, 0, p->tx_pkts, p->tx_n);
+	sent = rte_eth_tx_burst(p->port_id, p->queue, p->tx_pkts, p->tx_n);
 	p->tx_pkts_total += sent;
 	if (sent < p->tx_n) {
 		/* keep the rest; they are stamped again on the next try */
@@ -294,7 +306,7 @@ port_rx_burst(struct probe_worker *w, struct probe_port *p, uint64_t now)
 	uint16_t n, i;
 	uint64_t tsc, ns;
 
-	n = rte_eth_rx_burst(p->port_id, 0, pkts, PROBE_BURST);
+	n = rte_eth_rx_burst(p->port_id, p->queue, pkts, PROBE_BURST);
 	if (n == 0)
 		return 0;
 	/* T2 / T4: one TSC read for the burst, right after it */
@@ -318,11 +330,30 @@ port_rx_burst(struct probe_worker *w, struct probe_port *p, uint64_t now)
  * much as the sender stages keeps the queue (and the latency) short. */
 #define RX_BURSTS_PER_POLL (PROBE_TX_STAGE / PROBE_BURST)
 
+/* Replies other queues received for this queue's sessions. */
+static inline unsigned
+port_handoff_drain(struct probe_worker *w, struct probe_port *p,
+		   uint64_t now)
+{
+	struct rte_mbuf *pkts[PROBE_BURST];
+	unsigned n;
+
+	n = rte_ring_dequeue_burst(p->handoff, (void **)pkts, PROBE_BURST,
+				   NULL);
+	for (unsigned i = 0; i < n; i++)
+		frame_input(w, p, pkts[i], *RTE_MBUF_DYNFIELD(pkts[i],
+			    probe_rx_ns_offset, uint64_t *), now);
+	return n;
+}
+
 static unsigned
 port_poll(struct probe_worker *w, struct probe_port *p, uint64_t now)
 {
 	unsigned work = 0;
 	uint16_t n;
+
+	if (p->handoff != NULL)
+		work += port_handoff_drain(w, p, now);
 
 	for (unsigned b = 0; b < RX_BURSTS_PER_POLL; b++) {
 		n = port_rx_burst(w, p, now);

@@ -141,7 +141,9 @@ session_setup(struct probe_app *app, struct probe_session *s)
 			  "the port has no gateway", sc->name, pcf->name);
 		return -EINVAL;
 	}
-	idx = neigh_add(&p->neigh, nh, NULL);
+	rte_spinlock_lock(&p->neigh->lock);
+	idx = neigh_add(p->neigh, nh, NULL);
+	rte_spinlock_unlock(&p->neigh->lock);
 	if (idx < 0) {
 		PROBE_ERR("port %s: neighbour table full", pcf->name);
 		return -ENOSPC;
@@ -291,6 +293,24 @@ slot_close(struct probe_session *s, uint64_t counter)
 	__atomic_store_n(&sl->state, SLOT_READY, __ATOMIC_RELEASE);
 }
 
+/* The next hop's MAC into the frame template when the neighbour table
+ * changed (any queue of the port may have learnt it). */
+static void
+session_neigh_refresh(struct probe_session *s)
+{
+	struct neigh_table *t = s->port->neigh;
+	const struct neigh_entry *e = &t->e[s->neigh_idx];
+
+	if (__atomic_load_n(&t->gen, __ATOMIC_ACQUIRE) == s->neigh_gen &&
+	    s->neigh_valid == __atomic_load_n(&e->valid, __ATOMIC_RELAXED))
+		return;
+	rte_spinlock_lock(&t->lock);
+	s->neigh_gen = t->gen;
+	s->neigh_valid = e->valid;
+	memcpy(s->tmpl, e->mac, RTE_ETHER_ADDR_LEN);
+	rte_spinlock_unlock(&t->lock);
+}
+
 void
 session_housekeeping(struct probe_worker *w, struct probe_session *s,
 		     uint64_t now)
@@ -298,12 +318,13 @@ session_housekeeping(struct probe_worker *w, struct probe_session *s,
 	bool stop = __atomic_load_n(&s->stop_req, __ATOMIC_ACQUIRE) != 0;
 	struct interval_slot *sl;
 
+	session_neigh_refresh(s);
 	switch (s->state) {
 	case SESSION_WAIT_NEIGH:
 		if (stop)
 			__atomic_store_n(&s->state, SESSION_DONE,
 					 __ATOMIC_RELEASE);
-		else if (s->port->neigh.e[s->neigh_idx].valid)
+		else if (s->neigh_valid)
 			session_start(w, s, now);
 		return;
 	case SESSION_RUNNING:
@@ -340,14 +361,12 @@ void
 session_tx(struct probe_worker *w, struct probe_port *p,
 	   struct probe_session *s, uint64_t now)
 {
-	const struct neigh_entry *ne;
 	struct interval_slot *sl;
 	struct tx_meta meta;
 
 	(void)w;
 	if (s->state != SESSION_RUNNING || now >= s->stop_tsc)
 		return;
-	ne = &p->neigh.e[s->neigh_idx];
 	sl = session_slot(s, s->cur);
 	meta.kind = TX_SENDER;
 	meta.ipv6 = s->conf->peer.family == 6;
@@ -371,7 +390,6 @@ session_tx(struct probe_worker *w, struct probe_port *p,
 		}
 		d = rte_pktmbuf_mtod(m, uint8_t *);
 		rte_memcpy(d, s->tmpl, s->pkt_len);
-		memcpy(d, ne->mac, RTE_ETHER_ADDR_LEN);
 		m->data_len = m->pkt_len = s->pkt_len;
 		meta.seq = s->next_seq++;
 		sl->tx_pkts++;

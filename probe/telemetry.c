@@ -36,16 +36,16 @@ tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 }
 
 static void
-add_drops(struct rte_tel_data *d, const struct probe_port *p, bool all)
+add_drops(struct rte_tel_data *d, struct probe_port *p, bool all)
 {
 	for (unsigned i = 0; i < PROBE_DROP_N; i++) {
 		uint64_t v = 0;
 
 		if (p != NULL) {
-			v = LOAD(p->drops[i]);
+			v = PORT_SUM(p, drops[i]);
 		} else {
 			for (unsigned j = 0; j < probe_app.n_ports; j++)
-				v += LOAD(probe_app.ports[j].drops[i]);
+				v += PORT_SUM(&probe_app.ports[j], drops[i]);
 		}
 		if (v != 0 || all)
 			rte_tel_data_add_dict_u64(d, probe_drop_names[i], v);
@@ -55,7 +55,7 @@ add_drops(struct rte_tel_data *d, const struct probe_port *p, bool all)
 static int
 tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	const struct probe_port *p = NULL;
+	struct probe_port *p = NULL;
 
 	(void)cmd;
 	for (unsigned i = 0; params != NULL && i < probe_app.n_ports; i++)
@@ -65,12 +65,14 @@ tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
 		return -EINVAL;
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "port_id", p->port_id);
-	rte_tel_data_add_dict_u64(d, "rx_pkts", LOAD(p->rx_pkts));
-	rte_tel_data_add_dict_u64(d, "tx_pkts", LOAD(p->tx_pkts_total));
-	rte_tel_data_add_dict_u64(d, "reflected", LOAD(p->reflected));
+	rte_tel_data_add_dict_u64(d, "queues", p->conf->queues);
+	rte_tel_data_add_dict_u64(d, "rx_pkts", PORT_SUM(p, rx_pkts));
+	rte_tel_data_add_dict_u64(d, "tx_pkts", PORT_SUM(p, tx_pkts_total));
+	rte_tel_data_add_dict_u64(d, "reflected", PORT_SUM(p, reflected));
 	rte_tel_data_add_dict_u64(d, "reflector_sessions",
-				  LOAD(p->refl_sessions));
-	rte_tel_data_add_dict_u64(d, "arp_replies", LOAD(p->arp_replies));
+				  PORT_SUM(p, refl_sessions));
+	rte_tel_data_add_dict_u64(d, "arp_replies", PORT_SUM(p, arp_replies));
+	rte_tel_data_add_dict_u64(d, "handed_off", PORT_SUM(p, handed_off));
 	rte_tel_data_add_dict_u64(d, "hw_timestamps", p->hw_ts);
 	add_drops(d, p, true);
 	return 0;
