@@ -20,6 +20,7 @@
 #include <rte_ring.h>
 
 #include "probe.h"
+#include "rss.h"
 
 /* Two ring ports A and B, A's TX feeding B's RX and back, one ring each
  * way per queue pair: queue q of A talks to queue q of B. */
@@ -132,9 +133,10 @@ port_queues_create(struct probe_port *p)
 	return 0;
 }
 
-/* Session j of the port is sent (and measured) by queue j mod N. */
+/* Each session is sent (and measured) by the queue RSS will deliver its
+ * replies to (rss != NULL), else session j by queue j mod N. */
 static int
-port_sessions_spread(struct probe_port *p)
+port_sessions_spread(struct probe_port *p, const struct rss_plan *rss)
 {
 	unsigned nq = p->conf->queues, n = p->n_sessions;
 	struct probe_session **all = p->sessions;
@@ -143,20 +145,51 @@ port_sessions_spread(struct probe_port *p)
 		return 0;
 	PORT_FOREACH_QUEUE(q, p) {
 		q->n_sessions = 0;
-		q->sessions = calloc(n / nq + 1, sizeof(q->sessions[0]));
+		q->sessions = calloc(n, sizeof(q->sessions[0]));
 		if (q->sessions == NULL)
 			return -ENOMEM;
 	}
 	for (unsigned j = 0; j < n; j++) {
+		const struct session_conf *sc = all[j]->conf;
+		const struct probe_addr *local = sc->peer.family == 4 ?
+			&p->conf->ip4 : &p->conf->ip6;
+		unsigned to = rss == NULL ? j % nq :
+			rss_reply_queue(rss, local, sc->src_port, &sc->peer,
+					sc->peer_port);
 		struct probe_port *q = p;
 
-		for (unsigned k = 0; k < j % nq; k++)
+		for (unsigned k = 0; k < to; k++)
 			q = q->next;
 		q->sessions[q->n_sessions++] = all[j];
 		all[j]->port = q;
 	}
 	free(all);
 	return 0;
+}
+
+/* RSS indirection table entry i -> queue i mod N, the plan's. */
+static int
+port_reta_set(struct probe_port *p, const struct rss_plan *plan)
+{
+	struct rte_eth_rss_reta_entry64 *reta;
+	unsigned groups = (plan->reta_size + RTE_ETH_RETA_GROUP_SIZE - 1) /
+			  RTE_ETH_RETA_GROUP_SIZE;
+	int rc;
+
+	reta = calloc(groups, sizeof(*reta));
+	if (reta == NULL)
+		return -ENOMEM;
+	for (unsigned i = 0; i < plan->reta_size; i++) {
+		struct rte_eth_rss_reta_entry64 *g =
+			&reta[i / RTE_ETH_RETA_GROUP_SIZE];
+
+		g->mask |= 1ULL << (i % RTE_ETH_RETA_GROUP_SIZE);
+		g->reta[i % RTE_ETH_RETA_GROUP_SIZE] =
+			(uint16_t)(i % plan->n_queues);
+	}
+	rc = rte_eth_dev_rss_reta_update(p->port_id, reta, plan->reta_size);
+	free(reta);
+	return rc;
 }
 
 /* Per queue: its RX/TX queues, reflector table, hand-off ring. */
@@ -209,6 +242,8 @@ port_setup(struct probe_app *app, struct probe_port *p)
 	uint32_t frame = port_largest_frame(app, p);
 	char name[RTE_MEMPOOL_NAMESIZE];
 	const char *rss = "";
+	struct rss_plan plan;
+	bool planned = false;
 	int rc;
 
 	if (port_find(pcf->device, &p->port_id) < 0) {
@@ -270,8 +305,15 @@ port_setup(struct probe_app *app, struct probe_port *p)
 			      info.flow_type_rss_offloads;
 
 		if (hf != 0) {
+			rss_plan_init(&plan, info.hash_key_size, (hf &
+				(RTE_ETH_RSS_NONFRAG_IPV4_UDP |
+				 RTE_ETH_RSS_NONFRAG_IPV6_UDP)) != 0,
+				info.reta_size, nq);
+			planned = info.reta_size > 0;
 			ec.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 			ec.rx_adv_conf.rss_conf.rss_hf = hf;
+			ec.rx_adv_conf.rss_conf.rss_key = plan.key;
+			ec.rx_adv_conf.rss_conf.rss_key_len = plan.key_len;
 			rss = ", RSS";
 		} else {
 			rss = ", no RSS in the device";
@@ -307,7 +349,7 @@ port_setup(struct probe_app *app, struct probe_port *p)
 			(uint16_t)(p->sessions[i]->idx + 1);
 	rc = port_queues_create(p);
 	if (rc == 0)
-		rc = port_sessions_spread(p);
+		rc = port_sessions_spread(p, planned ? &plan : NULL);
 	if (rc < 0)
 		return rc;
 	PORT_FOREACH_QUEUE(q, p) {
@@ -320,6 +362,12 @@ port_setup(struct probe_app *app, struct probe_port *p)
 		PROBE_ERR("port %s: start failed: %s", pcf->name,
 			  rte_strerror(-rc));
 		return rc;
+	}
+	if (planned && port_reta_set(p, &plan) < 0) {
+		PROBE_WARN("port %s: cannot set the RSS table: replies may "
+			   "reach another queue than their session's and are "
+			   "then handed over in software", pcf->name);
+		rss = ", RSS (device's own table)";
 	}
 	PROBE_INFO("port %s: DPDK port %u (%s), socket %d, MAC "
 		   RTE_ETHER_ADDR_PRT_FMT ", %u queue pair(s)%s, %u sessions, "
