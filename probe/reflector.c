@@ -76,7 +76,13 @@ reflector_setup(struct probe_app *app, struct probe_port *p)
 	p->refl_states = rte_zmalloc_socket("refl_states",
 		(size_t)pcf->reflector_sessions * 2 * sizeof(p->refl_states[0]),
 		64, p->socket);
-	return p->refl_states == NULL ? -ENOMEM : 0;
+	if (p->refl_states == NULL) {
+		PROBE_ERR("port %s: no memory for %u reflector sessions: give "
+			  "EAL more memory (-m, or more hugepages)", pcf->name,
+			  pcf->reflector_sessions);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static inline enum probe_drop

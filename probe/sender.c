@@ -90,6 +90,17 @@ build_template(struct probe_app *app, struct probe_session *s)
 	s->payload_off = off + sizeof(*udp);
 }
 
+/* Session state lives in the EAL heap (the port's NUMA node). */
+static int
+session_nomem(const struct probe_session *s, const char *what, size_t bytes)
+{
+	PROBE_ERR("session %s: no memory for its %s (%zu bytes on socket "
+		  "%d): the EAL heap is full; give EAL more memory (-m, or "
+		  "more hugepages), or run fewer sessions", s->conf->name,
+		  what, bytes, s->port->socket);
+	return -ENOMEM;
+}
+
 int
 session_setup(struct probe_app *app, struct probe_session *s)
 {
@@ -115,7 +126,7 @@ session_setup(struct probe_app *app, struct probe_session *s)
 	s->tmpl = rte_zmalloc_socket("session_tmpl", s->pkt_len, 64,
 				     p->socket);
 	if (s->tmpl == NULL)
-		return -ENOMEM;
+		return session_nomem(s, "frame template", s->pkt_len);
 	build_template(app, s);
 	/* Per packet only the STAMP fields change (RFC 8762 figure 3 or 4):
 	 * the checksum is the sum of the rest, taken once here while the
@@ -171,7 +182,8 @@ session_setup(struct probe_app *app, struct probe_session *s)
 				      s->n_slots * sizeof(s->slots[0]), 64,
 				      p->socket);
 	if (s->slots == NULL)
-		return -ENOMEM;
+		return session_nomem(s, "interval slots",
+				     s->n_slots * sizeof(s->slots[0]));
 	for (uint32_t i = 0; i < s->n_slots; i++)
 		delay_stats_init(&s->slots[i].ds);
 	if (sc->type == SESSION_TYPE_CAPACITY && capacity_setup(app, s) < 0)
