@@ -7,10 +7,15 @@
 #   a=$(netns_create a)            # namespace "<tag>-a", IPv6 off, lo up
 #   b=$(netns_create b)
 #   netns_veth "$a" va "$b" vb     # veth pair va (in a) <-> vb (in b)
+#   netns_bridge "$m" br0 ma mb    # a bridge in m over ma and mb
 #   netns_bg "$a" cmd args...      # run in a namespace, in the background;
 #                                  # its pid is in $NETNS_LAST_PID and it is
 #                                  # killed (TERM, then KILL) at cleanup
 #   netns_cleanup                  # also runs on EXIT, INT and TERM
+#
+# netns_on_cleanup CMD runs CMD at cleanup before the processes are
+# stopped, netns_on_cleanup_late CMD after they are gone (to release what
+# they held: hugepages, a mount).
 #
 # Every name carries the tag, so tests running at the same time never
 # collide, and cleanup removes every namespace with the tag (netns_create
@@ -23,6 +28,7 @@ NETNS_LIST=()
 NETNS_PIDS=()
 NETNS_LAST_PID=
 NETNS_EXTRA_CLEANUP=()
+NETNS_LATE_CLEANUP=()
 
 netns_init() {
   local prefix=${1:-mp}
@@ -47,6 +53,11 @@ netns_create() {
   echo "$ns"
 }
 
+# Extra command to run at cleanup once the processes are gone.
+netns_on_cleanup_late() {
+  NETNS_LATE_CLEANUP+=("$1")
+}
+
 # netns_veth NS1 IF1 NS2 IF2 [MTU]: created directly inside the two
 # namespaces, so interface names need only be unique there.
 netns_veth() {
@@ -59,6 +70,17 @@ netns_veth() {
     >/dev/null 2>&1 || true
   ip -n "$ns1" link set dev "$if1" up
   ip -n "$ns2" link set dev "$if2" up
+}
+
+# netns_bridge NS BRIDGE IF...: a Linux bridge in NS over the interfaces.
+netns_bridge() {
+  local ns=$1 br=$2 ifc
+  shift 2
+  ip -n "$ns" link add "$br" type bridge || return 1
+  for ifc in "$@"; do
+    ip -n "$ns" link set dev "$ifc" master "$br" || return 1
+  done
+  ip -n "$ns" link set dev "$br" up
 }
 
 # netns_register_ns NAME: clean up a namespace made elsewhere.
@@ -103,4 +125,8 @@ netns_cleanup() {
     ip netns del "$ns" 2>/dev/null || true
   done
   NETNS_LIST=()
+  for cmd in "${NETNS_LATE_CLEANUP[@]}"; do
+    eval "$cmd" || true
+  done
+  NETNS_LATE_CLEANUP=()
 }

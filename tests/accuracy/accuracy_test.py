@@ -25,13 +25,13 @@ import csv
 import ctypes
 import json
 import os
-import random
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+import mpnet  # noqa: E402  (tests/lib/mpnet.py)
 
 ADDR_A = "10.98.0.1"
 ADDR_B = "10.98.0.2"
@@ -41,18 +41,15 @@ SSID = 1               # the probe's default SSID of its first session
 MOD = 1 << 32
 
 
-class Fail(Exception):
-    pass
+# Fail: a case failed; Retry: most likely the machine, not the code under
+# test (a program did not come up or go down in time, starved of CPU by
+# real-time tasks): tried again, and a program that never does fails
+# every attempt.
+Fail, Retry = mpnet.Fail, mpnet.Retry
 
 
 class Skip(Exception):
     pass
-
-
-class Retry(Fail):
-    """Most likely the machine, not the code under test: a program did not
-    come up or go down in time (starved of CPU by real-time tasks). Tried
-    again; a program that never does fails every attempt."""
 
 
 failures = []
@@ -70,14 +67,6 @@ def check(cond, msg, kind="exact"):
         print("  FAIL%s: %s" % ("" if kind == "exact" else " (" + kind + ")",
                                 msg))
         failures.append((kind, msg))
-
-
-def sh(*args, check_rc=True):
-    r = subprocess.run(list(args), capture_output=True, text=True)
-    if check_rc and r.returncode != 0:
-        raise Fail("command failed (%d): %s\n%s%s" %
-                   (r.returncode, " ".join(args), r.stdout, r.stderr))
-    return r
 
 
 # ---- the probe's histograms (lib/hist.c serialised form) ----
@@ -185,74 +174,17 @@ def merged(records, key):
 
 # ---- three namespaces, linkem, two probes ----
 
-class Topology:
+class Topology(mpnet.Net):
     def __init__(self, metroprobe, linkem):
-        tag = "%d%04x" % (os.getpid(), random.getrandbits(16))
-        self.tag = tag
+        super().__init__("acc", "ALB", "accuracy", keep_env="ACCURACY_KEEP")
         self.metroprobe = metroprobe
         self.linkem = linkem
-        self.ns_a, self.ns_l, self.ns_b = ("acc%s%s" % (x, tag)
-                                           for x in "ALB")
-        self.tmp = tempfile.mkdtemp(prefix="accuracy-%s-" % tag)
-        self.procs = []
-        self.prefixes = []
         self.runs = 0
 
-    def ns(self, ns, *args, check_rc=True):
-        return sh("ip", "netns", "exec", ns, *args, check_rc=check_rc)
-
     def up(self):
-        for ns in (self.ns_a, self.ns_l, self.ns_b):
-            sh("ip", "netns", "add", ns)
-            # IPv6 off: no router solicitations or MLD on the wires;
-            # every frame is the test's.
-            self.ns(ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
-                    "net.ipv6.conf.default.disable_ipv6=1")
-            self.ns(ns, "ip", "link", "set", "lo", "up")
-        sh("ip", "link", "add", "va", "netns", self.ns_a, "type", "veth",
-           "peer", "name", "la", "netns", self.ns_l)
-        sh("ip", "link", "add", "vb", "netns", self.ns_b, "type", "veth",
-           "peer", "name", "lb", "netns", self.ns_l)
-        for ns, ifc in ((self.ns_a, "va"), (self.ns_l, "la"),
-                        (self.ns_l, "lb"), (self.ns_b, "vb")):
-            self.ns(ns, "sysctl", "-qw",
-                    "net.ipv6.conf.%s.disable_ipv6=1" % ifc)
-            self.ns(ns, "ip", "link", "set", ifc, "up")
-
-    def path(self, name):
-        return os.path.join(self.tmp, name)
-
-    def spawn(self, ns, cmd, out):
-        f = open(out, "w")
-        p = subprocess.Popen(["ip", "netns", "exec", ns] + cmd, stdout=f,
-                             stderr=subprocess.STDOUT)
-        f.close()
-        self.procs.append(p)
-        return p
-
-    def wait_line(self, p, out, text, what, timeout=45):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with open(out) as f:
-                if text in f.read():
-                    return
-            if p.poll() is not None:
-                break
-            time.sleep(0.05)
-        with open(out) as f:
-            text = f.read()
-        if p.poll() is None:
-            p.kill()
-            raise Retry("%s did not start in %d s:\n%s" % (what, timeout,
-                                                              text))
-        raise Fail("%s exited %d at start:\n%s" % (what, p.returncode, text))
-
-    def eal(self, name, lcore):
-        prefix = "acc%s%s" % (self.tag, name)
-        self.prefixes.append(prefix)
-        return ["-l", str(lcore), "--no-huge", "--no-pci", "-m", "256",
-                "--file-prefix", prefix, "--log-level=lib.eal:error",
-                "--log-level=pmd.net.af_packet:error"]
+        super().up()
+        self.veth("A", "va", "L", "la")
+        self.veth("B", "vb", "L", "lb")
 
     def run(self, ab, ba, pps, secs, loss_timeout="1s", frame=128):
         """One run: linkem with these specs, probe B reflecting, probe A
@@ -270,20 +202,15 @@ class Topology:
         # demo: a SCHED_FIFO task of equal priority that polls without
         # sleeping would otherwise keep this one off the core for good.
         prio = os.environ.get("ACCURACY_RT_PRIO", "2")
-        rt = ["chrt", "-f", prio] if shutil.which("chrt") and \
-            os.environ.get("LINKEM_TEST_RT", "1") == "1" else []
-        prefix = "acc%sl%d" % (self.tag, self.runs)
-        self.prefixes.append(prefix)
-        lkp = self.spawn(self.ns_l, rt + [
-            self.linkem, "-l", "1", "--no-huge", "-m", "128", "--no-pci",
-            "--file-prefix", prefix, "--log-level", "lib.eal:error",
-            "--vdev", "net_af_packet0,iface=la",
-            "--vdev", "net_af_packet1,iface=lb", "--",
-            "--idle-sleep", "20", "--log", lk["csv"], "--stats", lk["json"],
-            "--max-pps", str(max(2 * pps, 10000))] +
+        rt = prio if os.environ.get("LINKEM_TEST_RT", "1") == "1" else None
+        lkp = self.spawn("L", self.linkem_cmd(
+            self.linkem, "l%d" % self.runs, "la", "lb",
+            ["--log", lk["csv"], "--stats", lk["json"],
+             "--max-pps", str(max(2 * pps, 10000))] +
             (["--ab", ab] if ab else []) + (["--ba", ba] if ba else []),
-            lk["txt"])
-        self.wait_line(lkp, lk["txt"], "forwarding on lcore", "linkem")
+            rt_prio=rt), lk["txt"])
+        self.wait_text(lkp, lk["txt"], "forwarding on lcore", "linkem",
+                       on_timeout=Retry)
 
         # Both probes on lcore 0 (linkem has lcore 1), one clock
         # (CLOCK_REALTIME of this machine): synchronised by construction,
@@ -292,38 +219,32 @@ class Topology:
                   "--idle-sleep-us", "20", "--clock-synced", "true",
                   "--mbufs", "8191"]
         b_out = self.path("%s-b.log" % n)
-        bp = self.spawn(self.ns_b, [self.metroprobe] + self.eal(n + "b", 0) +
-                        ["--vdev=net_af_packet0,iface=vb", "--",
-                         "--port", "name=centre-b,device=net_af_packet0,"
-                         "ipv4=%s/24" % ADDR_B,
-                         "--records", self.path("%s-b.jsonl" % n)] + common,
-                        b_out)
-        self.wait_line(bp, b_out, "single lcore", "probe B")
+        bp = self.spawn("B", self.probe_cmd(
+            self.metroprobe, n + "b", 0, "vb",
+            ["--port", "name=centre-b,device=net_af_packet0,"
+             "ipv4=%s/24" % ADDR_B,
+             "--records", self.path("%s-b.jsonl" % n)] + common), b_out)
+        self.wait_text(bp, b_out, "single lcore", "probe B",
+                       on_timeout=Retry)
         a_out = self.path("%s-a.log" % n)
         a_rec = self.path("%s-a.jsonl" % n)
-        ap = self.spawn(self.ns_a, [self.metroprobe] + self.eal(n + "a", 0) +
-                        ["--vdev=net_af_packet0,iface=va", "--",
-                         "--port", "name=centre-a,device=net_af_packet0,"
-                         "ipv4=%s/24" % ADDR_A,
-                         "--session", "name=a-to-b,port=centre-a,peer=%s,"
-                         "rate_pps=%d,frame_size=%d%s" % (ADDR_B, pps, frame,
-                                                          SESSION_EXTRA),
-                         "--run-time", "%ds" % secs,
-                         "--records", a_rec] + common, a_out)
+        ap = self.spawn("A", self.probe_cmd(
+            self.metroprobe, n + "a", 0, "va",
+            ["--port", "name=centre-a,device=net_af_packet0,"
+             "ipv4=%s/24" % ADDR_A,
+             "--session", "name=a-to-b,port=centre-a,peer=%s,"
+             "rate_pps=%d,frame_size=%d%s" % (ADDR_B, pps, frame,
+                                              SESSION_EXTRA),
+             "--run-time", "%ds" % secs,
+             "--records", a_rec] + common), a_out)
         try:
             rc = ap.wait(timeout=secs + 60)
         except subprocess.TimeoutExpired:
             raise Retry("probe A did not stop after --run-time")
-        bp.send_signal(signal.SIGINT)
-        try:
-            rcb = bp.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            raise Retry("probe B did not stop on SIGINT")
-        lkp.send_signal(signal.SIGTERM)
-        try:
-            rcl = lkp.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            raise Retry("linkem did not stop on SIGTERM")
+        rcb = mpnet.stop(bp, signal.SIGINT, "probe B", timeout=60,
+                         on_timeout=Retry)
+        rcl = mpnet.stop(lkp, signal.SIGTERM, "linkem", timeout=60,
+                         on_timeout=Retry)
         for what, code, out in (("probe A", rc, a_out), ("probe B", rcb,
                                 b_out), ("linkem", rcl, lk["txt"])):
             if code != 0:
@@ -345,33 +266,6 @@ class Topology:
         with open(lk["json"]) as f:
             stats = json.load(f)
         return recs, log, stats
-
-    def kill_left(self):
-        """Processes a failed attempt left running."""
-        for p in self.procs:
-            if p.poll() is None:
-                p.kill()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    pass
-
-    def down(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.kill()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    pass
-        for ns in (self.ns_a, self.ns_l, self.ns_b):
-            sh("ip", "netns", "del", ns, check_rc=False)
-        for prefix in self.prefixes:
-            shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
-        if os.environ.get("ACCURACY_KEEP"):
-            print("kept " + self.tmp)
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 # ---- ground truth: what the probe must have seen, from linkem's log ----

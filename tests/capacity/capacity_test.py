@@ -19,13 +19,14 @@ bottleneck dropped (tbf's counter, linkem's queue drops).
 """
 import json
 import os
-import random
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+import mpnet  # noqa: E402  (tests/lib/mpnet.py)
 
 RATE = 20_000_000      # bottleneck, bits/s as the bottleneck counts them
 FRAME = 1000           # probe frame with FCS, octets
@@ -35,111 +36,28 @@ TOLERANCE = 0.03
 ADDR_A, ADDR_B = "10.84.0.1", "10.84.0.2"
 
 
-class Fail(Exception):
-    pass
+Fail = mpnet.Fail
 
 
-def sh(*args, check=True):
-    r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True)
-    if check and r.returncode != 0:
-        raise Fail("%s: exit %d: %s" % (" ".join(args), r.returncode,
-                                         r.stderr.strip()))
-    return r.stdout
-
-
-class Net:
+class Net(mpnet.Net):
     def __init__(self, mode):
+        super().__init__("cap", "AMB", "capacity", keep_env="CAPACITY_KEEP")
         self.mode = mode
-        self.tag = "%d%04x" % (os.getpid(), random.getrandbits(16))
-        self.ns = {x: "cap%s%s" % (x, self.tag) for x in "AMB"}
-        self.tmp = tempfile.mkdtemp(prefix="capacity-%s-" % self.tag)
-        self.procs = []
-        self.prefixes = []
-
-    def x(self, ns, *args, check=True):
-        return sh("ip", "netns", "exec", self.ns[ns], *args, check=check)
 
     def up(self):
-        for ns in self.ns.values():
-            sh("ip", "netns", "add", ns)
-        for n in "AMB":
-            self.x(n, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
-                   "net.ipv6.conf.default.disable_ipv6=1")
-            self.x(n, "ip", "link", "set", "lo", "up")
-        sh("ip", "link", "add", "va", "netns", self.ns["A"], "type", "veth",
-           "peer", "name", "ma", "netns", self.ns["M"])
-        sh("ip", "link", "add", "vb", "netns", self.ns["B"], "type", "veth",
-           "peer", "name", "mb", "netns", self.ns["M"])
-        for n, ifc in (("A", "va"), ("M", "ma"), ("M", "mb"), ("B", "vb")):
-            self.x(n, "ip", "link", "set", "dev", ifc, "up")
+        super().up()
+        self.veth("A", "va", "M", "ma")
+        self.veth("B", "vb", "M", "mb")
         if self.mode == "tbf":
-            self.x("M", "ip", "link", "add", "br0", "type", "bridge")
-            self.x("M", "ip", "link", "set", "dev", "ma", "master", "br0")
-            self.x("M", "ip", "link", "set", "dev", "mb", "master", "br0")
-            self.x("M", "ip", "link", "set", "dev", "br0", "up")
+            self.bridge("M", "br0", ("ma", "mb"))
             # queue of 60 frames: absorbs a loaded machine's send jitter
             # below the rate, overflows within a step above it
             self.x("M", "tc", "qdisc", "add", "dev", "mb", "root", "tbf",
                    "rate", str(RATE), "burst", "3000", "limit", "60000")
 
-    def spawn(self, ns, cmd, out):
-        f = open(out, "w")
-        p = subprocess.Popen(["ip", "netns", "exec", self.ns[ns]] + cmd,
-                             stdout=f, stderr=subprocess.STDOUT)
-        f.close()
-        self.procs.append(p)
-        return p
-
-    def wait_text(self, p, path, text, what, timeout=45):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if os.path.exists(path):
-                with open(path) as f:
-                    if text in f.read():
-                        return
-            if p.poll() is not None:
-                break
-            time.sleep(0.05)
-        with open(self.path(what + ".log")) as f:
-            log = f.read()
-        raise Fail("%s: no '%s' within %d s (exit %s):\n%s" %
-                   (what, text, timeout, p.poll(), log))
-
-    def path(self, name):
-        return os.path.join(self.tmp, name)
-
-    def eal(self, name, lcore):
-        prefix = "cap%s%s" % (self.tag, name)
-        self.prefixes.append(prefix)
-        return ["-l", str(lcore), "--no-huge", "--no-pci", "-m", "256",
-                "--file-prefix", prefix, "--log-level=lib.eal:error",
-                "--log-level=pmd.net.af_packet:error"]
-
-    def down(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.kill()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    pass
-        for ns in self.ns.values():
-            sh("ip", "netns", "del", ns, check=False)
-        for prefix in self.prefixes:
-            shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
-        if os.environ.get("CAPACITY_KEEP"):
-            print("kept " + self.tmp)
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-
 
 def stop(p, sig, what, timeout=30):
-    p.send_signal(sig)
-    try:
-        rc = p.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise Fail("%s did not stop" % what)
+    rc = mpnet.stop(p, sig, what, timeout)
     if rc != 0:
         raise Fail("%s exited %d" % (what, rc))
 
@@ -153,20 +71,13 @@ def run(mode):
         if mode == "linkem":
             # overhead 24: linkem counts FCS, preamble and gap (layer 1)
             stats = net.path("linkem.json")
-            prefix = "cap%sl" % net.tag
-            net.prefixes.append(prefix)
             # as the accuracy tests: real-time priority on its own lcore,
             # so a loaded machine does not hold its queue back
-            rt = ["chrt", "-f", "2"] if shutil.which("chrt") else []
-            lk = net.spawn("M", rt + [
-                os.environ["LINKEM"], "-l", "1", "--no-huge", "-m", "128",
-                "--no-pci", "--file-prefix", prefix,
-                "--log-level", "lib.eal:error",
-                "--vdev", "net_af_packet0,iface=ma",
-                "--vdev", "net_af_packet1,iface=mb", "--",
-                "--idle-sleep", "20", "--stats", stats, "--max-pps", "10000",
-                "--ab", "rate=%d,overhead=24,burst=3000,limit=60" % RATE],
-                net.path("linkem.log"))
+            lk = net.spawn("M", net.linkem_cmd(
+                os.environ["LINKEM"], "l", "ma", "mb",
+                ["--stats", stats, "--max-pps", "10000",
+                 "--ab", "rate=%d,overhead=24,burst=3000,limit=60" % RATE],
+                rt_prio=2), net.path("linkem.log"))
             net.wait_text(lk, net.path("linkem.log"), "forwarding on lcore",
                           "linkem")
             # cir in the probe's terms (layer 2 with FCS)
@@ -176,24 +87,23 @@ def run(mode):
             cir = RATE * FRAME / (FRAME - 4)
         common = ["--interval", "1s", "--loss-timeout", "1s",
                   "--idle-sleep-us", "50", "--mbufs", "8191"]
-        bp = net.spawn("B", [metroprobe] + net.eal("b", 0) + [
-            "--vdev=net_af_packet0,iface=vb", "--",
+        bp = net.spawn("B", net.probe_cmd(metroprobe, "b", 0, "vb", [
             "--port", "name=centre-b,device=net_af_packet0,ipv4=%s/24" %
-            ADDR_B, "--records", net.path("b.jsonl")] + common,
+            ADDR_B, "--records", net.path("b.jsonl")] + common),
             net.path("b.log"))
         net.wait_text(bp, net.path("b.log"), "single lcore", "b")
         rec = net.path("a.jsonl")
-        ap = net.spawn("A", [metroprobe] + net.eal("a", 0) + [
-            "--vdev=net_af_packet0,iface=va", "--",
+        ap = net.spawn("A", net.probe_cmd(metroprobe, "a", 0, "va", [
             "--port", "name=centre-a,device=net_af_packet0,ipv4=%s/24" %
             ADDR_A,
             "--session", "name=cap,port=centre-a,peer=%s,type=capacity,"
             "cir=%d,steps=%s,step_duration=%s,frame_size=%d,loss_max=1e-5" %
             (ADDR_B, round(cir), ":".join(str(s) for s in STEPS),
              STEP_DURATION, FRAME),
-            "--records", rec] + common, net.path("a.log"))
+            "--records", rec] + common), net.path("a.log"))
         total = len(STEPS) * 1.5 + 30
-        net.wait_text(ap, rec, '"kind":"summary"', "a", timeout=total)
+        net.wait_text(ap, rec, '"kind":"summary"', "a", timeout=total,
+                      log=net.path("a.log"))
         stop(ap, signal.SIGINT, "probe A")
         stop(bp, signal.SIGINT, "probe B")
         if lk is not None:
@@ -201,7 +111,7 @@ def run(mode):
             with open(stats) as f:
                 dropped = json.load(f)["ab"]["drop_queue"]
         else:
-            out = net.x("M", "tc", "-s", "qdisc", "show", "dev", "mb")
+            out = net.x("M", "tc", "-s", "qdisc", "show", "dev", "mb").stdout
             dropped = int(out.split("dropped ")[1].split(",")[0])
         with open(net.path("a.log")) as f:
             log = f.read()

@@ -97,6 +97,14 @@ def demo_tag(text):
     return m.group(1) if m else None
 
 
+def check_cleaned_up(text, out):
+    """The demo said what it cleaned up, and none of it is left."""
+    tag = demo_tag(text)
+    if check(tag is not None, "the demo named what it cleaned up"):
+        left = leftovers(tag, out)
+        check(not left, "nothing left behind: %s" % left)
+
+
 def check_report_json(path):
     rep = json.load(open(path))
     check(rep.get("schema") == "metroprobe.report.v1", "report schema")
@@ -202,10 +210,7 @@ def run_case():
             html = open(os.path.join(out, "report.html")).read()
             check("<html" in html and "centre-c" in html and
                   "demo-metro" in html, "report.html names links, profile")
-        tag = demo_tag(text)
-        if check(tag is not None, "the demo named what it cleaned up"):
-            left = leftovers(tag, out)
-            check(not left, "nothing left behind: %s" % left)
+        check_cleaned_up(text, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -247,10 +252,7 @@ def interrupt_case():
         check("interrupted" in text, "says it was interrupted")
         check(not os.path.exists(os.path.join(out, "report.json")),
               "no report from an interrupted run")
-        tag = demo_tag(text)
-        if check(tag is not None, "the demo named what it cleaned up"):
-            left = leftovers(tag, out)
-            check(not left, "nothing left behind: %s" % left)
+        check_cleaned_up(text, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

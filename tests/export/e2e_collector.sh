@@ -14,6 +14,7 @@
 # Then every record each exporter flushed is in the database exactly once
 # and none is missing; and submit never waited on the collector.
 set -euo pipefail
+source "$(dirname "$0")/../lib/mpnet.sh"   # the collector's set-up
 
 collector=$1
 feed=$2
@@ -43,43 +44,10 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 ms() { date +%s%3N; }
 
 # ---- collector -------------------------------------------------------
-for p in a b; do
-  printf 'tok-centre-%s-%s\n' "$p" "$RANDOM$RANDOM" >"$work/token-$p"
-  chmod 600 "$work/token-$p"
-done
-write_config() {
-  cat >"$work/collector.ini" <<EOF
-[collector]
-listen = 127.0.0.1
-port = $1
-port_file = $work/port
-database = $work/collector.db
-connection_timeout = 5s
-threads = 2
-maintain_interval = 60s
-
-[token.centre-a]
-sha256 = $("$collector" hash-token <"$work/token-a")
-role = probe
-probe = centre-a
-
-[token.centre-b]
-sha256 = $("$collector" hash-token <"$work/token-b")
-role = probe
-probe = centre-b
-EOF
-}
-
+collector_tokens "$work" a b
 start_collector() {
-  rm -f "$work/port"
-  "$collector" serve --config "$work/collector.ini" >>"$work/collector.log" 2>&1 &
-  coll_pid=$!
-  for _ in $(seq 100); do
-    [ -s "$work/port" ] && return 0
-    kill -0 "$coll_pid" 2>/dev/null || fail "collector exited: $(tail -3 "$work/collector.log")"
-    sleep 0.1
-  done
-  fail "collector did not write its port file"
+  collector_start "$collector" "$work"
+  coll_pid=$COLLECTOR_PID
 }
 
 kill_collector() {
@@ -89,10 +57,11 @@ kill_collector() {
   coll_pid=
 }
 
-write_config 0
+collector_config "$collector" "$work" 127.0.0.1 0 a b
 start_collector
 port=$(cat "$work/port")
-write_config "$port"   # restarts come back on the same port
+# restarts come back on the same port
+collector_config "$collector" "$work" 127.0.0.1 "$port" a b
 url="http://127.0.0.1:$port"
 
 # Records start two hours ago on an hour boundary, one second apart.

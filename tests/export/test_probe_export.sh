@@ -19,20 +19,17 @@ METROPROBE=$1
 COLLECTOR=$2
 SRC=${SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 export METROPROBE SRC
-source "$SRC/tests/probe/lib.sh"
+source "$SRC/tests/lib/mpnet.sh"
 probe_tmp mpx-exp
 command -v sqlite3 >/dev/null || fail "sqlite3 CLI missing"
 
-a=$(netns_create a) || fail "cannot create namespace"
-b=$(netns_create b) || fail "cannot create namespace"
 # the measured wire (DPDK) and the management wire (kernel, HTTP)
-netns_veth "$a" va "$b" vb || fail "cannot create veth pair"
+netns_pair || fail "cannot create the namespaces and their veth pair"
 netns_veth "$a" ca "$b" cb || fail "cannot create veth pair"
 ip -n "$a" addr add 10.78.0.1/24 dev ca || fail "address"
 ip -n "$b" addr add 10.78.0.2/24 dev cb || fail "address"
-mac() { ip -n "$1" -o link show "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
-mac_a=$(mac "$a" va)
-mac_b=$(mac "$b" vb)
+mac_a=$(mac_of "$a" va)
+mac_b=$(mac_of "$b" vb)
 
 dump_logs() {
   for f in "$TMP"/*.log; do
@@ -42,70 +39,32 @@ dump_logs() {
 fail() { echo "FAIL: $*"; dump_logs; exit 1; }
 
 # ---- collector (namespace a, 10.78.0.1) --------------------------------
-for p in a b; do
-  printf 'tok-centre-%s-%s\n' "$p" "$RANDOM$RANDOM" >"$TMP/token-$p"
-  chmod 600 "$TMP/token-$p"
-done
-write_config() {
-  cat >"$TMP/collector.ini" <<EOF
-[collector]
-listen = 10.78.0.1
-port = $1
-port_file = $TMP/port
-database = $TMP/collector.db
-connection_timeout = 5s
-threads = 2
-maintain_interval = 60s
-
-[token.centre-a]
-sha256 = $("$COLLECTOR" hash-token <"$TMP/token-a")
-role = probe
-probe = centre-a
-
-[token.centre-b]
-sha256 = $("$COLLECTOR" hash-token <"$TMP/token-b")
-role = probe
-probe = centre-b
-EOF
-}
-coll_pid=
-start_collector() {
-  rm -f "$TMP/port"
-  netns_bg "$a" "$COLLECTOR" serve --config "$TMP/collector.ini" \
-    >>"$TMP/collector.log" 2>&1
-  coll_pid=$NETNS_LAST_PID
-  for _ in $(seq 100); do
-    [ -s "$TMP/port" ] && return 0
-    kill -0 "$coll_pid" 2>/dev/null || fail "collector exited"
-    sleep 0.1
-  done
-  fail "collector did not write its port file"
-}
-write_config 0
-start_collector
+collector_tokens "$TMP" a b
+collector_config "$COLLECTOR" "$TMP" 10.78.0.1 0 a b
+collector_start "$COLLECTOR" "$TMP" "$a"
+coll_pid=$COLLECTOR_PID
 port=$(cat "$TMP/port")
-write_config "$port"          # the restart comes back on the same port
+# the restart comes back on the same port
+collector_config "$COLLECTOR" "$TMP" 10.78.0.1 "$port" a b
 url="http://10.78.0.1:$port"
 
 # ---- probes --------------------------------------------------------
-common="--interval 1s --loss-timeout 1s --idle-sleep-us 100 --mbufs 2047 --collector $url"
+PROBE_COMMON="$PROBE_COMMON --collector $url"
 # start_a RUN: probe centre-a, records to a-RUN.jsonl, spool kept across runs
 start_a() {
-  netns_bg "$a" "$METROPROBE" $(eal_args "a$1" 0) --vdev=net_af_packet0,iface=va -- \
+  probe_start "a-$1" "$a" 0 va \
     --port name=centre-a,device=net_af_packet0,ipv4=10.77.0.1/24,neighbours=10.77.0.2@$mac_b \
     --session name=a-to-b,port=centre-a,peer=10.77.0.2,rate_pps=100 \
-    $common --token-file "$TMP/token-a" --spool-dir "$TMP/spool-a" \
-    --records "$TMP/a-$1.jsonl" 2>"$TMP/a-$1.log"
-  pa=$NETNS_LAST_PID
-  wait_started "$TMP/a-$1.log" || fail "probe a ($1) did not start"
+    --token-file "$TMP/token-a" --spool-dir "$TMP/spool-a"
+  pa=${PROBE_PID[a-$1]}
+  probe_wait_started "a-$1"
 }
-netns_bg "$b" "$METROPROBE" $(eal_args b 1) --vdev=net_af_packet0,iface=vb -- \
+probe_start b-1 "$b" 1 vb \
   --port name=centre-b,device=net_af_packet0,ipv4=10.77.0.2/24,neighbours=10.77.0.1@$mac_a \
   --session name=b-to-a,port=centre-b,peer=10.77.0.1,rate_pps=100 \
-  $common --token-file "$TMP/token-b" --spool-dir "$TMP/spool-b" \
-  --records "$TMP/b-1.jsonl" 2>"$TMP/b-1.log"
-pb=$NETNS_LAST_PID
-wait_started "$TMP/b-1.log" || fail "probe b did not start"
+  --token-file "$TMP/token-b" --spool-dir "$TMP/spool-b"
+pb=${PROBE_PID[b-1]}
+probe_wait_started b-1
 start_a 1
 
 nrec() { cat "$@" 2>/dev/null | wc -l; }
@@ -113,7 +72,8 @@ sleep 4
 echo "collector killed (SIGKILL) after $(nrec "$TMP"/a-1.jsonl "$TMP"/b-1.jsonl) records"
 kill -9 "$coll_pid"; wait "$coll_pid" 2>/dev/null
 sleep 3
-start_collector
+collector_start "$COLLECTOR" "$TMP" "$a"
+coll_pid=$COLLECTOR_PID
 echo "collector back ($(nrec "$TMP"/a-1.jsonl "$TMP"/b-1.jsonl) records written)"
 sleep 2
 kill -9 "$pa"; wait "$pa" 2>/dev/null
@@ -123,7 +83,7 @@ sleep 4
 # export counters through DPDK telemetry (retried: a loaded machine can
 # refuse the odd connection)
 for try in 1 2 3 4 5; do
-  echo /metroprobe/export | dpdk-telemetry.py -f "${NETNS_TAG}-b" >"$TMP/tel.txt" 2>&1
+  echo /metroprobe/export | dpdk-telemetry.py -f "${NETNS_TAG}-b-1" >"$TMP/tel.txt" 2>&1
   grep -q '"acknowledged"' "$TMP/tel.txt" && break
   sleep 0.2
 done

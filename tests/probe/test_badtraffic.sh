@@ -5,26 +5,18 @@
 # frames. The sessions' figures must be unchanged (no loss, every packet
 # back) and A's drop counters, read through DPDK telemetry and in A's
 # last record, must equal what was sent, reason by reason.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/mpnet.sh"
 probe_tmp mpp-bad
-a=$(netns_create a) || fail "cannot create namespace"
-b=$(netns_create b) || fail "cannot create namespace"
-netns_veth "$a" va "$b" vb || fail "cannot create veth pair"
-mac_a=$(ip -n "$a" -o link show va | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+netns_pair || fail "cannot create the namespaces and their veth pair"
+mac_a=$(mac_of "$a" va)
 
-common="--interval 1s --loss-timeout 1s --idle-sleep-us 100 --mbufs 2047"
-netns_bg "$a" "$METROPROBE" $(eal_args a 0) --vdev=net_af_packet0,iface=va -- \
+probe_start a "$a" 0 va \
   --port name=centre-a,device=net_af_packet0,ipv4=10.80.0.1/24,max_frame=1000,strict_mbz=true \
-  --session name=a-to-b,port=centre-a,peer=10.80.0.2,rate_pps=100 \
-  $common --records "$TMP/a.jsonl" 2>"$TMP/a.log"
-pa=$NETNS_LAST_PID
-netns_bg "$b" "$METROPROBE" $(eal_args b 1) --vdev=net_af_packet0,iface=vb -- \
+  --session name=a-to-b,port=centre-a,peer=10.80.0.2,rate_pps=100
+probe_start b "$b" 1 vb \
   --port name=centre-b,device=net_af_packet0,ipv4=10.80.0.2/24 \
-  --session name=b-to-a,port=centre-b,peer=10.80.0.1,rate_pps=100 \
-  $common --records "$TMP/b.jsonl" 2>"$TMP/b.log"
-pb=$NETNS_LAST_PID
-wait_started "$TMP/a.log" && wait_started "$TMP/b.log" ||
-  fail "probes did not start"
+  --session name=b-to-a,port=centre-b,peer=10.80.0.1,rate_pps=100
+probe_wait_started a b
 sleep 2.5
 
 ip netns exec "$b" /usr/bin/python3 - "$mac_a" >"$TMP/sent.json" <<'PY' || fail "sending bad traffic"
@@ -103,12 +95,8 @@ for try in 1 2 3 4 5; do
 done
 sed 's/^/  telemetry: /' "$TMP/tel.txt" | cut -c1-400
 sleep 1
-kill -INT "$pa" "$pb"
-wait "$pa"; ra=$?
-wait "$pb"; rb=$?
+probe_stop INT a b
 grep 'session\|error' "$TMP/a.log" "$TMP/b.log" | sed 's/^/  /'
-[ "$ra" -eq 0 ] || fail "probe a exited $ra"
-[ "$rb" -eq 0 ] || fail "probe b exited $rb"
 
 $CHECK --records "$TMP/a.jsonl" --records "$TMP/b.jsonl" \
   --session a-to-b:100 --session b-to-a:100 --log "$TMP/a.log" \

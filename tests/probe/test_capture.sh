@@ -4,10 +4,8 @@
 # sequence numbers the probe logged, T1 copied unchanged into the
 # reflected packet, and the S bit as configured (--clock-synced true).
 # Then --capture-count stops the capture at exactly N packets.
-source "$(dirname "$0")/lib.sh"
-TMP=$(mktemp -d /tmp/mpp-cap.XXXX)
-NETNS_TAG="mpp-cap-$$-$RANDOM"
-trap 'rm -rf "$TMP" /var/run/dpdk/${NETNS_TAG}-*' EXIT
+source "$(dirname "$0")/../lib/mpnet.sh"
+probe_tmp mpp-cap
 command -v tshark >/dev/null || fail "tshark not installed"
 
 run_probe() {   # run_probe NAME extra-args...

@@ -7,46 +7,35 @@
 # interval (but for the tail after the last packet back, which cannot be
 # told apart and counts forward), and the losses must add up to what tbf
 # dropped.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../lib/mpnet.sh"
 probe_tmp mpp-loss
 a=$(netns_create a) || fail "cannot create namespace"
 b=$(netns_create b) || fail "cannot create namespace"
 m=$(netns_create m) || fail "cannot create namespace"
 netns_veth "$a" va "$m" ma || fail "cannot create veth pair"
 netns_veth "$m" mb "$b" vb || fail "cannot create veth pair"
-mac() { ip -n "$1" -o link show "$2" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
-mac_b=$(mac "$b" vb)
-ip -n "$m" link add br0 type bridge || fail "cannot create bridge"
-ip -n "$m" link set dev ma master br0 && ip -n "$m" link set dev mb master br0 &&
-  ip -n "$m" link set dev br0 up || fail "cannot set up bridge"
+mac_b=$(mac_of "$b" vb)
+netns_bridge "$m" br0 ma mb || fail "cannot set up bridge"
 # 200 + 170 frames/s of 128 octets go from A to B (~380 kbit/s): keep ~65 %.
 # Different rates, so neither stream is phase-locked to the token bucket.
 tc -n "$m" qdisc add dev mb root tbf rate 250kbit burst 3000 limit 3000 ||
   fail "cannot add tbf"
 
-common="--interval 1s --loss-timeout 1s --idle-sleep-us 100 --mbufs 2047"
 # B starts first and resolves A by ARP, so it sends only once A listens.
 # A has B as a static neighbour and starts once B listens. A's own 200
 # frames/s stay under the tbf rate, so the ARP reply it sends B is never
 # dropped: tbf drops nothing but test packets.
-netns_bg "$b" "$METROPROBE" $(eal_args b 1) --vdev=net_af_packet0,iface=vb -- \
+probe_start b "$b" 1 vb \
   --port name=centre-b,device=net_af_packet0,ipv4=10.81.0.2/24 \
-  --session name=b-to-a,port=centre-b,peer=10.81.0.1,rate_pps=170 \
-  $common --records "$TMP/b.jsonl" 2>"$TMP/b.log"
-pb=$NETNS_LAST_PID
-wait_started "$TMP/b.log" || fail "probe b did not start"
-netns_bg "$a" "$METROPROBE" $(eal_args a 0) --vdev=net_af_packet0,iface=va -- \
+  --session name=b-to-a,port=centre-b,peer=10.81.0.1,rate_pps=170
+probe_wait_started b
+probe_start a "$a" 0 va \
   --port name=centre-a,device=net_af_packet0,ipv4=10.81.0.1/24,neighbours=10.81.0.2@$mac_b \
-  --session name=a-to-b,port=centre-a,peer=10.81.0.2,rate_pps=200 \
-  $common --records "$TMP/a.jsonl" 2>"$TMP/a.log"
-pa=$NETNS_LAST_PID
-wait_started "$TMP/a.log" || fail "probe a did not start"
+  --session name=a-to-b,port=centre-a,peer=10.81.0.2,rate_pps=200
+probe_wait_started a
 sleep 5
-kill -INT "$pa" "$pb"
-wait "$pa"; ra=$?
-wait "$pb"; rb=$?
+probe_stop INT a b
 grep 'session' "$TMP/a.log" "$TMP/b.log" | sed 's/^.*info: /  /'
-[ "$ra" -eq 0 ] && [ "$rb" -eq 0 ] || fail "probes exited $ra $rb"
 dropped=$(tc -n "$m" -s qdisc show dev mb | sed -n 's/.*(dropped \([0-9]*\),.*/\1/p')
 echo "  tbf dropped $dropped frames"
 $CHECK --records "$TMP/a.jsonl" --records "$TMP/b.jsonl" \

@@ -6,10 +6,8 @@
 # 9000-octet frames, A -> B at 10 kpps with PTP timestamps both ways;
 # all on VLAN 100. Stopped by SIGTERM: exit 0 and the last records
 # written. No loss, valid records, RTT p50 < 1 ms.
-source "$(dirname "$0")/lib.sh"
-TMP=$(mktemp -d /tmp/mpp-ring.XXXX)
-NETNS_TAG="mpp-ring-$$-$RANDOM"
-trap 'kill -KILL $pid 2>/dev/null; rm -rf "$TMP" /var/run/dpdk/${NETNS_TAG}-*' EXIT
+source "$(dirname "$0")/../lib/mpnet.sh"
+probe_tmp mpp-ring
 echo 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f >"$TMP/key.hex"
 
 "$METROPROBE" $(eal_args r 0,1) -- --ring-pair wa,wb \
@@ -21,6 +19,7 @@ echo 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f >"$TMP/key
   --interval 1s --loss-timeout 1s --idle-sleep-us 100 \
   --mbufs 2047 --records "$TMP/r.jsonl" 2>"$TMP/r.log" &
 pid=$!
+netns_track_pid "$pid"
 wait_started "$TMP/r.log" || fail "probe did not start"
 sleep 5
 kill -TERM "$pid"
