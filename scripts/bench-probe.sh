@@ -7,6 +7,8 @@
 #   3. cores needed for 100 Gb/s, computed from 2
 #   4. pacing accuracy at 1 kpps, 100 kpps, 1 Mpps (+ gap error p50/p99)
 #   5. resident memory with 1, 100, 1000 sessions
+#   6. multi-queue scaling: 1 worker lcore vs 2 (queues=2)
+#   7. instructions per test packet (valgrind; load-independent)
 #
 #   scripts/bench-probe.sh [BUILDDIR]      (default build-pbench)
 #   RUNS=3 ITEMS="1 2 3 4 5" scripts/bench-probe.sh build
@@ -20,7 +22,7 @@ case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
 MP=$BUILD/probe/metroprobe
 RX_BENCH=$BUILD/tests/bench/bench_rx_path
 RUNS=${RUNS:-3}
-ITEMS=${ITEMS:-1 2 3 4 5}
+ITEMS=${ITEMS:-1 2 3 4 5 6 7}
 TOOLS="python3 $SRC/tests/bench/bench_probe_tools.py"
 [ -x "$MP" ] || { echo "no $MP (ninja -C $BUILD)"; exit 1; }
 TAG="mpb-$$-$RANDOM"
@@ -73,21 +75,28 @@ HZ=$(getconf CLK_TCK)
 
 ###########################################################################
 item1() {
-  echo "== 1. DPDK floor (dpdk-testpmd io forward) vs metroprobe, net_ring x2, lcores 0,1"
+  echo "== 1. DPDK floor (dpdk-testpmd) vs metroprobe, net_ring x2, lcores 0,1"
   command -v dpdk-testpmd >/dev/null || { echo "  no dpdk-testpmd (apt-get install dpdk)"; return; }
-  local r tp=() mp=() rate best
+  local r tp=() sw=() mp=() rate best
   for r in $(seq 1 "$RUNS"); do
-    # testpmd: two self-looped ring ports, io forward on lcore 1, 32
-    # packets per port injected once (--tx-first) and forwarded forever.
+    # testpmd: two self-looped ring ports, lcore 1 forwards, 32 packets
+    # per port injected once (--tx-first) and forwarded forever. io: the
+    # floor the issue names (a pointer moved, the packet never read);
+    # 5tswap: swaps MAC, IP addresses and UDP ports in every packet, the
+    # header work of a reflector, as a second reference.
     timeout -s INT 8 dpdk-testpmd -l 0,1 $(eal) --vdev net_ring0 --vdev net_ring1 -- \
       --forward-mode=io --tx-first --txpkts=124 --nb-cores=1 \
       --total-num-mbufs=8192 --stats-period 1 </dev/null >"$TMP/t.log" 2>&1
     tp+=("$($TOOLS testpmd "$TMP/t.log")")
+    timeout -s INT 8 dpdk-testpmd -l 0,1 $(eal) --vdev net_ring0 --vdev net_ring1 -- \
+      --forward-mode=5tswap --tx-first --txpkts=124 --nb-cores=1 \
+      --total-num-mbufs=8192 --stats-period 1 </dev/null >"$TMP/t5.log" 2>&1
+    sw+=("$($TOOLS testpmd "$TMP/t5.log")")
     # metroprobe: one session a -> b, b reflects, a measures, both ports
     # on lcore 1, busy poll. Step rate_pps up; the highest rate whose
     # full intervals carry the asked rate within 0.5 % with no loss.
     best=0
-    for rate in 500000 1000000 1500000 2000000 2500000 3000000 4000000 5000000 6000000 8000000; do
+    for rate in 1000000 2000000 3000000 4000000 5000000 6000000 7000000 8000000 10000000 12000000; do
       run_probe "-l 0,1" 4 --idle-sleep-us 0 --mbufs 16383 \
         --session name=s,port=a,peer=10.9.0.2,rate_pps=$rate,frame_size=128
       wait_probe || break
@@ -100,15 +109,77 @@ item1() {
       fi
     done
     mp+=("$best")
-    echo "  run $r: testpmd ${tp[-1]} pps (sum of both ports' rx), metroprobe ${best} test pkts/s   load $(load)"
+    echo "  run $r: testpmd io ${tp[-1]}, 5tswap ${sw[-1]} pps (sum of both ports' rx), metroprobe ${best} test pkts/s   load $(load)"
   done
-  local tpm mpm
+  local tpm swm mpm
   tpm=$($TOOLS median "${tp[@]}")
+  swm=$($TOOLS median "${sw[@]}")
   mpm=$($TOOLS median "${mp[@]}")
   MP_MAX=$mpm
   echo "  MEDIAN testpmd io-forward: $tpm port-rx pkts/s (2 ring ports, 128-byte frames, packets never touched)"
+  echo "  MEDIAN testpmd 5tswap: $swm port-rx pkts/s (every packet's L2-L4 addresses swapped)"
   echo "  MEDIAN metroprobe: $mpm test pkts/s sent+reflected+measured without loss = $(awk -v m="$mpm" 'BEGIN{printf "%.0f", 2*m}') port-rx pkts/s (each test packet is received twice: at the reflector and back at the sender)"
-  echo "  RATIO metroprobe/testpmd (port-rx pkts/s): $(awk -v m="$mpm" -v t="$tpm" 'BEGIN{printf "%.2f %%", 200*m/t}')   target >= 70 %"
+  echo "  RATIO metroprobe/testpmd io (port-rx pkts/s): $(awk -v m="$mpm" -v t="$tpm" 'BEGIN{printf "%.2f %%", 200*m/t}')   target >= 70 %"
+  echo "  RATIO metroprobe/testpmd 5tswap (port-rx pkts/s): $(awk -v m="$mpm" -v t="$swm" 'BEGIN{printf "%.2f %%", 200*m/t}')"
+}
+
+###########################################################################
+# item 6: multi-queue scaling on the ring pair: the same work on one
+# worker lcore (queues=1) and on two (queues=2, queue q of both ports on
+# worker q); two sessions, one per queue. The highest lossless total.
+item6() {
+  echo "== 6. multi-queue: 1 worker (queues=1) vs 2 workers (queues=2), 2 sessions, 128-byte frames, busy poll"
+  local r rate best nq lc v1=() v2=() a b
+  for nq in 1 2; do
+    if [ $nq = 1 ]; then lc="-l 0,1"; else lc="--lcores 0@0,1@0,2@1"; fi
+    for r in $(seq 1 "$RUNS"); do
+      best=0
+      for rate in 500000 1000000 1500000 2000000 2500000 3000000 3500000 4000000 5000000 6000000; do
+        rm -f "$TMP/r.jsonl"
+        "$MP" $lc $(eal) -- --ring-pair wa,wb \
+          --port name=a,device=wa,ipv4=10.9.0.1/24,queues=$nq \
+          --port name=b,device=wb,ipv4=10.9.0.2/24,queues=$nq \
+          --interval 1s --loss-timeout 1s --run-time 4s --records "$TMP/r.jsonl" \
+          --idle-sleep-us 0 --mbufs 16383 \
+          --session name=s1,port=a,peer=10.9.0.2,rate_pps=$rate,frame_size=128,src_port=40000 \
+          --session name=s2,port=a,peer=10.9.0.2,rate_pps=$rate,frame_size=128,src_port=40001 \
+          2>"$TMP/r.log" || break
+        set -- $($TOOLS rate "$TMP/r.jsonl" s1 $rate); a="$1 $2 $3"
+        set -- $($TOOLS rate "$TMP/r.jsonl" s2 $rate); b="$1 $2 $3"
+        echo "   queues=$nq run $r: 2 x $rate pps asked: s1 $a, s2 $b (achieved err% lost)   load $(load)"
+        if awk -v a="$a" -v b="$b" 'BEGIN { split(a, x); split(b, y); exit !(x[3] == 0 && y[3] == 0 && x[2] > -0.5 && y[2] > -0.5) }'; then
+          best=$(awk -v a="$a" -v b="$b" 'BEGIN { split(a, x); split(b, y); printf "%.0f", x[1] + y[1] }')
+        else
+          break
+        fi
+      done
+      if [ $nq = 1 ]; then v1+=("$best"); else v2+=("$best"); fi
+    done
+  done
+  local m1 m2
+  m1=$($TOOLS median "${v1[@]}"); m2=$($TOOLS median "${v2[@]}")
+  echo "  MEDIAN 1 worker: $m1 test pkts/s; 2 workers: $m2 test pkts/s; scaling x$(awk -v a="$m1" -v b="$m2" 'BEGIN{printf "%.2f", b/a}') (2 vCPUs: the second worker shares its core with the control lcore)"
+}
+
+###########################################################################
+# item 7: instructions per test packet (valgrind callgrind; independent
+# of the machine's load): the worker's whole loop (send, reflect,
+# receive-and-measure, both ports) over the packets it handled.
+item7() {
+  echo "== 7. instructions per test packet, all in (valgrind callgrind, one lcore, saturated)"
+  command -v valgrind >/dev/null || { echo "  no valgrind"; return; }
+  local fs n ir
+  for fs in 90 512 1518; do
+    rm -f "$TMP/r.jsonl" "$TMP/cg.out"
+    valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.out" "$MP" -l 1 $(eal) -- $PORTS \
+      --interval 1s --loss-timeout 1s --run-time 6s --records "$TMP/r.jsonl" \
+      --idle-sleep-us 0 --mbufs 16383 \
+      --session name=s,port=a,peer=10.9.0.2,rate_pps=20000000,frame_size=$fs \
+      >/dev/null 2>"$TMP/vg.log" || { echo "  valgrind run failed"; tail -3 "$TMP/vg.log"; continue; }
+    n=$(python3 -c "import json,sys; print(sum(json.loads(l)['tx_pkts'] for l in open(sys.argv[1]) if json.loads(l).get('session') == 's'))" "$TMP/r.jsonl")
+    ir=$(callgrind_annotate --inclusive=yes "$TMP/cg.out" 2>/dev/null | awk '/rx.c:worker_main/ { gsub(",", "", $1); print $1; exit }')
+    echo "  frame $fs: $n test packets, worker loop $ir instructions: $(awk -v i="$ir" -v n="$n" 'BEGIN{printf "%.0f", i/n}') instructions per test packet"
+  done
 }
 
 ###########################################################################
@@ -235,8 +306,8 @@ item5() {
         echo "rate_pps = 10"; echo "src_port = $((20000 + i))"
       done
     } >"$cfg"
-    # -m 1024: with -m 256 the 1000-session probe fails ("port setup
-    # failed"); the same EAL memory for all three, so they compare.
+    # -m 1024: with -m 256 the 1000-session probe runs out of EAL heap
+    # (it says so); the same EAL memory for all three, so they compare.
     "$MP" -l 0,1 $(MEM=1024 eal) -- --ring-pair wa,wb --config "$cfg" \
       --run-time 6s --records "$TMP/m.jsonl" 2>"$TMP/m.log" &
     local pid=$!

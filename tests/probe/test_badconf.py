@@ -42,6 +42,8 @@ CASES = [
     ("bad ipv4", ["--port", "name=a,device=0,ipv4=10.0.0.300/24"], r"ipv4: '10\.0\.0\.300/24' is not an IPv4 address"),
     ("bad prefix", ["--port", "name=a,device=0,ipv4=10.0.0.1/33"], r"ipv4: '10\.0\.0\.1/33' is not an IPv4"),
     ("bad vlan", ["--port", PORT + ",vlan=5000"], r"vlan"),
+    ("no queue", ["--port", PORT + ",queues=0"], r"\[port\.a\] queues: '0' is out of range 1\.\.16"),
+    ("too many queues", ["--port", PORT + ",queues=17"], r"\[port\.a\] queues: '17' is out of range 1\.\.16"),
     ("bad reflector mode", ["--port", PORT + ",reflector=sometimes"], r"reflector: 'sometimes' is not one of"),
     ("bad neighbour", ["--port", PORT + ",neighbours=10.0.0.2"], r"neighbours: '10\.0\.0\.2' is not IP@MAC"),
     ("bad neighbour mac", ["--port", PORT + ",neighbours=10.0.0.2@zz:00:00:00:00:01"], r"is not IP@MAC"),

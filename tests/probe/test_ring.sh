@@ -35,3 +35,20 @@ $CHECK --records "$TMP/r.jsonl" --session a-to-b:1000 --session b-to-a:1000 \
 grep -q '"src":"\[fd78::1\]:[0-9]*","dst":"\[fd78::2\]:862"' "$TMP/r.jsonl" ||
   fail "no IPv6 session record"
 echo "PASS: ring pair full mesh (VLAN, IPv6, authenticated, jumbo, PTP, SIGTERM)"
+
+# An EAL heap too small for the sessions: a clear error naming the
+# session and what did not fit, not a bare "port setup failed".
+{
+  printf '[port.a]\ndevice = wa\nipv4 = 10.78.1.1/24\n[port.b]\ndevice = wb\nipv4 = 10.78.1.2/24\n'
+  for i in $(seq 1 1000); do
+    printf '[session.s%d]\nport = a\npeer = 10.78.1.2\nsrc_port = %d\n' "$i" $((20000 + i))
+  done
+} >"$TMP/many.ini"
+"$METROPROBE" -l 0 --no-huge --no-pci -m 128 --file-prefix "${NETNS_TAG}-m" \
+  --log-level=lib.eal:error -- --ring-pair wa,wb --config "$TMP/many.ini" \
+  --run-time 1s --records "$TMP/many.jsonl" >"$TMP/many.log" 2>&1
+rc=$?
+[ "$rc" -ne 0 ] || fail "1000 sessions in a 128 MB heap should not start"
+grep -q "error: session s[0-9]*: no memory for its .* the EAL heap is full; give EAL more memory" "$TMP/many.log" ||
+  { tail -3 "$TMP/many.log"; fail "no clear out-of-memory error"; }
+echo "PASS: a heap too small for 1000 sessions is reported as such"
