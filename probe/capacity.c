@@ -228,7 +228,7 @@ capacity_start(struct probe_session *s, uint64_t now)
 	run->next_step_tsc = s->conf->cap.n_steps > 1 ?
 		now + run->step_tsc : UINT64_MAX;
 	s->period_q16 = run->period_q16[0];
-	s->next_q16 = now << 16;
+	session_pace_from(s, now);
 	s->stop_tsc = now + run->step_tsc * s->conf->cap.n_steps;
 }
 
@@ -253,7 +253,7 @@ capacity_next_step(struct probe_session *s)
 	st->first_seq = s->next_seq;
 	st->start_tsc = run->next_step_tsc;
 	s->period_q16 = run->period_q16[run->cur];
-	s->next_q16 = run->next_step_tsc << 16;
+	session_pace_from(s, run->next_step_tsc);
 	run->next_step_tsc = run->cur + 1 < s->conf->cap.n_steps ?
 		run->next_step_tsc + run->step_tsc : UINT64_MAX;
 	/* control reads n_started only once the session is done */

@@ -122,9 +122,12 @@ struct probe_session {
 	uint32_t neigh_gen;        /* table generation the template has */
 	bool neigh_valid;          /* the template has the next hop's MAC */
 	uint16_t errest;
-	/* pacing (worker): deadlines in TSC << 16 */
+	/* pacing (worker): the period in TSC ticks << 16; the next
+	 * departure as whole ticks plus 1/65536ths (no overflow however
+	 * long the TSC has run: see session_pace_next) */
 	uint64_t period_q16;
-	uint64_t next_q16;
+	uint64_t next_tsc;
+	uint32_t next_frac;
 	uint64_t stop_tsc;
 	uint32_t next_seq;
 	uint32_t state;            /* enum session_state, read by control */
@@ -139,6 +142,7 @@ struct probe_session {
 	struct interval_slot *slots;
 	uint32_t n_slots;
 	uint64_t cur;              /* slot counter of the open slot */
+	struct interval_slot *cur_slot;   /* session_slot(s, cur) */
 	uint64_t oldest;           /* oldest slot not yet closed */
 	uint64_t emit;             /* control: next slot to emit */
 	uint64_t next_boundary_tsc;
@@ -153,6 +157,23 @@ struct probe_session {
 	bool any_refl;
 	bool summary_logged;       /* control */
 } __rte_cache_aligned;
+
+/* The next departure: one period on, the fraction carried. */
+static inline void
+session_pace_next(struct probe_session *s)
+{
+	uint64_t f = s->next_frac + (s->period_q16 & 0xffff);
+
+	s->next_tsc += (s->period_q16 >> 16) + (f >> 16);
+	s->next_frac = (uint32_t)(f & 0xffff);
+}
+
+static inline void
+session_pace_from(struct probe_session *s, uint64_t tsc)
+{
+	s->next_tsc = tsc;
+	s->next_frac = 0;
+}
 
 static inline struct interval_slot *
 session_slot(struct probe_session *s, uint64_t n)

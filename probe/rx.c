@@ -394,8 +394,8 @@ worker_next_deadline(const struct probe_worker *w)
 			const struct probe_session *s = p->sessions[j];
 
 			if (s->state == SESSION_RUNNING &&
-			    (s->next_q16 >> 16) < next)
-				next = s->next_q16 >> 16;
+			    s->next_tsc < next)
+				next = s->next_tsc;
 		}
 	}
 	return next;

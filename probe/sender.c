@@ -225,10 +225,11 @@ session_start(struct probe_worker *w, struct probe_session *s, uint64_t now)
 	s->next_seq = s->conf->first_seq;
 	seqt_start(&s->seqt, s->conf->first_seq);
 	s->cur = s->oldest = 0;
+	s->cur_slot = &s->slots[0];
 	if (slot_open(s, 0, index) < 0)
 		return;   /* cannot happen: all slots free at start */
 	s->next_boundary_tsc = clock_ns_to_tsc(&w->clk, (index + 1) * interval);
-	s->next_q16 = now << 16;
+	session_pace_from(s, now);
 	if (s->conf->duration_ns != 0)
 		s->stop_tsc = now + (uint64_t)((double)s->conf->duration_ns *
 			(double)probe_app.tsc_hz / 1e9);
@@ -241,7 +242,7 @@ session_start(struct probe_worker *w, struct probe_session *s, uint64_t now)
 static void
 session_roll(struct probe_worker *w, struct probe_session *s)
 {
-	struct interval_slot *sl = session_slot(s, s->cur);
+	struct interval_slot *sl = s->cur_slot;
 	uint64_t next_index = sl->index + sl->n_intervals;
 
 	sl->ended = true;
@@ -254,6 +255,7 @@ session_roll(struct probe_worker *w, struct probe_session *s)
 		s->port->drops[PROBE_DROP_RECORD_OVERRUN]++;
 	} else {
 		s->cur++;
+		s->cur_slot = session_slot(s, s->cur);
 	}
 	s->next_boundary_tsc = clock_ns_to_tsc(&w->clk, (next_index + 1) *
 					       probe_app.conf.interval_ns);
@@ -345,7 +347,7 @@ session_housekeeping(struct probe_worker *w, struct probe_session *s,
 		while (now >= s->next_boundary_tsc && now < s->stop_tsc && !stop)
 			session_roll(w, s);
 		if (stop || now >= s->stop_tsc) {
-			sl = session_slot(s, s->cur);
+			sl = s->cur_slot;
 			sl->ended = true;
 			sl->end_tsc = now;
 			sl->end_seq = s->next_seq;
@@ -373,13 +375,24 @@ void
 session_tx(struct probe_worker *w, struct probe_port *p,
 	   struct probe_session *s, uint64_t now)
 {
+	struct rte_mbuf *mb[PROBE_TX_STAGE];
 	struct interval_slot *sl;
 	struct tx_meta meta;
+	unsigned due, n_mb, used = 0;
+	uint64_t late;
 
 	(void)w;
-	if (s->state != SESSION_RUNNING || now >= s->stop_tsc)
+	if (s->state != SESSION_RUNNING || now >= s->stop_tsc ||
+	    s->next_tsc > now)
 		return;
-	sl = session_slot(s, s->cur);
+	/* mbufs for the packets due, in one pool operation */
+	late = now - s->next_tsc;
+	due = late >= (s->period_q16 >> 16) * PROBE_TX_STAGE ? PROBE_TX_STAGE :
+		(unsigned)((late << 16) / s->period_q16) + 1;
+	n_mb = RTE_MIN(due, (unsigned)(PROBE_TX_STAGE - p->tx_n));
+	if (n_mb == 0 || rte_pktmbuf_alloc_bulk(p->pool, mb, n_mb) != 0)
+		n_mb = 0;
+	sl = s->cur_slot;
 	meta.kind = TX_SENDER;
 	meta.ipv6 = s->conf->peer.family == 6;
 	meta.l3_off = s->l3_off;
@@ -388,14 +401,15 @@ session_tx(struct probe_worker *w, struct probe_port *p,
 	meta.payload_len = s->pkt_len - s->payload_off;
 	meta.session = s;
 	/* Deadline pacing: every packet whose time has come, no sleeping. */
-	while ((s->next_q16 >> 16) <= now && p->tx_n < PROBE_TX_STAGE) {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(p->pool);
+	while (s->next_tsc <= now && p->tx_n < PROBE_TX_STAGE) {
+		struct rte_mbuf *m = used < n_mb ? mb[used++] :
+				     rte_pktmbuf_alloc(p->pool);
 		uint8_t *d;
 
 		if (s->cap != NULL &&
-		    (s->next_q16 >> 16) >= s->cap->next_step_tsc)
+		    s->next_tsc >= s->cap->next_step_tsc)
 			capacity_next_step(s);
-		s->next_q16 += s->period_q16;
+		session_pace_next(s);
 		if (m == NULL) {
 			p->drops[PROBE_DROP_MBUF_ALLOC]++;
 			continue;
@@ -446,17 +460,19 @@ session_stamp_tx(struct rte_mbuf *m, struct tx_meta *meta,
 							 s->ck_len)));
 }
 
+/* The slot a sequence number was sent in: walks back from the open slot
+ * (almost always the open one or the one before), no division. */
 static inline struct interval_slot *
 slot_for_seq(struct probe_session *s, uint32_t seq)
 {
+	struct interval_slot *sl = s->cur_slot;
 	uint64_t n = s->cur;
 
 	for (;;) {
-		struct interval_slot *sl = session_slot(s, n);
-
 		if (n == s->oldest || seqt_diff(seq, sl->first_seq) >= 0)
 			return sl;
 		n--;
+		sl = sl == s->slots ? sl + s->n_slots - 1 : sl - 1;
 	}
 }
 
@@ -535,7 +551,7 @@ session_rx(struct probe_worker *w, struct probe_port *p,
 
 	switch (v) {
 	case SEQT_LATE:
-		session_slot(s, s->cur)->late++;
+		s->cur_slot->late++;
 		s->late_total++;
 		break;
 	case SEQT_AHEAD:
