@@ -423,6 +423,9 @@ session_tx(struct probe_worker *w, struct probe_port *p,
 		s->tx_total++;
 		port_stage(p, m, &meta);
 	}
+	/* a capacity step changed the period: fewer were due */
+	if (used < n_mb)
+		rte_pktmbuf_free_bulk(mb + used, n_mb - used);
 }
 
 void
