@@ -101,10 +101,9 @@ export_stop(struct probe_app *app)
 	pthread_mutex_lock(&app->exp_lock);
 	app->exp = NULL;
 	pthread_mutex_unlock(&app->exp_lock);
-	export_stats(exp, &st);
-	rc = export_close(exp, 5000);
+	rc = export_close_stats(exp, 5000, &st);
 	PROBE_INFO("export: %" PRIu64 " records spooled, %" PRIu64
-		   " acknowledged so far, %s", st.spooled, st.acknowledged,
+		   " acknowledged, %s", st.spooled, st.acknowledged,
 		   rc == 0 ? "spool drained" :
 		   "records left in the spool for the next start");
 }
@@ -150,10 +149,22 @@ control_poll(uint64_t now)
 	interval_log_summaries(app);
 	if (app->stopping && interval_all_done(app))
 		__atomic_store_n(&app->quit, 1, __ATOMIC_RELEASE);
-	/* what a control step costs the data plane in single-lcore mode */
+	/* the longest control step (telemetry /metroprobe/clock) */
 	spent = rte_rdtsc() - t0;
 	if (spent > app->control_max_tsc)
 		app->control_max_tsc = spent;
+}
+
+static void *
+control_thread(void *arg)
+{
+	struct probe_app *app = arg;
+
+	while (!__atomic_load_n(&app->quit, __ATOMIC_ACQUIRE)) {
+		control_poll(rte_rdtsc());
+		usleep(1000);
+	}
+	return NULL;
 }
 
 static int
@@ -223,8 +234,8 @@ assign_lcores(struct probe_app *app)
 					   rte_lcore_to_socket_id(w->lcore));
 		}
 		app->n_workers = 1;
-		PROBE_INFO("single lcore %u: control, receive and transmit",
-			   w->lcore);
+		PROBE_INFO("single lcore %u: receive and transmit (control in "
+			   "a thread of its own)", w->lcore);
 		return 0;
 	}
 	RTE_LCORE_FOREACH_WORKER(lcore) {
@@ -383,7 +394,21 @@ main(int argc, char **argv)
 	if (probe_telemetry_register() != 0)
 		PROBE_WARN("telemetry commands not registered");
 	if (app->workers[0].is_main) {
-		worker_main(&app->workers[0]);
+		/* One lcore: control (records, export with its fdatasync,
+		 * capture, clock) in a thread of its own, so none of it
+		 * stalls the packet loop; inline only if that fails. */
+		pthread_t ctl;
+
+		if (rte_ctrl_thread_create(&ctl, "mp-control", NULL,
+					   control_thread, app) == 0) {
+			app->workers[0].is_main = false;
+			worker_main(&app->workers[0]);
+			pthread_join(ctl, NULL);
+		} else {
+			PROBE_WARN("no control thread: control runs in the "
+				   "packet loop");
+			worker_main(&app->workers[0]);
+		}
 	} else {
 		for (unsigned i = 0; i < app->n_workers; i++)
 			if (app->workers[i].n_ports > 0)

@@ -371,6 +371,13 @@ export_stats(struct exporter *exp, struct export_stats *out)
 int
 export_close(struct exporter *exp, unsigned timeout_ms)
 {
+	return export_close_stats(exp, timeout_ms, NULL);
+}
+
+int
+export_close_stats(struct exporter *exp, unsigned timeout_ms,
+		   struct export_stats *final)
+{
 	uint64_t left;
 
 	if (exp == NULL)
@@ -387,6 +394,8 @@ export_close(struct exporter *exp, unsigned timeout_ms)
 		pthread_join(exp->thread, NULL);
 
 	left = spool_pending(exp->spool);
+	if (final != NULL)
+		export_stats(exp, final);
 	if (left > 0)
 		export_logf(exp, EXPORT_LOG_NOTICE, "%" PRIu64 " records left "
 			    "in spool %s for the next run", left,

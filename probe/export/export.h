@@ -148,4 +148,9 @@ void export_stats(struct exporter *exp, struct export_stats *out);
  */
 int export_close(struct exporter *exp, unsigned timeout_ms);
 
+/* export_close, and the counters as they were at the end (final may be
+ * NULL). */
+int export_close_stats(struct exporter *exp, unsigned timeout_ms,
+		       struct export_stats *final);
+
 #endif

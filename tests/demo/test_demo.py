@@ -3,15 +3,25 @@
 """The demo end to end: scripts/demo.sh as a user runs it, but short and
 on the binaries of this build (--no-build).
 
-  test_demo.py run        a 20 s run: exit 0; report.html/json/csv and
-                          the logs in the output folder; the JSON report
-                          fails exactly the A-C link (both sessions) and
-                          every link has data in every delta-t; the
-                          figures match the emulated links; the printed
-                          table agrees; nothing is left behind
+  test_demo.py run        a 20 s run (--keep-db): exit 0; while it
+                          measures, the collector (in the demo's
+                          management namespace) already shows every link
+                          in /metrics and in /api/v1/report (reader
+                          token), and its record count grows; at the end
+                          report.html/json/csv and the logs in the output
+                          folder; the records came through the probes'
+                          own export (each probe's log: N spooled, spool
+                          drained; the kept database holds exactly the N
+                          records of its --records file, once each; no
+                          feed step); the JSON report fails exactly the
+                          A-C link (both sessions) and every link has data
+                          in every delta-t; the figures match the emulated
+                          links; the printed table agrees; nothing is left
+                          behind
   test_demo.py interrupt  a bad option is refused (exit 2); Ctrl-C (SIGINT
                           to the whole process group) while it measures:
-                          exit 130, no report, nothing left behind
+                          exit 130, no report, each probe drained its
+                          export spool first, nothing left behind
 
 Needs SRC (source root) and MP_BUILD_DIR (this build) in the environment.
 Root only (namespaces, DPDK); skips (77) otherwise.
@@ -30,6 +40,8 @@ import time
 
 SRC = os.environ["SRC"]
 DEMO = os.path.join(SRC, "scripts", "demo.sh")
+COLLECTOR = os.path.join(os.environ["MP_BUILD_DIR"], "collector",
+                         "metroprobe-collector")
 
 # The links as scripts/demo/link-*.conf set them up: one-way delay (ns)
 # per session, and which sessions must fail their SLA.
@@ -50,10 +62,10 @@ def check(cond, what):
     return cond
 
 
-def start_demo(out, duration):
+def start_demo(out, duration, *extra):
     return subprocess.Popen(
         ["bash", DEMO, "--no-build", "--duration", str(duration),
-         "--out", out],
+         "--out", out] + list(extra),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True)
 
@@ -103,6 +115,149 @@ def check_cleaned_up(text, out):
     if check(tag is not None, "the demo named what it cleaned up"):
         left = leftovers(tag, out)
         check(not left, "nothing left behind: %s" % left)
+
+
+def read_until(p, text, seconds):
+    """The demo's output up to and including the line holding text."""
+    out = ""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and p.poll() is None:
+        r, _, _ = select.select([p.stdout], [], [], 1.0)
+        if r:
+            line = p.stdout.readline()
+            out += line
+            if text in line:
+                break
+    return out
+
+
+def mgmt_get(ns, url, header_file=None):
+    """HTTP GET from inside the demo's management namespace: (status,
+    body)."""
+    cmd = ["ip", "netns", "exec", ns, "curl", "-s", "--max-time", "10",
+           "-w", "\n%{http_code}", url]
+    if header_file:
+        cmd[5:5] = ["-H", "@" + header_file]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    body, _, code = r.stdout.rpartition("\n")
+    return (int(code) if code.isdigit() else 0), body
+
+
+def check_live(text, out):
+    """While the demo measures: the collector already has every link,
+    from the probes' export (nothing else sends it records)."""
+    m = re.search(r"collector listening on (http://[\d.]+:\d+) in "
+                  r"namespace (mpdemo-\d+-\d+-mgmt)", text)
+    if not check(m is not None, "the demo said where the collector is"):
+        return
+    url, ns = m.group(1), m.group(2)
+    code, page = mgmt_get(ns, url + "/metrics")
+    check(code == 200, "live /metrics: HTTP %s" % code)
+    now = time.time()
+    seen = {}
+    for line in page.splitlines():
+        g = re.match(r"metroprobe_link_last_interval_start_timestamp_seconds"
+                     r"\{(.*)\} (\S+)$", line)
+        if g:
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', g.group(1)))
+            seen[labels.get("session")] = float(g.group(2))
+    check(set(seen) == set(EMULATED_OWD),
+          "live /metrics has the six links, got %s" % sorted(seen))
+    # records are emitted a loss timeout (1 s) after their interval ends
+    for session, ts in seen.items():
+        check(now - 15 <= ts <= now,
+              "live /metrics: %s's latest interval started %.1f s ago" %
+              (session, now - ts))
+    new = re.search(r'^metroprobe_ingest_records_total\{result="new"\} '
+                    r'(\d+)', page, re.M)
+    check(new is not None and int(new.group(1)) >= 6,
+          "live /metrics: records ingested %s" %
+          (new.group(1) if new else None))
+    print("live /metrics: latest interval of each link %s s ago, %s "
+          "records ingested" % (sorted(round(now - t, 1) for t in
+                                       seen.values()),
+                                new.group(1) if new else None), flush=True)
+    hdr = os.path.join(out, "run", "reader.header")
+    code, body = mgmt_get(ns, url + "/api/v1/report?from=now-5m", hdr)
+    check(code == 200, "live /api/v1/report with the reader token: HTTP %s"
+          % code)
+    if code == 200:
+        rep = json.loads(body)
+        got = {l["session"]: l["records"] for l in rep["links"]}
+        print("live /api/v1/report: records per link %s" % got, flush=True)
+        check(set(got) == set(EMULATED_OWD) and min(got.values()) >= 1,
+              "live report: records per link %s" % got)
+    code, _ = mgmt_get(ns, url + "/api/v1/report?from=now-5m")
+    check(code == 401, "live /api/v1/report without a token: HTTP %s" % code)
+
+
+def check_progress(text):
+    """The progress lines (every 10 s without a terminal) count the
+    collector's records as they arrive: more at each line."""
+    counts = [int(n) for n in re.findall(
+        r"s left, the collector has (\d+) records", text)]
+    check(len(counts) >= 2 and counts[0] > 0 and
+          all(a < b for a, b in zip(counts, counts[1:])),
+          "the collector's record count grows during the run: %s" % counts)
+
+
+def check_export(text, out):
+    """Every record came through the probes' own export: what each probe
+    logged as spooled (with its spool drained) is what its --records
+    file holds and what the kept database holds, once each."""
+    logs = os.path.join(out, "logs")
+    check(not os.path.exists(os.path.join(logs, "feed.log")) and
+          "feed" not in open(os.path.join(logs, "demo.log")).read() and
+          "feed" not in text, "no feed step")
+    db = os.path.join(out, "metroprobe.db")
+    if not check(os.path.exists(db), "--keep-db kept metroprobe.db"):
+        return
+    work = tempfile.mkdtemp(prefix="mpdemo-db.")
+    try:
+        ini = os.path.join(work, "read.ini")
+        with open(ini, "w") as f:
+            f.write("[collector]\ndatabase = %s\n" % db)
+        for c in "abc":
+            probe = "centre-" + c
+            log = open(os.path.join(logs, probe + ".log")).read()
+            m = re.findall(r"export: (\d+) records spooled, (\d+) "
+                           r"acknowledged, (spool drained|records "
+                           r"left)", log)
+            if not check(len(m) == 1, probe + ": one export summary in "
+                         "its log, got %s" % m):
+                continue
+            spooled = int(m[0][0])
+            check(m[0][2] == "spool drained", probe + ": spool drained")
+            check(int(m[0][1]) == spooled, probe + ": acknowledged %s of "
+                  "%d spooled" % (m[0][1], spooled))
+            with open(os.path.join(out, "records", probe + ".jsonl")) as f:
+                written = [json.loads(line) for line in f]
+            key = lambda r: (r["probe"], r["session"], r["start_ns"])
+            exp = subprocess.run(
+                [COLLECTOR, "export", "--config", ini, "--probe", probe,
+                 "--from", "0", "--to", "now+1h"],
+                capture_output=True, text=True)
+            check(exp.returncode == 0, probe + ": collector export: " +
+                  exp.stderr.strip())
+            stored = [key(json.loads(line))
+                      for line in exp.stdout.splitlines() if line.strip()]
+            print("%s: %d records written, %d spooled, %d stored" %
+                  (probe, len(written), spooled, len(stored)), flush=True)
+            # 20 s of measurement plus the warm-up, two sessions
+            check(spooled >= 40, probe + ": %d records spooled" % spooled)
+            check(len(written) == spooled, probe + ": %d records written, "
+                  "%d spooled" % (len(written), spooled))
+            check(len(stored) == spooled and
+                  len(set(stored)) == len(stored),
+                  probe + ": %d stored (%d distinct), %d spooled" %
+                  (len(stored), len(set(stored)), spooled))
+            check(set(stored) == set(map(key, written)),
+                  probe + ": the stored keys are the written ones")
+            check(re.search(r"%s %d/%d\b" % (probe, spooled, spooled), text)
+                  is not None, probe + ": the demo printed %d/%d" %
+                  (spooled, spooled))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def check_report_json(path):
@@ -184,12 +339,18 @@ def run_case():
     work = tempfile.mkdtemp(prefix="mpdemo-test.")
     out = os.path.join(work, "out")
     try:
-        p = start_demo(out, 20)
+        p = start_demo(out, 20, "--keep-db")
+        text = read_until(p, "measuring for", 300)
+        if check("measuring for" in text, "the demo reached its measurement"):
+            time.sleep(5)
+            check_live(text, out)
         try:
-            text, _ = p.communicate(timeout=560)
+            rest, _ = p.communicate(timeout=220)
+            text += rest
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGINT)
-            text, _ = p.communicate(timeout=30)
+            rest, _ = p.communicate(timeout=30)
+            text += rest
             check(False, "the demo did not finish in 560 s")
         print(text, flush=True)
         print_demo_log(out)
@@ -200,7 +361,7 @@ def run_case():
                   f + " written")
         for f in ("centre-a.log", "centre-b.log", "centre-c.log",
                   "link-ab.log", "link-bc.log", "link-ac.log",
-                  "collector.log", "feed.log", "collector.ini"):
+                  "collector.log", "collector.ini"):
             check(os.path.exists(os.path.join(out, "logs", f)),
                   "logs/" + f)
         if os.path.exists(os.path.join(out, "report.json")):
@@ -210,6 +371,8 @@ def run_case():
             html = open(os.path.join(out, "report.html")).read()
             check("<html" in html and "centre-c" in html and
                   "demo-metro" in html, "report.html names links, profile")
+        check_progress(text)
+        check_export(text, out)
         check_cleaned_up(text, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -252,6 +415,17 @@ def interrupt_case():
         check("interrupted" in text, "says it was interrupted")
         check(not os.path.exists(os.path.join(out, "report.json")),
               "no report from an interrupted run")
+        # Ctrl-C does not reach the collector: the probes deliver their
+        # last records before the demo stops it
+        for c in "abc":
+            try:
+                log = open(os.path.join(out, "logs", "centre-%s.log" % c)
+                           ).read()
+            except OSError:
+                log = ""
+            check(re.search(r"export: \d+ records spooled, .*spool drained",
+                            log) is not None,
+                  "centre-%s drained its export spool on Ctrl-C" % c)
         check_cleaned_up(text, out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
