@@ -243,6 +243,17 @@ intervals_begin(struct http_server *h, struct MHD_Connection *c,
 	if (up == NULL)
 		return MHD_NO;
 	up->token = tok;
+	/* The body in one allocation when its length is announced: no
+	 * copies from growing the buffer (a body is megabytes). */
+	if (clen != NULL) {
+		unsigned long long n = strtoull(clen, NULL, 10);
+
+		if (n > 0 && n <= h->cc->max_body_bytes) {
+			up->body = malloc((size_t)n + 1);
+			if (up->body != NULL)
+				up->cap = (size_t)n + 1;
+		}
+	}
 	*con_cls = up;
 	return MHD_YES;
 }

@@ -22,6 +22,8 @@ ingest_source_fini(struct ingest_source *src)
 {
 	free(src->latest);
 	src->latest = NULL;
+	record_parser_free(src->parser);
+	src->parser = NULL;
 	src->n_latest = 0;
 	src->cap_latest = 0;
 }
@@ -99,6 +101,7 @@ ingest_next(struct interval_record *r, void *arg)
 	char why[256];
 	const char *p, *nl;
 	size_t n;
+	int rc;
 
 	for (;;) {
 		if (src->pos >= src->len)
@@ -116,7 +119,12 @@ ingest_next(struct interval_record *r, void *arg)
 	if (memchr(p, '\0', n) != NULL)
 		return ingest_reject(src, 400, -EINVAL, "%s",
 				     "a NUL byte is not JSON");
-	if (record_from_json(p, n, r, why, sizeof(why)) < 0)
+	if (src->parser == NULL)
+		src->parser = record_parser_new();
+	rc = src->parser != NULL ?
+		record_parse_json(src->parser, p, n, r, why, sizeof(why)) :
+		record_from_json(p, n, r, why, sizeof(why));
+	if (rc < 0)
 		return ingest_reject(src, 400, -EINVAL, "%s", why);
 	/* SQLite keys are signed 64-bit: 2^63 ns is in the year 2262. */
 	if (r->start_ns > (uint64_t)INT64_MAX)

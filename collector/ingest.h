@@ -30,6 +30,10 @@ struct ingest_source {
 	 * for the /metrics gauges once the body is committed. */
 	struct interval_record *latest;
 	size_t n_latest, cap_latest;
+	/* Decoder reused for every line of the body (made at the first
+	 * line): the histograms of the record ingest_next returns live in
+	 * it until the next call, time enough for the store to encode it. */
+	struct record_parser *parser;
 };
 
 void ingest_source_init(struct ingest_source *src, const char *body,
@@ -39,7 +43,8 @@ void ingest_source_fini(struct ingest_source *src);
 /* True when the body holds at least one non-blank line. */
 bool ingest_body_has_lines(const char *body, size_t len);
 
-/* store_next_fn: 1 with *r filled, 0 at the end, -EINVAL or -EPERM. */
+/* store_next_fn: 1 with *r filled, 0 at the end, -EINVAL or -EPERM.
+ * r's histograms stay valid until the next call (see parser above). */
 int ingest_next(struct interval_record *r, void *arg);
 
 #endif

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Interval record (schema metroprobe.interval.v1, DESIGN.md): JSON
- * encoding and validating decoding with jansson, and exact merging.
+ * encoding with jansson, validating decoding, and exact merging.
  *
  * Decoding is strict about the keys the schema defines (type, sign,
  * length, presence) and tolerant of keys it does not know, so a later
  * v1 producer may add optional keys without breaking older collectors.
+ * It has two decoders: this file's jansson DOM decoder (the reference,
+ * which takes every line the other one leaves and writes every error
+ * message) and the one-pass decoder of record_scan.c for the plain
+ * lines producers write (the fast path, what the collector runs per
+ * uploaded line).
  */
 #include <errno.h>
 #include <math.h>
@@ -18,6 +23,7 @@
 #include <jansson.h>
 
 #include "metroprobe/record.h"
+#include "record_priv.h"
 
 const char *const record_hist_names[RECORD_HIST_COUNT] = {
 	[RECORD_HIST_RTT] = "rtt",
@@ -42,7 +48,6 @@ static const struct {
 };
 
 /* Required unsigned counters, in schema order. */
-#define RECORD_U64(r, off) ((uint64_t *)((char *)(r) + (off)))
 static const struct {
 	const char *key;
 	size_t off;
@@ -60,20 +65,6 @@ static const struct {
 	{ "duplicates", offsetof(struct interval_record, duplicates) },
 };
 #define N_COUNTERS (sizeof(counter_keys) / sizeof(counter_keys[0]))
-
-static const char *const summary_fields[] = {
-	"min", "mean", "p50", "p90", "p99", "p999", "max",
-};
-#define N_SUMMARY_FIELDS 7
-
-static uint64_t *
-summary_field(struct delay_summary *s, unsigned k)
-{
-	uint64_t *f[N_SUMMARY_FIELDS] = {
-		&s->min, &s->mean, &s->p50, &s->p90, &s->p99, &s->p999, &s->max,
-	};
-	return f[k];
-}
 
 static struct delay_summary *
 record_summary(struct interval_record *r, unsigned i)
@@ -503,8 +494,8 @@ dec_record(struct record_decoder *d, json_t *root, struct interval_record *r)
 }
 
 int
-record_from_json(const char *json, size_t len, struct interval_record *r,
-		 char *err, size_t errlen)
+record_from_json_dom(const char *json, size_t len, struct interval_record *r,
+		     char *err, size_t errlen)
 {
 	struct record_decoder d = { .err = err, .errlen = errlen };
 	json_error_t je;

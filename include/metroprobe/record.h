@@ -74,6 +74,10 @@ struct interval_record {
 	 * record_merge and is freed by record_free. A producer may point
 	 * hist[i] at its own histograms (bit clear) for record_to_json. */
 	uint8_t hist_owned;
+	/* Bit i set: hist[i] is a buffer of the record_parser that decoded
+	 * the record in one pass (record_parse_json), which also kept the
+	 * serialised form (record_hist_pairs). */
+	uint8_t hist_parsed;
 	unsigned n_drops;
 	struct record_counter drops[RECORD_MAX_DROPS];
 };
@@ -135,5 +139,48 @@ char *record_to_json(const struct interval_record *r);
  */
 int record_from_json(const char *json, size_t len, struct interval_record *r,
 		     char *err, size_t errlen);
+
+/*
+ * record_from_json decodes a line in one pass (each value written
+ * straight into the record) when the line is plain: printable ASCII
+ * without escapes, no error, unknown keys holding scalars. Any other
+ * line, and every line with an error, goes to this decoder, a jansson
+ * DOM: the reference, which writes every error message. Same contract
+ * as record_from_json, and the same result on every line (the one-pass
+ * decoder only takes lines it decodes to the same record).
+ */
+int record_from_json_dom(const char *json, size_t len,
+			 struct interval_record *r, char *err, size_t errlen);
+
+/*
+ * A decoder for many lines in a row (the collector's ingest).
+ * record_parse_json is record_from_json (same checks, same errors, the
+ * same record field for field) except that histograms decoded in one
+ * pass live in the parser: r->hist[i] points there with its hist_owned
+ * bit clear, read-only for the caller, valid until the next
+ * record_parse_json on the same parser or record_parser_free. Buffers
+ * are reused and only the buckets the previous record used are zeroed,
+ * so a line costs what its text holds, with no allocation. The caller
+ * still calls record_free(r) (lines the DOM decoder took may own their
+ * histograms). One parser per thread: it is not locked.
+ */
+struct record_parser;
+struct record_parser *record_parser_new(void);       /* NULL: no memory */
+void record_parser_free(struct record_parser *p);
+int record_parse_json(struct record_parser *p, const char *json, size_t len,
+		      struct interval_record *r, char *err, size_t errlen);
+/* Lines decoded in one pass, and lines left to the DOM decoder. */
+void record_parser_counts(const struct record_parser *p,
+			  uint64_t *n_onepass, uint64_t *n_dom);
+
+/*
+ * The bucket list of histogram i as its base64 string held it, for a
+ * record record_parse_json decoded in one pass (bit i of hist_parsed),
+ * valid as long as the histogram is: 0 with *pairs set, else -ENOENT.
+ * Lets the collector store the list as it came instead of walking the
+ * buckets (its stored form uses the same layout).
+ */
+int record_hist_pairs(const struct interval_record *r, unsigned i,
+		      struct hist_pairs *pairs);
 
 #endif

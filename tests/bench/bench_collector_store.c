@@ -7,8 +7,11 @@
  *   bench_collector_store --scan DB FROM_NS TO_NS [minute|hour|raw] [runs]
  *
  * FILE holds interval records, one JSON line each (gen_records). For
- * each of `runs` runs (default 5) it times, per record: record_from_json
- * (the decode and validation every upload pays), store_codec_encode and
+ * each of `runs` runs (default 5) it times, per record: the decode and
+ * validation every upload pays (record_from_json_dom, the jansson
+ * reference; record_from_json, one pass with allocated histograms;
+ * record_parse_json, one pass into a reused parser, what the daemon
+ * runs), store_codec_encode and
  * store_codec_decode (the stored form), and store_insert_stream of the
  * whole file in bodies of 1000 records into a fresh SQLite store (decode
  * + encode + insert + a durable commit per body: what the daemon does
@@ -146,9 +149,12 @@ bench_scan(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	enum { T_DECODE, T_ENCODE, T_BDECODE, T_INSERT, T_INSERT_WALL, T_N };
+	enum { T_DOM, T_DECODE, T_PARSE, T_ENCODE, T_BDECODE, T_INSERT,
+	       T_INSERT_WALL, T_N };
 	static const char *const names[T_N] = {
-		"record_from_json", "store_codec_encode",
+		"record_from_json_dom (jansson, reference)",
+		"record_from_json (one pass)",
+		"record_parse_json (one pass, reused)", "store_codec_encode",
 		"store_codec_decode (as a scan)", "insert_stream, CPU",
 		"insert_stream, wall clock",
 	};
@@ -177,6 +183,7 @@ main(int argc, char **argv)
 		struct interval_record r;
 		struct store_buf enc = { NULL, 0, 0 };
 		struct store_hist_slots *slots = store_hist_slots_new();
+		struct record_parser *parser = record_parser_new();
 		size_t *off = calloc(n_lines + 1, sizeof(size_t));
 		char why[256], dir[] = "/tmp/mp-bench-store-XXXXXX", db[64];
 		const char *line = body;
@@ -187,21 +194,49 @@ main(int argc, char **argv)
 		/* decode (JSON) and encode (binary) */
 		for (i = 0; i < n_lines; i++) {
 			const char *nl = strchr(line, '\n');
-			double a, b;
+			size_t ll = (size_t)(nl - line);
+			double a, b, c, d;
 
-			record_init(&r);
 			a = now_s();
-			if (record_from_json(line, (size_t)(nl - line), &r, why,
-					     sizeof(why)) < 0) {
+			if (record_from_json_dom(line, ll, &r, why,
+						 sizeof(why)) < 0) {
 				fprintf(stderr, "line %zu: %s\n", i + 1, why);
 				return 1;
 			}
+			record_free(&r);
 			b = now_s();
+			if (record_from_json(line, ll, &r, why, sizeof(why)) < 0)
+				return 1;
+			record_free(&r);
+			c = now_s();
+			if (record_parse_json(parser, line, ll, &r, why,
+					      sizeof(why)) < 0)
+				return 1;
+			d = now_s();
 			off[n] = enc.len;
 			if (store_codec_encode(&enc, &r) < 0)
 				return 1;
-			t[T_ENCODE][run] += now_s() - b;
-			t[T_DECODE][run] += b - a;
+			t[T_ENCODE][run] += now_s() - d;
+			/* The stored form from the bucket lists the parser
+			 * kept is the one walking the buckets gives. */
+			if (run == 0) {
+				struct interval_record w = r;
+				size_t at = enc.len;
+
+				w.hist_parsed = 0;
+				if (store_codec_encode(&enc, &w) < 0 ||
+				    enc.len - at != at - off[n] ||
+				    memcmp(enc.data + at, enc.data + off[n],
+					   at - off[n]) != 0) {
+					fprintf(stderr, "line %zu: stored forms "
+						"differ\n", i + 1);
+					return 1;
+				}
+				enc.len = at;
+			}
+			t[T_DOM][run] += b - a;
+			t[T_DECODE][run] += c - b;
+			t[T_PARSE][run] += d - c;
 			n++;
 			record_free(&r);
 			line = nl + 1;
@@ -271,6 +306,7 @@ main(int argc, char **argv)
 		store_buf_free(&enc);
 		free(off);
 		free(slots);
+		record_parser_free(parser);
 	}
 	printf("median per record:\n");
 	for (k = 0; k < T_N; k++) {

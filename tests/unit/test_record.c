@@ -820,6 +820,608 @@ test_merge_hists_only_then_finish_equals_merge(void **state)
 	record_free(&acc2);
 }
 
+/* ---- one-pass decoder against the DOM decoder ---- */
+
+/* Bit-identical: every field, the histograms' contents, and (when
+ * `owned`) which histograms the record owns. */
+static void
+expect_identical(const struct interval_record *a,
+		 const struct interval_record *b, bool owned)
+{
+	struct interval_record x = *a, y = *b;
+
+	for (unsigned i = 0; i < RECORD_HIST_COUNT; i++) {
+		if ((a->hist[i] == NULL) != (b->hist[i] == NULL))
+			fail_msg("hist %u: present in one record only", i);
+		if (a->hist[i] != NULL)
+			assert_memory_equal(a->hist[i], b->hist[i],
+					    sizeof(struct hist));
+		x.hist[i] = y.hist[i] = NULL;
+	}
+	if (!owned) {
+		x.hist_owned = y.hist_owned = 0;
+		x.hist_parsed = y.hist_parsed = 0;
+	}
+	assert_memory_equal(&x, &y, sizeof(x));
+}
+
+/*
+ * Decodes one line with the DOM decoder, with record_from_json and with
+ * the parser: same verdict, same message, the same record. Returns the
+ * verdict.
+ */
+static int
+expect_decoders_agree(struct record_parser *p, const char *line, size_t len)
+{
+	struct interval_record dom, one, par;
+	char e_dom[256], e_one[256], e_par[256];
+
+	int rc_dom = record_from_json_dom(line, len, &dom, e_dom,
+					  sizeof(e_dom));
+	int rc_one = record_from_json(line, len, &one, e_one, sizeof(e_one));
+	int rc_par = record_parse_json(p, line, len, &par, e_par,
+				       sizeof(e_par));
+	if (rc_one != rc_dom || rc_par != rc_dom)
+		fail_msg("verdicts %d (DOM) %d %d (one pass) on '%.*s': %s",
+			 rc_dom, rc_one, rc_par, (int)len, line, e_dom);
+	assert_string_equal(e_one, e_dom);
+	assert_string_equal(e_par, e_dom);
+	if (rc_dom == 0) {
+		expect_identical(&dom, &one, true);
+		expect_identical(&dom, &par, false);
+	} else {
+		/* an error leaves the record empty */
+		struct interval_record empty;
+		record_init(&empty);
+		expect_identical(&empty, &one, true);
+		expect_identical(&empty, &par, true);
+	}
+	record_free(&dom);
+	record_free(&one);
+	record_free(&par);
+	return rc_dom;
+}
+
+/* A random histogram: empty, one value, or n values over a span. */
+static void
+random_hist(struct interval_record *r, unsigned i)
+{
+	unsigned shape = (unsigned)(rng() % 8);
+	unsigned n = shape == 0 ? 0 : shape == 1 ? 1 :
+		     (unsigned)(rng() % 3000);
+	uint64_t base = 1 + rng() % 2000000, spread = 1 + rng() % 500000;
+
+	record_give_hist(r, i);
+	for (unsigned k = 0; k < n; k++) {
+		uint64_t v = base + rng() % spread;
+		if (rng() % 500 == 0)
+			v = rng() % 200000000000ULL;   /* tail, overflow */
+		if (rng() % 300 == 0)
+			v = rng() % 64;                 /* exact buckets */
+		hist_insert(r->hist[i], v);
+	}
+}
+
+/* Values near the edges of what the schema takes. */
+static uint64_t
+random_count(void)
+{
+	switch (rng() % 6) {
+	case 0: return 0;
+	case 1: return rng() % 10;
+	case 2: return (uint64_t)INT64_MAX - rng() % 3;
+	case 3: return rng() >> 1;
+	default: return rng() % 100000000;
+	}
+}
+
+static double
+random_rate(void)
+{
+	static const double pick[] = { 0.0, 1.0, 0.5, 1e-300, 4.9e-324,
+		1.7976931348623157e308, 1024000.0, 123456789.123, 1e21,
+		9007199254740993.0, 0.1 };
+	if (rng() % 2)
+		return pick[rng() % (sizeof(pick) / sizeof(pick[0]))];
+	double x = (double)(rng() >> 11) / (double)(1ULL << (rng() % 53));
+	return x;
+}
+
+/* A valid record as a probe could write it, every field random. */
+static char *
+random_record_json(void)
+{
+	struct interval_record r;
+	char *json;
+
+	record_init(&r);
+	snprintf(r.probe, sizeof(r.probe), "probe-%llu",
+		 (unsigned long long)(rng() % 1000));
+	if (rng() % 10 == 0)
+		memset(r.probe, 'p', RECORD_NAME_MAX - 1);    /* longest */
+	snprintf(r.session, sizeof(r.session), "s%llu",
+		 (unsigned long long)(rng() % 100));
+	snprintf(r.src, sizeof(r.src), "192.0.2.%u:862",
+		 (unsigned)(rng() % 255));
+	snprintf(r.dst, sizeof(r.dst), "[2001:db8::%x]:862",
+		 (unsigned)(rng() % 65535));
+	uint64_t *counters[] = {
+		&r.start_ns, &r.interval_ns, &r.tx_pkts, &r.tx_bytes,
+		&r.rx_pkts, &r.rx_bytes, &r.lost, &r.lost_fwd, &r.lost_back,
+		&r.reordered, &r.duplicates, &r.late, &r.jitter_ns,
+	};
+	for (unsigned k = 0; k < sizeof(counters) / sizeof(*counters); k++)
+		*counters[k] = random_count();
+	r.clock_synced = rng() % 2;
+	r.hw_timestamps = rng() % 2;
+	r.throughput_bps = random_rate();
+	r.throughput_l1_bps = random_rate();
+	for (unsigned i = 0; i < RECORD_HIST_COUNT; i++)
+		if (rng() % 5 != 0)
+			random_hist(&r, i);
+	record_summarise(&r);
+	/* a summary without its histogram */
+	if (r.hist[RECORD_HIST_IPDV] == NULL && rng() % 2) {
+		r.ipdv.present = true;
+		r.ipdv.min = 1;
+		r.ipdv.mean = r.ipdv.p50 = r.ipdv.p90 = 5;
+		r.ipdv.p99 = r.ipdv.p999 = r.ipdv.max = (uint64_t)INT64_MAX;
+	}
+	r.n_drops = (unsigned)(rng() % (RECORD_MAX_DROPS + 1));
+	for (unsigned k = 0; k < r.n_drops; k++) {
+		snprintf(r.drops[k].name, sizeof(r.drops[k].name), "drop_%u",
+			 k);
+		if (k == 3)
+			memset(r.drops[k].name, 'd',
+			       sizeof(r.drops[k].name) - 1);
+		r.drops[k].value = random_count();
+	}
+	json = record_to_json(&r);
+	assert_non_null(json);
+	record_free(&r);
+	return json;
+}
+
+static void
+test_one_pass_equals_dom_on_valid_records(void **state)
+{
+	(void)state;
+	struct record_parser *p = record_parser_new();
+	uint64_t n_onepass, n_dom;
+
+	assert_non_null(p);
+	for (int it = 0; it < 1500; it++) {
+		char *json = random_record_json();
+		assert_int_equal(expect_decoders_agree(p, json, strlen(json)),
+				 0);
+		free(json);
+	}
+	/* Every one of them took the one-pass path. */
+	record_parser_counts(p, &n_onepass, &n_dom);
+	assert_int_equal(n_onepass, 1500);
+	assert_int_equal(n_dom, 0);
+	record_parser_free(p);
+}
+
+/* Replaces [at, at + n) of s (NUL-terminated, malloc'd) with text. */
+static char *
+splice(char *s, size_t at, size_t n, const char *text)
+{
+	size_t len = strlen(s), tl = strlen(text);
+	char *o = malloc(len - n + tl + 1);
+
+	assert_non_null(o);
+	memcpy(o, s, at);
+	memcpy(o + at, text, tl);
+	memcpy(o + at + tl, s + at + n, len - at - n + 1);
+	free(s);
+	return o;
+}
+
+/* Offset of a random occurrence of c in s, or -1. */
+static long
+random_at(const char *s, char c)
+{
+	size_t len = strlen(s), start = (size_t)(rng() % (len + 1));
+
+	for (size_t k = 0; k < len && len > 0; k++) {
+		size_t i = (start + k) % len;
+		if (s[i] == c)
+			return (long)i;
+	}
+	return -1;
+}
+
+/* One random edit of a line: what a broken, hostile or future producer
+ * might send. */
+static char *
+damage(char *s)
+{
+	static const char *const values[] = {
+		"0", "-0", "-1", "01", "1.0", "1e3", "1E+3", "0.5e-2", "-0.0",
+		"1e400", "-1e400", "1e-400", "9223372036854775807",
+		"9223372036854775808", "18446744073709551616",
+		"12345678901234567890123", "true", "false", "null", "\"x\"",
+		"\"\"", "{}", "[]", "[1]", "{\"a\":1}", "{\"a\":{\"b\":[]}}",
+		"{\"min\":1,\"mean\":1,\"p50\":1,\"p90\":1,\"p99\":1,"
+		"\"p999\":1,\"max\":1}",
+		"{\"min\":2,\"mean\":1,\"p50\":1,\"p90\":1,\"p99\":1,"
+		"\"p999\":1,\"max\":1}",
+		"\"AQYA\"", "\"AQYB\"", "\"AQY=\"", "\"QUJD\"", "\"\\u0041QYA\"",
+		"\"caf\\u00e9\"", "\"caf\xc3\xa9\"", "\"caf\xe9\"",
+		"\"a\\u0000b\"", "\"\\ud800\"", "\"\\/\"", "1.5", "2e2",
+		"0.0000000000000000000000001", "123456789012345678",
+	};
+	static const char *const keys[] = {
+		"schema", "probe", "lost", "rtt_ns", "min", "p99", "hist",
+		"rtt", "ipdv", "drops", "late", "future", "a", "drop_0",
+		"hw_timestamps", "throughput_bps", "x\\u0041",
+	};
+	static const char junk[] =
+		"{}[]\",:-+.0123456789eEnulltrfa \\xyz\t\v\f\n\r\x7f\x80\xc3";
+	size_t len = strlen(s);
+	char text[256];
+	long at;
+
+	if (len == 0)
+		return s;
+	switch (rng() % 9) {
+	case 0:                                  /* a byte replaced */
+		s[rng() % len] = junk[rng() % (sizeof(junk) - 1)];
+		return s;
+	case 1: {                                /* bytes cut out */
+		size_t i = (size_t)(rng() % len);
+		size_t n = 1 + (size_t)(rng() % 8);
+		if (i + n > len)
+			n = len - i;
+		return splice(s, i, n, "");
+	}
+	case 2:                                  /* a byte put in */
+		text[0] = junk[rng() % (sizeof(junk) - 1)];
+		text[1] = '\0';
+		return splice(s, (size_t)(rng() % (len + 1)), 0, text);
+	case 3:                                  /* a value replaced */
+	case 4: {
+		at = random_at(s, ':');
+		if (at < 0)
+			return s;
+		size_t i = (size_t)at + 1, j = i;
+		if (s[j] == '"') {
+			j++;
+			while (j < len && s[j] != '"')
+				j++;
+			if (j < len)
+				j++;
+		} else if (s[j] == '{') {
+			while (j < len && s[j] != '}')
+				j++;
+			if (j < len)
+				j++;
+		} else {
+			while (j < len && s[j] != ',' && s[j] != '}')
+				j++;
+		}
+		return splice(s, i, j - i,
+			      values[rng() % (sizeof(values) /
+					      sizeof(values[0]))]);
+	}
+	case 5:                                  /* a key added */
+		at = random_at(s, rng() % 2 ? '{' : ',');
+		if (at < 0)
+			return s;
+		snprintf(text, sizeof(text), "\"%s\":%s,",
+			 keys[rng() % (sizeof(keys) / sizeof(keys[0]))],
+			 values[rng() % (sizeof(values) / sizeof(values[0]))]);
+		if (s[at] == ',')
+			snprintf(text, sizeof(text), ",\"%s\":%s",
+				 keys[rng() % (sizeof(keys) / sizeof(keys[0]))],
+				 values[rng() % (sizeof(values) /
+						 sizeof(values[0]))]);
+		return splice(s, (size_t)at + 1 - (s[at] == ','), 0, text);
+	case 6: {                                /* a character escaped */
+		size_t i = (size_t)(rng() % len);
+		if (s[i] < 'a' || s[i] > 'z')
+			return s;
+		snprintf(text, sizeof(text), "\\u%04x", (unsigned)s[i]);
+		return splice(s, i, 1, text);
+	}
+	case 7:                                  /* whitespace */
+		snprintf(text, sizeof(text), "%s",
+			 (const char *[]){ " ", "  ", "\t", "\n", "\r\n",
+					   "\v", "\f" }[rng() % 7]);
+		at = random_at(s, rng() % 2 ? ':' : ',');
+		return splice(s, at < 0 ? len : (size_t)at + 1, 0, text);
+	default:                                 /* cut short */
+		s[rng() % len] = '\0';
+		return s;
+	}
+}
+
+/*
+ * Damaged lines through both decoders and a parser that is reused all
+ * along (its buffers must come back clean after every failure): the
+ * same verdict and message, the same record when accepted. Run under
+ * ASan/UBSan too.
+ */
+static void
+test_one_pass_equals_dom_on_damaged_records(void **state)
+{
+	(void)state;
+	struct record_parser *p = record_parser_new();
+	unsigned accepted = 0, rejected = 0;
+	uint64_t n_onepass, n_dom;
+
+	assert_non_null(p);
+	for (int it = 0; it < 6000; it++) {
+		char *json = random_record_json();
+		unsigned edits = 1 + (unsigned)(rng() % 3);
+		for (unsigned e = 0; e < edits; e++)
+			json = damage(json);
+		/* lengths are honoured: sometimes a line is given short */
+		size_t len = strlen(json);
+		if (it % 13 == 0 && len > 0)
+			len = (size_t)(rng() % len);
+		if (expect_decoders_agree(p, json, len) == 0)
+			accepted++;
+		else
+			rejected++;
+		free(json);
+	}
+	record_parser_counts(p, &n_onepass, &n_dom);
+	/* Both sides were exercised: damage that is harmless (a key the
+	 * schema ignores, a digit for a digit) and damage that is not;
+	 * lines the one-pass decoder took and lines it left. */
+	assert_true(accepted > 300);
+	assert_true(rejected > 3000);
+	assert_true(n_onepass > 300);
+	assert_true(n_dom >= rejected);
+	record_parser_free(p);
+}
+
+/* Hand-picked lines on the border of what the one-pass decoder takes. */
+static void
+test_one_pass_equals_dom_on_edge_cases(void **state)
+{
+	(void)state;
+	struct record_parser *p = record_parser_new();
+	char *json = valid_json();
+	size_t len = strlen(json);
+	static const struct {
+		const char *find, *replace;
+	} edits[] = {
+		{ "\"lost\":3", "\"lost\":-0" },
+		{ "\"lost\":3", "\"lost\":9223372036854775807" },
+		{ "\"lost\":3", "\"lost\":9223372036854775808" },
+		{ "\"lost\":3", "\"lost\":3.0" },
+		{ "\"lost\":3", "\"lost\":03" },
+		{ "\"lost\":3", "\"lost\":3 " },
+		{ "\"lost\":3", "\"lost\" : 3" },
+		{ "\"lost\":3", "\"lost\":\t3" },
+		{ "\"lost\":3", "\"lost\":\v3" },
+		{ "\"lost\":3", "\"lost\":3,\"lost\":3" },
+		{ "\"lost\":3", "\"lost\":3,\"x\":1,\"x\":2" },
+		{ "\"lost\":3", "\"lost\":3,\"x\":1,\"y\":2" },
+		{ "\"lost\":3", "\"lost\":3,\"x\":{\"y\":1}" },
+		{ "\"lost\":3", "\"lost\":3,\"x\":[1,2]" },
+		{ "\"lost\":3", "\"lost\":3,\"x\":-1e400" },
+		{ "\"lost\":3", "\"lost\":3,\"x\":1e-400" },
+		{ "\"lost\":3", "\"lost\":3,\"x\":-5" },
+		{ "\"lost\":3", "\"lost\":3,\"a\":1,\"b\":1,\"c\":1,\"d\":1,"
+		  "\"e\":1,\"f\":1,\"g\":1,\"h\":1,\"i\":1" },
+		{ "\"late\":1", "\"late\":null" },
+		{ "\"drops\":{", "\"drops\":null,\"d\":{" },
+		{ "\"drops\":{", "\"drops\":{\"\":1," },
+		{ "\"drops\":{", "\"drops\":{\"bad_stamp\":1," },
+		{ "\"drops\":{", "\"drops\":{\"a\":1,\"b\":1,\"c\":1,\"d\":1,"
+		  "\"e\":1,\"f\":1,\"g\":1,\"h\":1,\"i\":1,\"j\":1,\"k\":1,"
+		  "\"l\":1,\"m\":1,\"n\":1," },
+		{ "\"drops\":{", "\"drops\":{\"a\":1,\"b\":1,\"c\":1,\"d\":1,"
+		  "\"e\":1,\"f\":1,\"g\":1,\"h\":1,\"i\":1,\"j\":1,\"k\":1,"
+		  "\"l\":1,\"m\":1,\"n\":1,\"o\":1," },
+		{ "\"drops\":{", "\"drops\":{\"0123456789012345678901234567890\""
+		  ":1," },
+		{ "\"drops\":{", "\"drops\":{\"01234567890123456789012345678901\""
+		  ":1," },
+		{ "\"rtt_ns\":{", "\"rtt_ns\":{\"extra\":1," },
+		{ "\"rtt_ns\":{", "\"rtt_ns\":{\"min\":1," },
+		{ "\"hist\":{", "\"hist\":{\"extra\":\"x\"," },
+		{ "\"hist\":{", "\"hist\":{\"rtt\":null," },
+		{ "\"throughput_bps\":", "\"throughput_bps\":1e308,\"y\":" },
+		{ "\"throughput_bps\":", "\"throughput_bps\":-0.0,\"y\":" },
+		{ "\"throughput_bps\":", "\"throughput_bps\":7,\"y\":" },
+		{ "\"throughput_bps\":", "\"throughput_bps\":1e-320,\"y\":" },
+		{ "\"probe\":\"centre-a\"", "\"probe\":\"centre\\u002da\"" },
+		{ "\"probe\":\"centre-a\"", "\"probe\":\"centr\xc3\xa9-a\"" },
+		{ "\"probe\":\"centre-a\"", "\"probe\":\"centre\x7f\"" },
+		{ "\"schema\":\"metroprobe.interval.v1\"",
+		  "\"schema\":\"metroprobe.interval.v2\"" },
+		{ "{\"schema\"", " {\"schema\"" },
+	};
+
+	assert_non_null(p);
+	for (size_t k = 0; k < sizeof(edits) / sizeof(edits[0]); k++) {
+		const char *at = strstr(json, edits[k].find);
+		char line[8192];
+
+		assert_non_null(at);
+		size_t pre = (size_t)(at - json), fl = strlen(edits[k].find);
+		int n = snprintf(line, sizeof(line), "%.*s%s%s", (int)pre, json,
+				 edits[k].replace, json + pre + fl);
+		assert_true(n > 0 && (size_t)n < sizeof(line));
+		expect_decoders_agree(p, line, (size_t)n);
+	}
+	/* Tokens on the border of the JSON grammar, as the value of a key
+	 * the record ignores, in an otherwise valid line: only the value
+	 * decides. */
+	static const char *const tokens[] = {
+		"1", "1.", ".5", "-", "1e", "1e+", "+1", "01", "-01", "01.5",
+		"-01.5", "00", "0.5", "-0.5", "1.5e3",
+		"1.5E-3", "-0", "0.0", "tru", "nul", "falsey", "true", "null",
+		"\"open", "\"\"", "{", "}", "{}", "[", "1 2", "1,", "\"a\" \"b\"",
+		"123456789012345678", "1234567890123456789",
+		"12345678901234567890",
+	};
+	char line[8192];
+	for (size_t k = 0; k < sizeof(tokens) / sizeof(tokens[0]); k++) {
+		int n = snprintf(line, sizeof(line), "{\"x\" : %s ,%s",
+				 tokens[k], json + 1);
+		assert_true(n > 0 && (size_t)n < sizeof(line));
+		expect_decoders_agree(p, line, (size_t)n);
+	}
+	static const char *const lines[] = {
+		"", " ", "{", "}", "{}", "{ }", "[]", "{,}", "{\"a\":1,}",
+		"{\"a\" 1}", "{\"a\":}", "{a:1}", "{\"a\":1}}", "{\"a\":\"x}",
+		"\"x\"", "1", "true", "null",
+	};
+	for (size_t k = 0; k < sizeof(lines) / sizeof(lines[0]); k++)
+		assert_int_equal(expect_decoders_agree(p, lines[k],
+						       strlen(lines[k])),
+				 -EINVAL);
+	/* trailing white space, and a line followed by junk */
+	snprintf(line, sizeof(line), "%s  ", json);
+	assert_int_equal(expect_decoders_agree(p, line, len + 2), 0);
+	snprintf(line, sizeof(line), "%s x", json);
+	assert_int_equal(expect_decoders_agree(p, line, len + 2), -EINVAL);
+	snprintf(line, sizeof(line), "%s%s", json, json);
+	assert_int_equal(expect_decoders_agree(p, line, 2 * len), -EINVAL);
+	free(json);
+	record_parser_free(p);
+}
+
+/* The bucket list of a histogram, walked from its buckets: what the
+ * serialised form and the collector's stored form hold. */
+static size_t
+walk_pairs(const struct hist *h, uint8_t *out, uint64_t *n)
+{
+	size_t len = 0;
+	uint32_t next = 0;
+
+	*n = 0;
+	for (uint32_t i = 0; i < HIST_NBUCKETS; i++) {
+		uint64_t v[2] = { i - next, h->buckets[i] };
+		if (h->buckets[i] == 0)
+			continue;
+		for (int k = 0; k < 2; k++) {
+			while (v[k] >= 0x80) {
+				out[len++] = (uint8_t)(v[k] | 0x80);
+				v[k] >>= 7;
+			}
+			out[len++] = (uint8_t)v[k];
+		}
+		next = i + 1;
+		(*n)++;
+	}
+	return len;
+}
+
+static void
+test_parser_keeps_bucket_lists(void **state)
+{
+	(void)state;
+	struct record_parser *p = record_parser_new();
+	static uint8_t want[HIST_NBUCKETS * 20];
+
+	assert_non_null(p);
+	for (int it = 0; it < 300; it++) {
+		char *json = random_record_json();
+		struct interval_record r, own;
+		struct hist_pairs pairs;
+		char err[256];
+		uint64_t n;
+
+		assert_int_equal(record_parse_json(p, json, strlen(json), &r, err,
+						   sizeof(err)), 0);
+		assert_int_equal(record_from_json(json, strlen(json), &own, err,
+						  sizeof(err)), 0);
+		for (unsigned i = 0; i < RECORD_HIST_COUNT; i++) {
+			/* allocated histograms keep no list */
+			assert_int_equal(record_hist_pairs(&own, i, &pairs),
+					 -ENOENT);
+			if (r.hist[i] == NULL) {
+				assert_int_equal(record_hist_pairs(&r, i,
+								   &pairs),
+						 -ENOENT);
+				continue;
+			}
+			assert_int_equal(record_hist_pairs(&r, i, &pairs), 0);
+			size_t len = walk_pairs(r.hist[i], want, &n);
+			assert_int_equal(pairs.n, n);
+			assert_int_equal(pairs.len, len);
+			if (len > 0)
+				assert_memory_equal(pairs.data, want, len);
+		}
+		record_free(&own);
+		record_free(&r);
+		free(json);
+	}
+	/* a line the DOM decoder took: no lists either */
+	char *json = valid_json();
+	char *esc = strstr(json, "centre-a");
+	assert_non_null(esc);
+	size_t pre = (size_t)(esc - json);
+	char line[8192];
+	snprintf(line, sizeof(line), "%.*s\\u0063entre-a%s", (int)pre, json,
+		 esc + strlen("centre-a"));
+	struct interval_record r;
+	struct hist_pairs pairs;
+	char err[256];
+	assert_int_equal(record_parse_json(p, line, strlen(line), &r, err,
+					   sizeof(err)), 0);
+	assert_string_equal(r.probe, "centre-a");
+	assert_int_equal(record_hist_pairs(&r, RECORD_HIST_RTT, &pairs),
+			 -ENOENT);
+	record_free(&r);
+	free(json);
+	record_parser_free(p);
+}
+
+/* The parser's buffers: a wide histogram then a narrow one leave no
+ * bucket of the first behind (only the used range is zeroed). */
+static void
+test_parser_reuses_histograms_cleanly(void **state)
+{
+	(void)state;
+	struct record_parser *p = record_parser_new();
+	struct interval_record r, wide, narrow;
+	char err[256];
+
+	record_fill(&wide, "w", 1, 1000, 1000000, true);
+	for (int i = 0; i < 1000; i++)
+		hist_insert(wide.hist[RECORD_HIST_RTT], 1 + rng() % 90000000000ULL);
+	record_summarise(&wide);
+	record_fill(&narrow, "n", 2, 10, 1000, true);
+	for (int i = 0; i < 10; i++)
+		add_sample(&narrow, NULL, 1000);
+	record_summarise(&narrow);
+	char *jw = record_to_json(&wide), *jn = record_to_json(&narrow);
+
+	assert_int_equal(record_parse_json(p, jw, strlen(jw), &r, err,
+					   sizeof(err)), 0);
+	assert_int_equal(r.hist_owned, 0);
+	assert_memory_equal(r.hist[RECORD_HIST_RTT], wide.hist[RECORD_HIST_RTT],
+			    sizeof(struct hist));
+	record_free(&r);
+	/* a bad line in between, failing inside a histogram */
+	char *bad = strdup(jw);
+	char *h = strstr(bad, "\"ipdv\":\"");
+	assert_non_null(h);
+	h[strlen("\"ipdv\":\"") + 3] = '!';
+	assert_int_equal(record_parse_json(p, bad, strlen(bad), &r, err,
+					   sizeof(err)), -EINVAL);
+	assert_string_equal(err, "key 'hist.ipdv': not a valid serialised "
+			    "histogram");
+	assert_int_equal(record_parse_json(p, jn, strlen(jn), &r, err,
+					   sizeof(err)), 0);
+	expect_records_equal(&narrow, &r);
+	record_free(&r);
+	free(bad);
+	free(jw);
+	free(jn);
+	record_free(&wide);
+	record_free(&narrow);
+	record_parser_free(p);
+}
+
 int
 main(void)
 {
@@ -839,6 +1441,11 @@ main(void)
 		cmocka_unit_test(test_merge_hists_only_then_finish_equals_merge),
 		cmocka_unit_test(
 			test_merge_keeps_drop_totals_when_names_overflow),
+		cmocka_unit_test(test_one_pass_equals_dom_on_valid_records),
+		cmocka_unit_test(test_one_pass_equals_dom_on_damaged_records),
+		cmocka_unit_test(test_one_pass_equals_dom_on_edge_cases),
+		cmocka_unit_test(test_parser_reuses_histograms_cleanly),
+		cmocka_unit_test(test_parser_keeps_bucket_lists),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What the two interval record decoders share (lib/record.c, the jansson
+ * DOM decoder; lib/record_scan.c, the one-pass decoder). Private to lib/.
+ */
+#ifndef METROPROBE_RECORD_PRIV_H
+#define METROPROBE_RECORD_PRIV_H
+
+#include <stdint.h>
+
+#include "metroprobe/record.h"
+
+/* A uint64_t field of a record, by offset. */
+#define RECORD_U64(r, off) ((uint64_t *)((char *)(r) + (off)))
+
+/* The keys of a delay summary object, in schema order. */
+#define N_SUMMARY_FIELDS 7
+static const char *const summary_fields[N_SUMMARY_FIELDS] = {
+	"min", "mean", "p50", "p90", "p99", "p999", "max",
+};
+
+static inline uint64_t *
+summary_field(struct delay_summary *s, unsigned k)
+{
+	uint64_t *f[N_SUMMARY_FIELDS] = {
+		&s->min, &s->mean, &s->p50, &s->p90, &s->p99, &s->p999, &s->max,
+	};
+	return f[k];
+}
+
+#endif
