@@ -13,6 +13,7 @@
 #ifndef METROPROBE_COLLECTOR_STORE_H
 #define METROPROBE_COLLECTOR_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,59 @@ typedef int (*store_record_fn)(const struct interval_record *r, void *arg);
  * whole transaction is rolled back and that value returned). */
 typedef int (*store_next_fn)(struct interval_record *r, void *arg);
 
+/*
+ * Per-minute figures, kept beside every 1-minute rollup (written when
+ * the rollup is built, from its histograms), so that an SLA evaluation at
+ * a delta-t of one minute reads each minute's verdict inputs without
+ * decoding four histograms. q[k] of a histogram is hist_quantile(h,
+ * store_fig_pct[k] / 100.0) of the rollup's merged histogram, exactly.
+ * A histogram absent from the rollup has count 0.
+ */
+#define STORE_FIG_NPCT 5
+static const double store_fig_pct[STORE_FIG_NPCT] = {
+	50.0, 90.0, 95.0, 99.0, 99.9,
+};
+
+/* Index k of quantile q (a fraction) in store_fig_pct, or -1. */
+static inline int
+store_fig_index(double q)
+{
+	int k;
+
+	for (k = 0; k < STORE_FIG_NPCT; k++)
+		if (store_fig_pct[k] / 100.0 == q)
+			return k;
+	return -1;
+}
+
+struct store_hist_figs {
+	uint64_t count;            /* 0: empty or absent */
+	uint64_t min, max;
+	uint64_t q[STORE_FIG_NPCT];
+};
+
+struct store_minute_figs {
+	const char *probe;         /* valid during the callback */
+	const char *session;
+	uint64_t start_ns;
+	uint64_t tx_pkts, rx_pkts, lost;
+	bool clock_synced;
+	double throughput_bps, throughput_l1_bps;
+	struct store_hist_figs h[RECORD_HIST_COUNT];
+};
+
+/* Called per minute, ordered by (probe, session, start_ns) like
+ * store_record_fn; a non-zero return stops the scan. */
+typedef int (*store_figs_fn)(const struct store_minute_figs *f, void *arg);
+
+/* Called per hour rollup that is exactly the merge of the 1-minute
+ * rollups stored for its hour (see store_ops.reader_exact_hours). */
+typedef int (*store_hour_fn)(const char *probe, const char *session,
+			     uint64_t start_ns, void *arg);
+
+/* A read snapshot: every call through it sees the same data. */
+struct store_reader;
+
 struct store_stats {
 	uint64_t raw_records;
 	uint64_t minute_records;
@@ -78,6 +132,30 @@ struct store_ops {
 	/* Calls fn with the latest raw record of every link (for /metrics
 	 * after a restart). */
 	int (*latest)(struct store *s, store_record_fn fn, void *arg);
+
+	/* Optional (NULL when a back-end has no such thing): one read
+	 * snapshot for many queries, which long reports use. A reader is
+	 * used by one thread at a time; a callback may call another of the
+	 * reader_* functions (or reader_scan at another resolution) on the
+	 * same reader, not the one that is calling it. */
+	int (*reader_open)(struct store *s, struct store_reader **out);
+	void (*reader_close)(struct store_reader *rd);
+	/* store_ops.scan within the snapshot. */
+	int (*reader_scan)(struct store_reader *rd, const struct store_query *q,
+			   store_record_fn fn, void *arg);
+	/* The per-minute figures of the 1-minute rollups of q (its
+	 * resolution_ns is ignored). Without hists, only the counters,
+	 * flags and throughputs are read, and h[i].count is 1 for a
+	 * non-empty histogram (its other figures 0). */
+	int (*reader_figs)(struct store_reader *rd, const struct store_query *q,
+			   bool hists, store_figs_fn fn, void *arg);
+	/* Hour rollups of q whose histograms and counters are exactly the
+	 * merge of the 1-minute rollups stored for that hour: built from
+	 * them, not marked for a rebuild since, and no minute of the hour
+	 * dropped by retention. */
+	int (*reader_exact_hours)(struct store_reader *rd,
+				  const struct store_query *q,
+				  store_hour_fn fn, void *arg);
 };
 
 struct store {
@@ -88,6 +166,37 @@ struct store {
  * on open). Returns 0 or a negative errno with a message in err. */
 int store_sqlite_open(const char *path, const struct store_retention *ret,
 		      struct store **out, char *err, size_t errlen);
+
+/*
+ * The integrity check on open. The full one (PRAGMA quick_check) reads
+ * the whole file, a minute or more for a store of several GB; the
+ * bounded one checks that the file is not truncated and that the schema
+ * and the small tables are sound, in milliseconds.
+ */
+enum store_check {
+	/* full when the store is under 64 MiB or was not closed cleanly
+	 * (its WAL file is there before opening), else bounded; the
+	 * environment variable METROPROBE_STORE_CHECK=full (or bounded)
+	 * decides instead */
+	STORE_CHECK_AUTO = 0,
+	STORE_CHECK_FULL,
+	STORE_CHECK_BOUNDED,
+	/* full when not closed cleanly, else bounded, whatever the size */
+	STORE_CHECK_UNCLEAN,
+};
+
+/*
+ * Bulk loading (benchmark fixtures, imports of history): with synced
+ * false, commits are no longer synced to disk (PRAGMA synchronous = OFF)
+ * until it is called again with true; what a crash or power cut
+ * interrupts may be lost or damage the file. Returns 0 or -EIO.
+ */
+int store_sqlite_set_synced(struct store *s, bool synced);
+
+int store_sqlite_open_check(const char *path,
+			    const struct store_retention *ret,
+			    enum store_check check, struct store **out,
+			    char *err, size_t errlen);
 
 static inline int
 store_insert(struct store *s, const struct interval_record *recs, size_t n,

@@ -16,7 +16,7 @@
 #define CODEC_N_SUMMARY  7
 
 _Static_assert(HIST_NBUCKETS % 4 == 0 && HIST_NBUCKETS < (1u << 14),
-	       "put_hist walks buckets by 4 and writes n in two octets");
+	       "put_hist rounds ranges to 4 buckets, writes n in two octets");
 
 void
 store_buf_free(struct store_buf *b)
@@ -101,6 +101,19 @@ summary_of(const struct interval_record *r, unsigned i)
 	}
 }
 
+/* put_varint through a local cursor: stores through a uint8_t pointer
+ * may alias b->len, so the hot loop keeps its position in a register. */
+static inline uint8_t *
+cursor_varint(uint8_t *o, uint64_t v)
+{
+	while (v >= 0x80) {
+		*o++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*o++ = (uint8_t)v;
+	return o;
+}
+
 /* One pass over the buckets: n is written as a two-octet varint (n <=
  * HIST_NBUCKETS < 2^14) in a slot filled in once the pairs are out. */
 static int
@@ -109,7 +122,7 @@ put_hist(struct store_buf *b, const struct hist *h)
 	const uint64_t *bk = h->buckets;
 	uint32_t i, j, lo, hi, next = 0, nnz = 0;
 	uint64_t total = 0;
-	size_t slot;
+	uint8_t *o, *slot;
 	int pass;
 	int rc;
 
@@ -117,42 +130,82 @@ put_hist(struct store_buf *b, const struct hist *h)
 			 2 * CODEC_VARINT_MAX * (size_t)HIST_NBUCKETS);
 	if (rc < 0)
 		return rc;
-	put_varint(b, h->count);
-	put_varint(b, h->sum);
-	put_varint(b, h->min);
-	put_varint(b, h->max);
-	put_varint(b, h->overflow);
-	slot = b->len;
-	b->len += 2;
+	o = b->data + b->len;
+	o = cursor_varint(o, h->count);
+	o = cursor_varint(o, h->sum);
+	o = cursor_varint(o, h->min);
+	o = cursor_varint(o, h->max);
+	o = cursor_varint(o, h->overflow);
+	slot = o;
+	o += 2;
 	/* Only the buckets of min and max and those between can be
 	 * non-empty; if the counts there do not add up to count (a
-	 * histogram whose min or max is off), walk them all. */
+	 * histogram whose min or max is off), walk them all. The walk
+	 * first lists the non-empty buckets without a branch (which bucket
+	 * is empty is random: a branch on it mispredicts half the time),
+	 * then writes their pairs. (The range is rounded out to groups of
+	 * four buckets, as the stored form has always been written.) */
 	lo = h->count > 0 ? hist_bucket_index(h->min) & ~3u : 0;
-	hi = h->count > 0 ? hist_bucket_index(h->max) + 1 : 0;
+	hi = h->count > 0 ? (hist_bucket_index(h->max) + 4) & ~3u : 0;
 	for (pass = 0; pass < 2; pass++) {
-		for (i = lo; i < hi; i += 4) {
-			if ((bk[i] | bk[i + 1] | bk[i + 2] | bk[i + 3]) == 0)
-				continue;
-			for (j = i; j < i + 4; j++) {
-				if (bk[j] == 0)
-					continue;
-				put_varint(b, j - next);
-				put_varint(b, bk[j]);
-				total += bk[j];
-				next = j + 1;
-				nnz++;
-			}
+		uint16_t occupied[HIST_NBUCKETS];
+		uint32_t n = 0;
+
+		for (i = lo; i < hi; i++) {
+			occupied[n] = (uint16_t)i;
+			n += bk[i] != 0;
 		}
+		for (j = 0; j < n; j++) {
+			i = occupied[j];
+			o = cursor_varint(o, i - next);
+			o = cursor_varint(o, bk[i]);
+			total += bk[i];
+			next = i + 1;
+		}
+		nnz = n;
 		if (total == h->count && lo <= hi)
 			break;
-		b->len = slot + 2;
+		o = slot + 2;
 		lo = 0;
 		hi = HIST_NBUCKETS;
 		next = nnz = 0;
 		total = 0;
 	}
-	b->data[slot] = (uint8_t)(0x80 | (nnz & 0x7f));
-	b->data[slot + 1] = (uint8_t)(nnz >> 7);
+	slot[0] = (uint8_t)(0x80 | (nnz & 0x7f));
+	slot[1] = (uint8_t)(nnz >> 7);
+	b->len = (size_t)(o - b->data);
+	return 0;
+}
+
+/*
+ * put_hist for a histogram decoded in one pass: its base64 form held the
+ * bucket list in the layout put_hist writes (same gaps, canonical
+ * varints), so the list is copied as it came, with the same octets.
+ */
+static int
+put_hist_pairs(struct store_buf *b, const struct hist *h,
+	       const struct hist_pairs *pairs)
+{
+	uint8_t *o;
+	int rc;
+
+	if (pairs->n > HIST_NBUCKETS)
+		return put_hist(b, h);
+	rc = buf_reserve(b, 5 * CODEC_VARINT_MAX + 2 + pairs->len);
+	if (rc < 0)
+		return rc;
+	o = b->data + b->len;
+	o = cursor_varint(o, h->count);
+	o = cursor_varint(o, h->sum);
+	o = cursor_varint(o, h->min);
+	o = cursor_varint(o, h->max);
+	o = cursor_varint(o, h->overflow);
+	o[0] = (uint8_t)(0x80 | (pairs->n & 0x7f));
+	o[1] = (uint8_t)(pairs->n >> 7);
+	o += 2;
+	if (pairs->len > 0)
+		memcpy(o, pairs->data, pairs->len);
+	b->len = (size_t)(o + pairs->len - b->data);
 	return 0;
 }
 
@@ -217,9 +270,14 @@ store_codec_encode(struct store_buf *b, const struct interval_record *r)
 		put_count(b, r->drops[k].value);
 	}
 	for (i = 0; i < RECORD_HIST_COUNT; i++) {
+		struct hist_pairs pairs;
+
 		if (r->hist[i] == NULL)
 			continue;
-		rc = put_hist(b, r->hist[i]);
+		if (record_hist_pairs(r, i, &pairs) == 0)
+			rc = put_hist_pairs(b, r->hist[i], &pairs);
+		else
+			rc = put_hist(b, r->hist[i]);
 		if (rc < 0)
 			return rc;
 	}

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,280 @@
 #include "metroprobe/record.h"
 #include "store_codec.h"
 #include "store_sqlite_priv.h"
+
+/* ---- per-minute figures -------------------------------------------
+ *
+ * Stored form (table rollup_minute_figs), unsigned LEB128 varints:
+ *   octet STORE_FIGS_VERSION
+ *   tx_pkts, rx_pkts, lost
+ *   flags: bit 0 clock_synced, bit 1 + i histogram i non-empty
+ *   throughput_bps, throughput_l1_bps: 8 octets each, IEEE 754 binary64,
+ *          little-endian (as in store_codec.h)
+ *   each non-empty histogram: count, min, max, q[0 .. STORE_FIG_NPCT)
+ */
+#define STORE_FIGS_VERSION 1
+
+static void
+figs_put_varint(struct store_buf *b, uint64_t v)
+{
+	while (v >= 0x80) {
+		b->data[b->len++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	b->data[b->len++] = (uint8_t)v;
+}
+
+/* As store_codec.c's put_rate: what a decoded record would hold. */
+static void
+figs_put_double(struct store_buf *b, double v)
+{
+	uint64_t bits;
+	unsigned i;
+
+	if (!(isfinite(v) && v > 0))
+		v = 0.0;
+	memcpy(&bits, &v, sizeof(bits));
+	for (i = 0; i < 8; i++)
+		b->data[b->len++] = (uint8_t)(bits >> (8 * i));
+}
+
+int
+store_figs_encode(struct store_buf *b, const struct interval_record *r)
+{
+	/* the worst case: every varint 10 octets */
+	size_t need = 1 + 4 * 10 + 16 +
+		      RECORD_HIST_COUNT * (3 + STORE_FIG_NPCT) * 10;
+	double q[STORE_FIG_NPCT];
+	uint64_t flags = r->clock_synced ? 1 : 0;
+	unsigned i, k;
+
+	if (b->cap - b->len < need) {
+		uint8_t *d = realloc(b->data, b->len + need);
+
+		if (d == NULL)
+			return -ENOMEM;
+		b->data = d;
+		b->cap = b->len + need;
+	}
+	for (k = 0; k < STORE_FIG_NPCT; k++)
+		q[k] = store_fig_pct[k] / 100.0;
+	for (i = 0; i < RECORD_HIST_COUNT; i++)
+		if (r->hist[i] != NULL && !hist_empty(r->hist[i]))
+			flags |= 1u << (1 + i);
+	b->data[b->len++] = STORE_FIGS_VERSION;
+	/* counts as store_codec.c stores them (JSON integers are signed) */
+	figs_put_varint(b, r->tx_pkts > INT64_MAX ? INT64_MAX : r->tx_pkts);
+	figs_put_varint(b, r->rx_pkts > INT64_MAX ? INT64_MAX : r->rx_pkts);
+	figs_put_varint(b, r->lost > INT64_MAX ? INT64_MAX : r->lost);
+	figs_put_varint(b, flags);
+	figs_put_double(b, r->throughput_bps);
+	figs_put_double(b, r->throughput_l1_bps);
+	for (i = 0; i < RECORD_HIST_COUNT; i++) {
+		const struct hist *h = r->hist[i];
+		uint64_t v[STORE_FIG_NPCT];
+
+		if (!(flags & (1u << (1 + i))))
+			continue;
+		hist_quantiles(h, q, v, STORE_FIG_NPCT);
+		figs_put_varint(b, h->count);
+		figs_put_varint(b, h->min);
+		figs_put_varint(b, h->max);
+		for (k = 0; k < STORE_FIG_NPCT; k++)
+			figs_put_varint(b, v[k]);
+	}
+	return 0;
+}
+
+struct figs_reader {
+	const uint8_t *p, *end;
+	bool bad;
+};
+
+static uint64_t
+figs_get_varint(struct figs_reader *rd)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+
+	while (rd->p < rd->end && shift < 64) {
+		uint8_t c = *rd->p++;
+
+		v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			return v;
+		shift += 7;
+	}
+	rd->bad = true;
+	return 0;
+}
+
+static double
+figs_get_double(struct figs_reader *rd)
+{
+	uint64_t bits = 0;
+	double v;
+	unsigned i;
+
+	if (rd->end - rd->p < 8) {
+		rd->bad = true;
+		return 0.0;
+	}
+	for (i = 0; i < 8; i++)
+		bits |= (uint64_t)rd->p[i] << (8 * i);
+	rd->p += 8;
+	memcpy(&v, &bits, sizeof(v));
+	return v;
+}
+
+int
+store_figs_decode(const void *blob, size_t len, bool hists,
+		  struct store_minute_figs *f)
+{
+	struct figs_reader rd = { blob, (const uint8_t *)blob + len, false };
+	uint64_t flags;
+	unsigned i, k;
+
+	if (len < 1 || rd.p[0] != STORE_FIGS_VERSION)
+		return -EINVAL;
+	rd.p++;
+	f->tx_pkts = figs_get_varint(&rd);
+	f->rx_pkts = figs_get_varint(&rd);
+	f->lost = figs_get_varint(&rd);
+	flags = figs_get_varint(&rd);
+	f->clock_synced = (flags & 1) != 0;
+	f->throughput_bps = figs_get_double(&rd);
+	f->throughput_l1_bps = figs_get_double(&rd);
+	if (!hists) {
+		for (i = 0; i < RECORD_HIST_COUNT; i++) {
+			memset(&f->h[i], 0, sizeof(f->h[i]));
+			f->h[i].count = (flags >> (1 + i)) & 1;
+		}
+		return rd.bad ? -EINVAL : 0;
+	}
+	for (i = 0; i < RECORD_HIST_COUNT; i++) {
+		struct store_hist_figs *h = &f->h[i];
+
+		if (!(flags & (1u << (1 + i)))) {
+			memset(h, 0, sizeof(*h));
+			continue;
+		}
+		h->count = figs_get_varint(&rd);
+		h->min = figs_get_varint(&rd);
+		h->max = figs_get_varint(&rd);
+		for (k = 0; k < STORE_FIG_NPCT; k++)
+			h->q[k] = figs_get_varint(&rd);
+		if (h->count == 0)
+			rd.bad = true;
+	}
+	if (rd.bad || rd.p != rd.end || (flags >> (1 + RECORD_HIST_COUNT)))
+		return -EINVAL;
+	return 0;
+}
+
+/* Writes (or with r NULL, removes) the figures of one 1-minute rollup. */
+static int
+store_put_figs(struct store_sqlite *s, const char *probe, const char *session,
+	       int64_t start, const struct interval_record *r, char *err,
+	       size_t errlen)
+{
+	struct store_buf out = { NULL, 0, 0 };
+	sqlite3_stmt *put;
+	int rc;
+
+	if (r == NULL) {
+		rc = store_sql_cached(s, "DELETE FROM rollup_minute_figs WHERE"
+				      " probe = ?1 AND session = ?2 AND"
+				      " start_ns = ?3", &put, err, errlen);
+	} else {
+		if (store_figs_encode(&out, r) < 0) {
+			snprintf(err, errlen, "out of memory encoding figures");
+			return -ENOMEM;
+		}
+		rc = store_sql_cached(s, "INSERT INTO rollup_minute_figs (probe,"
+				      " session, start_ns, figs) VALUES (?1, ?2,"
+				      " ?3, ?4) ON CONFLICT (probe, session,"
+				      " start_ns) DO UPDATE SET figs ="
+				      " excluded.figs", &put, err, errlen);
+		if (rc == 0)
+			sqlite3_bind_blob(put, 4, out.data, (int)out.len,
+					  SQLITE_STATIC);
+	}
+	if (rc < 0)
+		goto out;
+	sqlite3_bind_text(put, 1, probe, -1, SQLITE_STATIC);
+	sqlite3_bind_text(put, 2, session, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(put, 3, start);
+	if (sqlite3_step(put) != SQLITE_DONE)
+		rc = store_sql_fail(s->db, "write minute figures", err, errlen);
+	sqlite3_reset(put);
+	sqlite3_clear_bindings(put);
+out:
+	store_buf_free(&out);
+	return rc;
+}
+
+int
+store_figs_backfill(sqlite3 *db, char *err, size_t errlen)
+{
+	struct store_hist_slots *slots = store_hist_slots_new();
+	struct store_buf out = { NULL, 0, 0 };
+	sqlite3_stmt *sel = NULL, *put = NULL;
+	char why[160];
+	int rc, step;
+
+	if (slots == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = store_sql_prepare(db, "SELECT m.probe, m.session, m.start_ns,"
+			       " m.record FROM rollup_minute m WHERE NOT EXISTS"
+			       " (SELECT 1 FROM rollup_minute_figs f WHERE"
+			       " f.probe = m.probe AND f.session = m.session"
+			       " AND f.start_ns = m.start_ns)", &sel, err,
+			       errlen);
+	if (rc == 0)
+		rc = store_sql_prepare(db, "INSERT INTO rollup_minute_figs"
+				       " (probe, session, start_ns, figs)"
+				       " VALUES (?1, ?2, ?3, ?4)", &put, err,
+				       errlen);
+	while (rc == 0 && (step = sqlite3_step(sel)) == SQLITE_ROW) {
+		struct interval_record r;
+
+		record_init(&r);
+		rc = store_decode_column(sel, 3, &r, slots, why, sizeof(why));
+		if (rc < 0) {
+			snprintf(err, errlen, "1-minute rollup %s/%s at %"
+				 PRId64 " is unreadable: %s",
+				 (const char *)sqlite3_column_text(sel, 0),
+				 (const char *)sqlite3_column_text(sel, 1),
+				 (int64_t)sqlite3_column_int64(sel, 2), why);
+			break;
+		}
+		out.len = 0;
+		rc = store_figs_encode(&out, &r);
+		record_free(&r);
+		if (rc < 0) {
+			snprintf(err, errlen, "out of memory");
+			break;
+		}
+		sqlite3_reset(put);
+		sqlite3_bind_value(put, 1, sqlite3_column_value(sel, 0));
+		sqlite3_bind_value(put, 2, sqlite3_column_value(sel, 1));
+		sqlite3_bind_int64(put, 3, sqlite3_column_int64(sel, 2));
+		sqlite3_bind_blob(put, 4, out.data, (int)out.len,
+				  SQLITE_STATIC);
+		if (sqlite3_step(put) != SQLITE_DONE)
+			rc = store_sql_fail(db, "write minute figures", err,
+					    errlen);
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = store_sql_fail(db, "read 1-minute rollups", err, errlen);
+	sqlite3_finalize(sel);
+	sqlite3_finalize(put);
+	store_buf_free(&out);
+	free(slots);
+	return rc;
+}
 
 /* Buckets per transaction: the writer lock is held for one batch, so
  * ingest waits at most that long (a minute of 1-s records: ~60 merges). */
@@ -129,6 +404,10 @@ store_rebuild_bucket(struct store_sqlite *s, const struct rollup_level *lv,
 		goto out;
 	}
 	rc = 0;
+	/* the minute's figures, in the same transaction as its rollup */
+	if (lv->width_ns == STORE_RES_MINUTE)
+		rc = store_put_figs(s, probe, session, start,
+				    n_records == 0 ? NULL : &acc, err, errlen);
 out:
 	record_free(&acc);
 	if (sel != NULL)
@@ -313,6 +592,20 @@ store_apply_retention(struct store_sqlite *s, int64_t now, char *err,
 		if (sqlite3_step(del) != SQLITE_DONE)
 			rc = store_sql_fail(s->db, sql, err, errlen);
 		sqlite3_finalize(del);
+		if (rc == 0 && i == 1) {
+			/* the minutes' figures go with their rollups */
+			rc = store_sql_prepare(s->db, "DELETE FROM"
+					       " rollup_minute_figs WHERE"
+					       " start_ns < ?1", &del, err,
+					       errlen);
+			if (rc < 0)
+				break;
+			sqlite3_bind_int64(del, 1, h);
+			if (sqlite3_step(del) != SQLITE_DONE)
+				rc = store_sql_fail(s->db, "retention of"
+						    " figures", err, errlen);
+			sqlite3_finalize(del);
+		}
 		if (rc < 0)
 			break;
 		rc = store_sql_prepare(s->db, "INSERT INTO retention_horizon"

@@ -222,12 +222,18 @@ varint_put(uint8_t *p, uint64_t v)
 }
 
 /* Reads one canonical varint from [*p, end); advances *p. */
-static int
+static inline int
 varint_get(const uint8_t **p, const uint8_t *end, uint64_t *out)
 {
 	const uint8_t *s = *p;
 	uint64_t v = 0;
 
+	/* most are one octet (bucket gaps and counts): always canonical */
+	if (s < end && s[0] < 0x80) {
+		*out = s[0];
+		*p = s + 1;
+		return 0;
+	}
 	for (unsigned n = 0; n < VARINT_MAX; n++) {
 		if (s + n >= end)
 			return -EINVAL;           /* truncated */
@@ -286,20 +292,31 @@ b64_encode(const uint8_t *in, size_t len)
 	return out;
 }
 
+/*
+ * Value of each base64 character plus one; 0 for a character outside the
+ * alphabet (including '=', which only the last quantum may hold).
+ */
+static const uint8_t b64_values[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6,
+	['G'] = 7, ['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12,
+	['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17,
+	['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22,
+	['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26,
+	['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31,
+	['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
+	['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41,
+	['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46,
+	['u'] = 47, ['v'] = 48, ['w'] = 49, ['x'] = 50, ['y'] = 51,
+	['z'] = 52,
+	['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
+	['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62,
+	['+'] = 63, ['/'] = 64,
+};
+
 static int
 b64_value(char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	return (int)b64_values[(uint8_t)c] - 1;
 }
 
 /*
@@ -310,38 +327,54 @@ b64_value(char c)
 static int
 b64_decode(const char *in, size_t len, uint8_t *out, size_t *olen)
 {
+	const uint8_t *u = (const uint8_t *)in;
+
 	if (len == 0 || len % 4 != 0)
 		return -EINVAL;
 
-	size_t n = 0;
-	for (size_t i = 0; i < len; i += 4) {
-		bool last = i + 4 == len;
-		int v[4];
-		unsigned pad = 0;
-
-		for (unsigned k = 0; k < 4; k++) {
-			char c = in[i + k];
-			if (c == '=' && last && k >= 2) {
-				pad++;
-				v[k] = 0;
-				continue;
-			}
-			if (pad > 0)
-				return -EINVAL;   /* data after '=' */
-			v[k] = b64_value(c);
-			if (v[k] < 0)
-				return -EINVAL;
-		}
-		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 |
-			     (uint32_t)v[2] << 6 | (uint32_t)v[3];
-		if ((pad == 1 && (w & 0xff)) || (pad == 2 && (w & 0xffff)))
-			return -EINVAL;           /* non-zero unused bits */
-		out[n++] = (uint8_t)(w >> 16);
-		if (pad < 2)
-			out[n++] = (uint8_t)(w >> 8);
-		if (pad < 1)
-			out[n++] = (uint8_t)w;
+	/* Every quantum but the last: four alphabet characters (a value
+	 * of -1, outside it, sets the sign bit of the OR). */
+	size_t n = 0, i;
+	for (i = 0; i + 4 < len; i += 4) {
+		int32_t a = (int32_t)b64_values[u[i]] - 1,
+			b = (int32_t)b64_values[u[i + 1]] - 1,
+			c = (int32_t)b64_values[u[i + 2]] - 1,
+			d = (int32_t)b64_values[u[i + 3]] - 1;
+		if ((a | b | c | d) < 0)
+			return -EINVAL;
+		uint32_t w = (uint32_t)a << 18 | (uint32_t)b << 12 |
+			     (uint32_t)c << 6 | (uint32_t)d;
+		out[n] = (uint8_t)(w >> 16);
+		out[n + 1] = (uint8_t)(w >> 8);
+		out[n + 2] = (uint8_t)w;
+		n += 3;
 	}
+
+	/* The last quantum, which may end in one or two '='. */
+	int v[4];
+	unsigned pad = 0;
+	for (unsigned k = 0; k < 4; k++) {
+		char c = in[i + k];
+		if (c == '=' && k >= 2) {
+			pad++;
+			v[k] = 0;
+			continue;
+		}
+		if (pad > 0)
+			return -EINVAL;   /* data after '=' */
+		v[k] = b64_value(c);
+		if (v[k] < 0)
+			return -EINVAL;
+	}
+	uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 |
+		     (uint32_t)v[2] << 6 | (uint32_t)v[3];
+	if ((pad == 1 && (w & 0xff)) || (pad == 2 && (w & 0xffff)))
+		return -EINVAL;           /* non-zero unused bits */
+	out[n++] = (uint8_t)(w >> 16);
+	if (pad < 2)
+		out[n++] = (uint8_t)(w >> 8);
+	if (pad < 1)
+		out[n++] = (uint8_t)w;
 	*olen = n;
 	return 0;
 }
@@ -382,8 +415,35 @@ hist_to_base64(const struct hist *h)
 	return s;
 }
 
+/*
+ * Decodes the raw form into h, whose buckets must all be zero; h's other
+ * fields are written only on success. On failure the buckets written so
+ * far (a range, as indexes only grow) are zeroed again.
+ */
 static int
-hist_decode_raw(struct hist *h, const uint8_t *p, const uint8_t *end)
+hist_decode_raw_checked(struct hist *h, const uint8_t *p, const uint8_t *end,
+			uint64_t *written_lo, uint64_t *written_hi,
+			struct hist_pairs *pairs);
+
+static int
+hist_decode_raw(struct hist *h, const uint8_t *p, const uint8_t *end,
+		struct hist_pairs *pairs)
+{
+	uint64_t lo = HIST_NBUCKETS, hi = 0;
+	struct hist_pairs unused;
+	int rc = hist_decode_raw_checked(h, p, end, &lo, &hi,
+					 pairs != NULL ? pairs : &unused);
+
+	if (rc < 0 && lo <= hi)
+		memset(&h->buckets[lo], 0,
+		       (size_t)(hi - lo + 1) * sizeof(h->buckets[0]));
+	return rc;
+}
+
+static int
+hist_decode_raw_checked(struct hist *h, const uint8_t *p, const uint8_t *end,
+			uint64_t *written_lo, uint64_t *written_hi,
+			struct hist_pairs *pairs)
 {
 	uint64_t count, sum, min, max, overflow, nnz;
 
@@ -392,8 +452,12 @@ hist_decode_raw(struct hist *h, const uint8_t *p, const uint8_t *end)
 	p += 2;
 	if (varint_get(&p, end, &count) < 0)
 		return -EINVAL;
-	if (count == 0)
+	if (count == 0) {
+		pairs->data = p;
+		pairs->len = 0;
+		pairs->n = 0;
 		return p == end ? 0 : -EINVAL;
+	}
 
 	if (varint_get(&p, end, &sum) < 0 ||
 	    varint_get(&p, end, &min) < 0 ||
@@ -405,25 +469,42 @@ hist_decode_raw(struct hist *h, const uint8_t *p, const uint8_t *end)
 	    (overflow > 0 && max != HIST_MAX_NS) ||
 	    nnz == 0 || nnz > HIST_NBUCKETS || nnz > count)
 		return -EINVAL;
+	pairs->data = p;
+	pairs->len = (size_t)(end - p);
+	pairs->n = nnz;
 
 	uint64_t next = 0, total = 0, first = 0, last = 0;
+	int rc = 0;
 	for (uint64_t k = 0; k < nnz; k++) {
 		uint64_t gap, c;
-		if (varint_get(&p, end, &gap) < 0 ||
-		    varint_get(&p, end, &c) < 0)
-			return -EINVAL;
+		if (end - p >= 2 && (p[0] | p[1]) < 0x80) {
+			/* both one octet, the usual case */
+			gap = p[0];
+			c = p[1];
+			p += 2;
+		} else if (varint_get(&p, end, &gap) < 0 ||
+			   varint_get(&p, end, &c) < 0) {
+			rc = -EINVAL;
+			break;
+		}
 		if (gap >= HIST_NBUCKETS - next || c == 0 ||
-		    c > count - total)
-			return -EINVAL;
+		    c > count - total) {
+			rc = -EINVAL;
+			break;
+		}
 		uint64_t i = next + gap;
 		if (k == 0)
 			first = i;
-		last = i;
 		h->buckets[i] = c;
 		total += c;
 		next = i + 1;
 	}
-	if (p != end || total != count)
+	/* buckets [first, next - 1] were written (indexes only grow) */
+	if (next > 0) {
+		*written_lo = first;
+		*written_hi = last = next - 1;
+	}
+	if (rc < 0 || p != end || total != count)
 		return -EINVAL;
 	/* min and max must lie in the outermost non-empty buckets. */
 	if (hist_bucket_index(min) != first || hist_bucket_index(max) != last)
@@ -441,22 +522,77 @@ hist_decode_raw(struct hist *h, const uint8_t *p, const uint8_t *end)
 	return 0;
 }
 
+/* Raw forms up to this size are decoded on the stack (a histogram of a
+ * few hundred buckets takes well under 2 KiB). */
+#define HIST_RAW_STACK 4096
+
+/* hist_from_base64 into an empty histogram whose buckets are all zero
+ * (see hist_from_base64_pairs). */
+static int
+hist_from_base64_clean(struct hist *h, const char *b64, size_t len)
+{
+	uint8_t stack_raw[HIST_RAW_STACK];
+	uint8_t *raw = stack_raw;
+
+	if (b64 == NULL || len == 0 || len > (HIST_WIRE_MAX + 2) / 3 * 4)
+		return -EINVAL;
+	if (len / 4 * 3 > sizeof(stack_raw)) {
+		raw = malloc(len / 4 * 3);
+		if (raw == NULL)
+			return -ENOMEM;
+	}
+	size_t n;
+	int rc = b64_decode(b64, len, raw, &n);
+	if (rc == 0)
+		rc = hist_decode_raw(h, raw, raw + n, NULL);
+	if (raw != stack_raw)
+		free(raw);
+	return rc;
+}
+
 int
 hist_from_base64(struct hist *h, const char *b64, size_t len)
 {
 	hist_init(h);
+	return hist_from_base64_clean(h, b64, len);
+}
+
+int
+hist_from_base64_pairs(struct hist *h, const char *b64, size_t len,
+		       uint8_t **raw, size_t *raw_cap, struct hist_pairs *pairs)
+{
+	size_t n;
+	int rc;
+
 	if (b64 == NULL || len == 0 || len > (HIST_WIRE_MAX + 2) / 3 * 4)
 		return -EINVAL;
+	if (len / 4 * 3 > *raw_cap) {
+		uint8_t *r = realloc(*raw, len / 4 * 3);
 
-	uint8_t *raw = malloc(len / 4 * 3);
-	if (raw == NULL)
-		return -ENOMEM;
-	size_t n;
-	int rc = b64_decode(b64, len, raw, &n);
+		if (r == NULL)
+			return -ENOMEM;
+		*raw = r;
+		*raw_cap = len / 4 * 3;
+	}
+	rc = b64_decode(b64, len, *raw, &n);
 	if (rc == 0)
-		rc = hist_decode_raw(h, raw, raw + n);
-	free(raw);
-	if (rc < 0)
-		hist_init(h);
+		rc = hist_decode_raw(h, *raw, *raw + n, pairs);
 	return rc;
+}
+
+void
+hist_clear(struct hist *h)
+{
+	if (h->count > 0 && h->min <= h->max) {
+		uint32_t lo = hist_bucket_index(h->min);
+		uint32_t hi = hist_bucket_index(h->max);
+
+		memset(&h->buckets[lo], 0,
+		       (size_t)(hi - lo + 1) * sizeof(h->buckets[0]));
+	}
+	h->count = 0;
+	h->sum = 0;
+	h->min = UINT64_MAX;
+	h->max = 0;
+	h->overflow = 0;
 }

@@ -2,13 +2,19 @@
 /*
  * Report requests, and the evaluation of every link of a period from the
  * store: the same code serves `metroprobe-collector report` and
- * GET /api/v1/report.
+ * GET /api/v1/report. A first scan finds the links (identity, delay
+ * basis, capacity); the second evaluates them, link by link on every
+ * core when the store offers readers, from the per-minute figures where
+ * the profile allows (below), else record by record.
  */
 #include <errno.h>
 #include <fnmatch.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "metroprobe/mp_time.h"
 #include "report.h"
@@ -103,6 +109,7 @@ struct report_link_info {
 	char peer[RECORD_NAME_MAX];
 	uint64_t n_delay, n_synced;
 	double max_capacity_bps;
+	uint64_t first_ns;          /* of its first record in the period */
 	/* decided between the scans */
 	const struct sla_profile *profile;
 	bool owd;
@@ -122,21 +129,25 @@ struct report_scan {
 	int error;
 	struct sla_link_result *results;    /* one per link, same index */
 	struct report_link_info *active;    /* link being evaluated */
+	struct store_reader *rd;    /* one snapshot for every read, or NULL */
+	bool no_figs;               /* every record read (request) */
+	uint64_t n_read_figs, n_read_hours, n_read_records;
 };
 
 static struct report_link_info *
-report_find_link(struct report_scan *sc, const struct interval_record *r,
-		 bool create)
+report_find_link_by(struct report_scan *sc, const char *probe,
+		    const char *session, const char *src, const char *dst,
+		    uint64_t start_ns, bool create)
 {
 	size_t i;
 
 	if (sc->last < sc->n &&
-	    strcmp(sc->links[sc->last].probe, r->probe) == 0 &&
-	    strcmp(sc->links[sc->last].session, r->session) == 0)
+	    strcmp(sc->links[sc->last].probe, probe) == 0 &&
+	    strcmp(sc->links[sc->last].session, session) == 0)
 		return &sc->links[sc->last];
 	for (i = 0; i < sc->n; i++) {
-		if (strcmp(sc->links[i].probe, r->probe) == 0 &&
-		    strcmp(sc->links[i].session, r->session) == 0) {
+		if (strcmp(sc->links[i].probe, probe) == 0 &&
+		    strcmp(sc->links[i].session, session) == 0) {
 			sc->last = i;
 			return &sc->links[i];
 		}
@@ -162,18 +173,23 @@ report_find_link(struct report_scan *sc, const struct interval_record *r,
 	struct report_link_info *li = &sc->links[sc->n];
 
 	memset(li, 0, sizeof(*li));
-	memcpy(li->probe, r->probe, sizeof(li->probe));
-	memcpy(li->session, r->session, sizeof(li->session));
-	memcpy(li->src, r->src, sizeof(li->src));
-	memcpy(li->dst, r->dst, sizeof(li->dst));
-	li->probe[RECORD_NAME_MAX - 1] = '\0';
-	li->session[RECORD_NAME_MAX - 1] = '\0';
-	li->src[RECORD_ADDR_MAX - 1] = '\0';
-	li->dst[RECORD_ADDR_MAX - 1] = '\0';
+	snprintf(li->probe, sizeof(li->probe), "%s", probe);
+	snprintf(li->session, sizeof(li->session), "%s", session);
+	snprintf(li->src, sizeof(li->src), "%s", src);
+	snprintf(li->dst, sizeof(li->dst), "%s", dst);
 	sla_addr_host(li->src, li->src_host, sizeof(li->src_host));
 	sla_addr_host(li->dst, li->dst_host, sizeof(li->dst_host));
+	li->first_ns = start_ns;
 	sc->last = sc->n++;
 	return li;
+}
+
+static struct report_link_info *
+report_find_link(struct report_scan *sc, const struct interval_record *r,
+		 bool create)
+{
+	return report_find_link_by(sc, r->probe, r->session, r->src, r->dst,
+				   r->start_ns, create);
 }
 
 /* First scan: identities, delay basis, capacity figures. */
@@ -249,6 +265,7 @@ report_scan_eval(const struct interval_record *r, void *arg)
 	li = report_find_link(sc, r, false);
 	if (li == NULL)
 		return 0;       /* stored after the first scan: next report */
+	sc->n_read_records++;
 	if (li->done) {
 		sc->error = -EDOM;
 		return -EDOM;
@@ -290,7 +307,10 @@ report_scan_store(struct store *st, const struct report_request *req,
 	int rc;
 
 	sc->last = 0;
-	rc = store_scan(st, &q, fn, sc);
+	if (sc->rd != NULL)
+		rc = st->ops->reader_scan(sc->rd, &q, fn, sc);
+	else
+		rc = store_scan(st, &q, fn, sc);
 	if (sc->error != 0)
 		return sc->error;
 	return rc < 0 ? rc : (rc > 0 ? -EIO : 0);
@@ -406,13 +426,526 @@ report_link_cmp(const void *a, const void *b)
 }
 
 static void
-report_scan_free(struct report_scan *sc)
+report_scan_free(struct store *st, struct report_scan *sc)
 {
 	size_t i;
 
 	for (i = 0; i < sc->n; i++)
 		sla_eval_abort(sc->links[i].ev);
 	free(sc->links);
+	if (sc->rd != NULL)
+		st->ops->reader_close(sc->rd);
+	sc->rd = NULL;
+}
+
+/* ---- the per-minute figures path ----------------------------------
+ *
+ * With a 1-minute delta-t over 1-minute rollups, a window holds one
+ * minute: its verdict comes from the minute's stored figures
+ * (store_minute_figs) without decoding a histogram. Histograms are
+ * merged only for the chart points and the period, from hour rollups
+ * that are the exact merge of their minutes where an hour lies within
+ * one chart point, and from the minutes elsewhere. Every figure is the
+ * one the record-by-record evaluation gives (tests/report compare the
+ * two).
+ */
+
+/* First scan from the figures: what report_scan_identity reads. */
+static int
+report_identity_figs(const struct store_minute_figs *f, void *arg)
+{
+	struct report_scan *sc = arg;
+	struct report_link_info *li;
+	bool has_owd;
+	double cap;
+
+	if (f->start_ns < sc->from_ns || f->start_ns >= sc->to_ns)
+		return 0;
+	li = report_find_link_by(sc, f->probe, f->session, "", "",
+				 f->start_ns, true);
+	if (li == NULL)
+		return sc->error;
+	sc->records++;
+	/* sla_record_has_delay, sla_record_has_owd */
+	has_owd = f->clock_synced &&
+		  (f->h[RECORD_HIST_OWD_FWD].count > 0 ||
+		   f->h[RECORD_HIST_OWD_BACK].count > 0);
+	if (f->h[RECORD_HIST_RTT].count > 0 || has_owd) {
+		li->n_delay++;
+		li->n_synced += has_owd;
+	}
+	/* sla_record_capacity_bps */
+	cap = f->throughput_l1_bps > 0.0 ? f->throughput_l1_bps :
+					   f->throughput_bps;
+	if (cap > li->max_capacity_bps)
+		li->max_capacity_bps = cap;
+	return 0;
+}
+
+/* The addresses of a link: those of its first record in the period. */
+static int
+report_first_addrs(const struct interval_record *r, void *arg)
+{
+	struct report_link_info *li = arg;
+
+	snprintf(li->src, sizeof(li->src), "%s", r->src);
+	snprintf(li->dst, sizeof(li->dst), "%s", r->dst);
+	sla_addr_host(li->src, li->src_host, sizeof(li->src_host));
+	sla_addr_host(li->dst, li->dst_host, sizeof(li->dst_host));
+	return 1;
+}
+
+static int
+report_fill_addrs(struct store *st, struct report_scan *sc)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sc->n; i++) {
+		struct report_link_info *li = &sc->links[i];
+		struct store_query q = {
+			.from_ns = li->first_ns, .to_ns = li->first_ns + 1,
+			.probe = li->probe, .session = li->session,
+			.resolution_ns = STORE_RES_MINUTE,
+		};
+
+		rc = st->ops->reader_scan(sc->rd, &q, report_first_addrs, li);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			return -EIO;    /* figures without their rollup */
+	}
+	return 0;
+}
+
+/* A range of one link read for its histograms: hour rollups or minutes,
+ * for the chart points (added or taken out) or for the period. */
+struct report_seg {
+	uint64_t from_ns, to_ns;
+	uint64_t resolution_ns;
+	int sign;                   /* chart: +1 merged, -1 taken out */
+	bool chart;                 /* else the period */
+};
+
+/* Evaluation of one link by its figures. */
+struct report_fast {
+	struct sla_link_eval *ev;
+	uint64_t from_ns, to_ns;
+	uint64_t unit;              /* chart point length, 0: no chart pass */
+	uint64_t h0;                /* hour of slot 0 */
+	size_t n_slots;             /* hours from h0 */
+	uint64_t *mins;             /* bit per minute from h0: has figures */
+	uint8_t *exact;             /* per hour: an exact hour rollup */
+	int64_t *taken;             /* per hour: chart point reading it */
+	struct report_seg *seg;
+	size_t n_seg, cap_seg;
+	const struct report_seg *cur;       /* the range being read */
+	uint64_t n_figs, n_hours, n_records;
+};
+
+static int
+report_fast_figs(const struct store_minute_figs *f, void *arg)
+{
+	struct report_fast *fa = arg;
+	int rc = sla_eval_add_figs(fa->ev, f);
+	uint64_t k;
+
+	fa->n_figs++;
+	if (rc == 0 && f->start_ns >= fa->h0) {
+		k = (f->start_ns - fa->h0) / STORE_RES_MINUTE;
+		if (k < fa->n_slots * 60)
+			fa->mins[k / 64] |= 1ULL << (k % 64);
+	}
+	return rc;
+}
+
+static int
+report_fast_hour(const char *probe, const char *session, uint64_t start_ns,
+		 void *arg)
+{
+	struct report_fast *fa = arg;
+
+	(void)probe;
+	(void)session;
+	if (start_ns >= fa->h0 &&
+	    (start_ns - fa->h0) / STORE_RES_HOUR < fa->n_slots)
+		fa->exact[(start_ns - fa->h0) / STORE_RES_HOUR] = 1;
+	return 0;
+}
+
+/* Minutes with figures starting in [from, to). */
+static unsigned
+report_minutes_in(const struct report_fast *fa, uint64_t from, uint64_t to)
+{
+	uint64_t a, b, k;
+	unsigned n = 0;
+
+	if (to <= from || to <= fa->h0)
+		return 0;
+	from = from < fa->h0 ? fa->h0 : from;
+	a = (from - fa->h0 + STORE_RES_MINUTE - 1) / STORE_RES_MINUTE;
+	b = (to - fa->h0 + STORE_RES_MINUTE - 1) / STORE_RES_MINUTE;
+	if (b > fa->n_slots * 60)
+		b = fa->n_slots * 60;
+	for (k = a; k < b; k++)
+		n += (fa->mins[k / 64] >> (k % 64)) & 1;
+	return n;
+}
+
+static int
+report_fast_hists(const struct interval_record *r, void *arg)
+{
+	struct report_fast *fa = arg;
+	const struct report_seg *sg = fa->cur;
+	uint64_t c;
+
+	if (sg->resolution_ns == STORE_RES_HOUR)
+		fa->n_hours++;
+	else
+		fa->n_records++;
+	if (!sg->chart)
+		return sla_eval_period_add(fa->ev, r);
+	/* an hour rollup, and the minutes taken out of it, go to the point
+	 * that took the hour; an added minute to its own point */
+	if (sg->resolution_ns == STORE_RES_HOUR || sg->sign < 0) {
+		int64_t t = fa->taken[(r->start_ns - fa->h0) / STORE_RES_HOUR];
+
+		if (t < 0)
+			return -EDOM;
+		c = (uint64_t)t;
+	} else {
+		c = (r->start_ns - fa->from_ns) / fa->unit;
+	}
+	return sla_eval_chart_add(fa->ev, c, r, sg->sign);
+}
+
+/* Appends a range with figures in it, joined to the previous one when
+ * they touch. */
+static int
+report_seg_add(struct report_fast *fa, uint64_t from, uint64_t to,
+	       uint64_t resolution, int sign, bool chart)
+{
+	struct report_seg *last = fa->n_seg ? &fa->seg[fa->n_seg - 1] : NULL;
+
+	if (from >= to)
+		return 0;
+	if (resolution == STORE_RES_MINUTE &&
+	    report_minutes_in(fa, from, to) == 0)
+		return 0;
+	if (last != NULL && last->resolution_ns == resolution &&
+	    last->sign == sign && last->chart == chart &&
+	    last->to_ns == from) {
+		last->to_ns = to;
+		return 0;
+	}
+	if (fa->n_seg == fa->cap_seg) {
+		size_t cap = fa->cap_seg ? fa->cap_seg * 2 : 64;
+		struct report_seg *n = realloc(fa->seg, cap * sizeof(*n));
+
+		if (n == NULL)
+			return -ENOMEM;
+		fa->seg = n;
+		fa->cap_seg = cap;
+	}
+	fa->seg[fa->n_seg++] = (struct report_seg){
+		from, to, resolution, sign, chart,
+	};
+	return 0;
+}
+
+/*
+ * The period's histograms: every hour whose minutes all fall in [from,
+ * to) and whose hour rollup is exact, as that rollup; the rest as
+ * minutes.
+ */
+static int
+report_period_segments(struct report_fast *fa)
+{
+	uint64_t from = fa->from_ns, to = fa->to_ns, cur = from, h;
+	int rc = 0;
+
+	h = from % STORE_RES_HOUR ?
+	    from - from % STORE_RES_HOUR + STORE_RES_HOUR : from;
+	/* the hour's last minute starts within the period */
+	for (; rc == 0 && h + STORE_RES_HOUR - STORE_RES_MINUTE < to;
+	     h += STORE_RES_HOUR) {
+		if (!fa->exact[(h - fa->h0) / STORE_RES_HOUR])
+			continue;
+		rc = report_seg_add(fa, cur, h, STORE_RES_MINUTE, 1, false);
+		if (rc == 0)
+			rc = report_seg_add(fa, h, h + STORE_RES_HOUR,
+					    STORE_RES_HOUR, 1, false);
+		cur = h + STORE_RES_HOUR;
+	}
+	if (rc == 0 && cur < to)
+		rc = report_seg_add(fa, cur, to, STORE_RES_MINUTE, 1, false);
+	return rc;
+}
+
+/*
+ * Each chart point's histograms, point after point: an hour with an
+ * exact rollup and most of its minutes in the point is read as that
+ * rollup, its minutes outside the point taken out again; the point's
+ * other minutes are read as minutes. A 30-day period on the hour reads
+ * one hour rollup per point; "now-30d" one rollup and two minutes.
+ */
+static int
+report_chart_segments(struct report_fast *fa)
+{
+	uint64_t cs, ce, h, a, b;
+	int rc = 0;
+
+	for (cs = fa->from_ns; rc == 0 && cs < fa->to_ns; cs = ce) {
+		ce = fa->to_ns - cs <= fa->unit ? fa->to_ns : cs + fa->unit;
+		for (h = cs - cs % STORE_RES_HOUR; rc == 0 && h < ce;
+		     h += STORE_RES_HOUR) {
+			size_t k = (h - fa->h0) / STORE_RES_HOUR;
+			unsigned in, out;
+
+			a = h > cs ? h : cs;
+			b = h + STORE_RES_HOUR < ce ? h + STORE_RES_HOUR : ce;
+			in = report_minutes_in(fa, a, b);
+			out = report_minutes_in(fa, h, a) +
+			      report_minutes_in(fa, b, h + STORE_RES_HOUR);
+			if (in == 0)
+				continue;
+			/* the bitmap knows the minutes of the period only:
+			 * an hour that crosses from or to is read as minutes */
+			if (!fa->exact[k] || in <= out || fa->taken[k] >= 0 ||
+			    h < fa->from_ns ||
+			    h + STORE_RES_HOUR - STORE_RES_MINUTE >= fa->to_ns) {
+				rc = report_seg_add(fa, a, b, STORE_RES_MINUTE,
+						    1, true);
+				continue;
+			}
+			fa->taken[k] = (int64_t)((cs - fa->from_ns) /
+						 fa->unit);
+			rc = report_seg_add(fa, h, h + STORE_RES_HOUR,
+					    STORE_RES_HOUR, 1, true);
+			if (rc == 0)
+				rc = report_seg_add(fa, h, a, STORE_RES_MINUTE,
+						    -1, true);
+			if (rc == 0)
+				rc = report_seg_add(fa, b, h + STORE_RES_HOUR,
+						    STORE_RES_MINUTE, -1, true);
+		}
+	}
+	return rc;
+}
+
+/* Evaluates one link from its figures; -EAGAIN: it needs the records. */
+static int
+report_eval_fast(struct store *st, struct store_reader *rd,
+		 const struct report_scan *sc, struct report_link_info *li,
+		 struct report_fast *fa)
+{
+	struct store_query q = {
+		.from_ns = sc->from_ns, .to_ns = sc->to_ns,
+		.probe = li->probe, .session = li->session,
+		.resolution_ns = STORE_RES_MINUTE,
+	};
+	size_t i;
+	int rc;
+
+	fa->ev = li->ev;
+	fa->n_seg = 0;
+	memset(fa->mins, 0, (fa->n_slots * 60 + 63) / 64 * sizeof(*fa->mins));
+	memset(fa->exact, 0, fa->n_slots);
+	for (i = 0; i < fa->n_slots; i++)
+		fa->taken[i] = -1;
+	rc = sla_eval_use_figs(li->ev);
+	if (rc == 0)
+		rc = st->ops->reader_figs(rd, &q, true, report_fast_figs, fa);
+	if (rc == 0)
+		rc = st->ops->reader_exact_hours(rd, &q, report_fast_hour, fa);
+	fa->unit = sla_eval_chart_unit_ns(fa->ev);
+	if (rc == 0 && fa->unit != 0)
+		rc = report_chart_segments(fa);
+	if (rc == 0)
+		rc = report_period_segments(fa);
+	for (i = 0; rc == 0 && i < fa->n_seg; i++) {
+		q.from_ns = fa->seg[i].from_ns;
+		q.to_ns = fa->seg[i].to_ns;
+		q.resolution_ns = fa->seg[i].resolution_ns;
+		fa->cur = &fa->seg[i];
+		rc = st->ops->reader_scan(rd, &q, report_fast_hists, fa);
+	}
+	return rc;
+}
+
+struct report_slow {
+	struct sla_link_eval *ev;
+	uint64_t n_records;
+};
+
+static int
+report_eval_add(const struct interval_record *r, void *arg)
+{
+	struct report_slow *sl = arg;
+
+	sl->n_records++;
+	return sla_eval_add(sl->ev, r);
+}
+
+/* Links are evaluated on up to this many threads (one per core, or
+ * METROPROBE_REPORT_THREADS), each with its own read connection. */
+#define REPORT_MAX_THREADS 4
+
+struct report_worker {
+	struct store *st;
+	struct report_scan *sc;
+	unsigned index, count;      /* links index, index + count, ... */
+	pthread_t tid;
+	bool started;
+	bool own_reader;            /* else the report's (this thread) */
+	atomic_bool *stop;
+	int rc;
+	uint64_t n_figs, n_hours, n_records;
+};
+
+/* One link, with the figures where its profile allows, else record by
+ * record. */
+static int
+report_eval_link(struct report_worker *w, struct store_reader *rd,
+		 struct report_fast *fa, struct report_link_info *li)
+{
+	struct report_scan *sc = w->sc;
+	struct store *st = w->st;
+	struct store_query q = {
+		.from_ns = sc->from_ns, .to_ns = sc->to_ns,
+		.probe = li->probe, .session = li->session,
+		.resolution_ns = STORE_RES_MINUTE,
+	};
+	struct report_slow sl = { NULL, 0 };
+	int rc;
+
+	rc = sla_eval_begin(&li->ev, li->profile, sc->from_ns, sc->to_ns,
+			    li->owd, li->capacity_bps);
+	if (rc < 0)
+		return rc;
+	if (!sc->no_figs && sla_profile_figs_ok(li->profile)) {
+		rc = report_eval_fast(st, rd, sc, li, fa);
+		/* figures that do not fit the records (two minutes in a
+		 * window, a taken-out minute its hour lacks, an unreadable
+		 * figures row): this link record by record */
+		if (rc != -EAGAIN && rc != -EDOM && rc != -EIO)
+			goto done;
+		sla_eval_abort(li->ev);
+		li->ev = NULL;
+		rc = sla_eval_begin(&li->ev, li->profile, sc->from_ns,
+				    sc->to_ns, li->owd, li->capacity_bps);
+		if (rc < 0)
+			return rc;
+	}
+	sl.ev = li->ev;
+	rc = st->ops->reader_scan(rd, &q, report_eval_add, &sl);
+	w->n_records += sl.n_records;
+done:
+	if (rc > 0)
+		rc = -EIO;
+	if (rc == 0)
+		rc = report_link_finish(sc, li);
+	return rc;
+}
+
+static void *
+report_worker_run(void *arg)
+{
+	struct report_worker *w = arg;
+	struct report_scan *sc = w->sc;
+	struct store_reader *rd = NULL;
+	struct report_fast fa;
+	size_t i;
+
+	memset(&fa, 0, sizeof(fa));
+	fa.from_ns = sc->from_ns;
+	fa.to_ns = sc->to_ns;
+	fa.h0 = sc->from_ns - sc->from_ns % STORE_RES_HOUR;
+	fa.n_slots = (size_t)((sc->to_ns - 1 - fa.h0) / STORE_RES_HOUR) + 1;
+	fa.mins = malloc((fa.n_slots * 60 + 63) / 64 * sizeof(*fa.mins));
+	fa.exact = malloc(fa.n_slots);
+	fa.taken = malloc(fa.n_slots * sizeof(*fa.taken));
+	w->rc = fa.mins == NULL || fa.exact == NULL || fa.taken == NULL ?
+		-ENOMEM : 0;
+	if (w->rc == 0) {
+		if (w->own_reader)
+			w->rc = w->st->ops->reader_open(w->st, &rd);
+		else
+			rd = sc->rd;
+	}
+	for (i = w->index; w->rc == 0 && i < sc->n; i += w->count) {
+		if (atomic_load(w->stop))
+			break;
+		w->rc = report_eval_link(w, rd, &fa, &sc->links[i]);
+		if (w->rc < 0)
+			atomic_store(w->stop, true);
+	}
+	if (rd != NULL && rd != sc->rd)
+		w->st->ops->reader_close(rd);
+	w->n_figs = fa.n_figs;
+	w->n_hours = fa.n_hours;
+	w->n_records += fa.n_records;
+	free(fa.mins);
+	free(fa.exact);
+	free(fa.taken);
+	free(fa.seg);
+	return NULL;
+}
+
+/*
+ * Second pass of a 1-minute report with a reader: link by link (each
+ * evaluation is independent), spread over the cores. Links on other
+ * threads are read through connections of their own, opened right
+ * after the report's: a record stored in between may be seen there
+ * (as a record stored between the two scans of a report always could).
+ */
+static int
+report_eval_links(struct store *st, struct report_scan *sc)
+{
+	struct report_worker w[REPORT_MAX_THREADS];
+	atomic_bool stop = false;
+	const char *env = getenv("METROPROBE_REPORT_THREADS");
+	long cpus = env != NULL ? strtol(env, NULL, 10) :
+		    sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned n = cpus < 1 ? 1 : cpus > REPORT_MAX_THREADS ?
+		     REPORT_MAX_THREADS : (unsigned)cpus;
+	unsigned i;
+	int rc = 0;
+
+	if (n > sc->n)
+		n = sc->n > 0 ? (unsigned)sc->n : 1;
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < n; i++) {
+		w[i].st = st;
+		w[i].sc = sc;
+		w[i].index = i;
+		w[i].count = n;
+		w[i].stop = &stop;
+	}
+	/* worker 0 on this thread; a thread that cannot start leaves its
+	 * links to a second round here */
+	for (i = 1; i < n; i++) {
+		w[i].own_reader = true;
+		w[i].started = pthread_create(&w[i].tid, NULL,
+					      report_worker_run, &w[i]) == 0;
+	}
+	report_worker_run(&w[0]);
+	for (i = 1; i < n; i++) {
+		if (w[i].started) {
+			pthread_join(w[i].tid, NULL);
+		} else {
+			w[i].own_reader = false;
+			report_worker_run(&w[i]);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (rc == 0 && w[i].rc < 0)
+			rc = w[i].rc;
+		sc->n_read_figs += w[i].n_figs;
+		sc->n_read_hours += w[i].n_hours;
+		sc->n_read_records += w[i].n_records;
+	}
+	return rc;
 }
 
 int
@@ -433,16 +966,55 @@ report_data_build(struct store *st, const struct sla_profile_set *set,
 	d->from_ns = req->from_ns;
 	d->to_ns = req->to_ns;
 	/* to the second: a person reads it */
-	d->generated_ns = mp_time_now_ns() / MP_NS_PER_SEC * MP_NS_PER_SEC;
+	d->generated_ns = req->generated_ns != 0 ? req->generated_ns :
+			  mp_time_now_ns() / MP_NS_PER_SEC * MP_NS_PER_SEC;
 	d->probe_filter = req->probe;
 	d->set = set;
 	sc.from_ns = req->from_ns;
 	sc.to_ns = req->to_ns;
+	sc.no_figs = req->no_figs;
+	if (st->ops->reader_open != NULL) {
+		rc = st->ops->reader_open(st, &sc.rd);
+		if (rc < 0)
+			goto scan_failed;
+	}
 
 	/* raw records while they are kept, then the rollups */
 	for (r = 0; r < sizeof(resolutions) / sizeof(resolutions[0]); r++) {
-		rc = report_scan_store(st, req, resolutions[r],
-				       report_scan_identity, &sc);
+		if (sc.rd != NULL && !sc.no_figs &&
+		    resolutions[r] == STORE_RES_MINUTE) {
+			struct store_query q = {
+				.from_ns = req->from_ns, .to_ns = req->to_ns,
+				.probe = req->probe, .session = NULL,
+				.resolution_ns = STORE_RES_MINUTE,
+			};
+
+			sc.last = 0;
+			rc = st->ops->reader_figs(sc.rd, &q, false,
+						  report_identity_figs, &sc);
+			if (sc.error != 0)
+				rc = sc.error;
+			if (rc == 0)
+				rc = report_fill_addrs(st, &sc);
+			else if (rc > 0)
+				rc = -EIO;
+			if (rc == -EIO) {
+				/* figures that cannot be read, or do not
+				 * fit the rollups: the rollups themselves */
+				free(sc.links);
+				sc.links = NULL;
+				sc.n = 0;
+				sc.cap = 0;
+				sc.records = 0;
+				sc.error = 0;
+				rc = report_scan_store(st, req, resolutions[r],
+						       report_scan_identity,
+						       &sc);
+			}
+		} else {
+			rc = report_scan_store(st, req, resolutions[r],
+					       report_scan_identity, &sc);
+		}
 		if (rc < 0)
 			goto scan_failed;
 		d->resolution_ns = resolutions[r];
@@ -455,11 +1027,11 @@ report_data_build(struct store *st, const struct sla_profile_set *set,
 		memset(&all, 0, sizeof(all));
 		rc = report_scan_all_probes(st, req, &all);
 		if (rc < 0) {
-			report_scan_free(&all);
+			report_scan_free(st, &all);
 			goto scan_failed;
 		}
 		report_peer_names(&sc, &all);
-		report_scan_free(&all);
+		report_scan_free(st, &all);
 	} else {
 		report_peer_names(&sc, &sc);
 	}
@@ -481,8 +1053,11 @@ report_data_build(struct store *st, const struct sla_profile_set *set,
 		goto failed;
 	}
 	sc.results = d->links;
-	rc = report_scan_store(st, req, d->resolution_ns, report_scan_eval,
-			       &sc);
+	if (sc.rd != NULL && d->resolution_ns == STORE_RES_MINUTE)
+		rc = report_eval_links(st, &sc);
+	else
+		rc = report_scan_store(st, req, d->resolution_ns,
+				       report_scan_eval, &sc);
 	if (rc < 0)
 		goto scan_failed;
 	for (i = 0; i < sc.n; i++) {
@@ -493,6 +1068,9 @@ report_data_build(struct store *st, const struct sla_profile_set *set,
 		}
 	}
 	d->n_links = sc.n;
+	d->n_read_figs = sc.n_read_figs;
+	d->n_read_hours = sc.n_read_hours;
+	d->n_read_records = sc.n_read_records;
 	qsort(d->links, d->n_links, sizeof(*d->links), report_link_cmp);
 	for (i = 0; i < d->n_links; i++) {
 		const struct sla_link_result *res = &d->links[i];
@@ -510,7 +1088,7 @@ report_data_build(struct store *st, const struct sla_profile_set *set,
 	}
 	d->coverage_pct = d->n_windows ?
 		100.0 * (double)d->n_data / (double)d->n_windows : 0.0;
-	report_scan_free(&sc);
+	report_scan_free(st, &sc);
 	return 0;
 
 scan_failed:
@@ -523,14 +1101,14 @@ scan_failed:
 	else
 		snprintf(err, errlen, "reading records from storage failed: %s",
 			 strerror(-rc));
-	report_scan_free(&sc);
+	report_scan_free(st, &sc);
 	d->n_links = d->links != NULL ? sc.n : 0;
 	report_data_free(d);
 	return rc;
 failed:
 	snprintf(err, errlen, "evaluating the report failed: %s",
 		 strerror(-rc));
-	report_scan_free(&sc);
+	report_scan_free(st, &sc);
 	d->n_links = d->links != NULL ? sc.n : 0;
 	report_data_free(d);
 	return rc;

@@ -7,6 +7,7 @@
 #ifndef METROPROBE_COLLECTOR_REPORT_H
 #define METROPROBE_COLLECTOR_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,10 @@ struct report_request {
 	enum report_format format;
 	const char *probe;     /* optional filter, NULL: all */
 	const char *title;     /* optional, NULL: default */
+	/* Read every record, not the per-minute figures and exact hour
+	 * rollups (the same report, slower; for tests and comparisons). */
+	bool no_figs;
+	uint64_t generated_ns; /* time the report states; 0: now */
 };
 
 /*

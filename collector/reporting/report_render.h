@@ -33,6 +33,10 @@ struct report_data {
 	uint64_t n_windows, n_data;      /* over all links */
 	double coverage_pct;
 	size_t n_violations;             /* violating delta-t, all links */
+
+	/* what the evaluation read (tests, benchmarks): per-minute
+	 * figures, hour rollups, records read and decoded one by one */
+	uint64_t n_read_figs, n_read_hours, n_read_records;
 };
 
 /* Growable output buffer; an allocation failure sticks in `oom`. */

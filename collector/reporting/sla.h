@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "metroprobe/record.h"
+#include "store.h"
 
 #define SLA_NAME_MAX     64
 #define SLA_LIST_MAX     32      /* entries in one match list */
@@ -220,6 +221,36 @@ int sla_eval_add(struct sla_link_eval *ev, const struct interval_record *r);
 /* Fills res (identity from the first record, or empty) and frees ev. */
 int sla_eval_end(struct sla_link_eval *ev, struct sla_link_result *res);
 void sla_eval_abort(struct sla_link_eval *ev);
+
+/*
+ * Per-minute figures mode, for a 1-minute delta-t over 1-minute rollups
+ * (the same results as sla_eval_add of the rollups, without decoding a
+ * histogram per minute). sla_profile_figs_ok: the profile's delta-t is
+ * one minute and its percentiles are among store_fig_pct.
+ * sla_eval_use_figs (right after sla_eval_begin; -ENOTSUP when the
+ * profile does not qualify) switches ev to it; then:
+ * - sla_eval_add_figs with every minute's figures in start_ns order
+ *   (-EAGAIN when two fall in one window: use sla_eval_add instead);
+ * - sla_eval_period_add with records whose histograms and counters
+ *   cover every minute of [from, to) exactly once (1-minute rollups,
+ *   hour rollups that are the exact merge of theirs), in any order;
+ * - when sla_eval_chart_unit_ns(ev) is not 0 (chart points of several
+ *   windows: point c covers [from + c * unit, from + (c + 1) * unit)),
+ *   sla_eval_chart_add for each point in increasing c: records whose
+ *   histograms merged (sign > 0) and taken out (sign < 0: minutes an
+ *   added hour rollup holds but the point does not) give exactly the
+ *   point's minutes. The point's minima and maxima come from the
+ *   figures.
+ */
+bool sla_profile_figs_ok(const struct sla_profile *p);
+int sla_eval_use_figs(struct sla_link_eval *ev);
+int sla_eval_add_figs(struct sla_link_eval *ev,
+		      const struct store_minute_figs *f);
+uint64_t sla_eval_chart_unit_ns(const struct sla_link_eval *ev);
+int sla_eval_chart_add(struct sla_link_eval *ev, uint64_t c,
+		       const struct interval_record *r, int sign);
+int sla_eval_period_add(struct sla_link_eval *ev,
+			const struct interval_record *r);
 
 /*
  * Delay basis for a profile: true (one-way) when the basis is OWD, or

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 
 #define SLA_CHART_MAX_POINTS  720
 #define SLA_MAX_VIOLATIONS    1000000
+#define SLA_SPARES            2
 
 struct sla_link_eval {
 	const struct sla_profile *p;
@@ -36,6 +38,94 @@ struct sla_link_eval {
 	struct interval_record chart_acc;
 
 	struct interval_record period;
+
+	/* Per-minute figures mode (sla_eval_use_figs): windows are judged
+	 * from store_minute_figs, chart points (when a point spans several
+	 * windows) from sla_eval_chart_add, the period from
+	 * sla_eval_period_add. */
+	bool figs;
+	int k_delay, k_dv, k_p50, k_p99;      /* store_fig_pct indexes */
+	struct store_minute_figs wf;          /* the window's minute */
+	/* per chart point and histogram: min and max of its minutes (a
+	 * chart point built with subtractions takes them from here) */
+	uint64_t (*cmin)[RECORD_HIST_COUNT], (*cmax)[RECORD_HIST_COUNT];
+
+	/* histograms of emptied accumulators, cleared, for the next ones
+	 * (no allocation and no 16 KiB zeroing per window) */
+	struct hist *spare[RECORD_HIST_COUNT][SLA_SPARES];
+	unsigned n_spare[RECORD_HIST_COUNT];
+};
+
+/*
+ * Empties an accumulator as record_free() + record_init() would, keeping
+ * its histograms for sla_acc_prepare: only the buckets between those of
+ * min and max can be set (hist_merge writes no others), so only those
+ * are cleared.
+ */
+static void
+sla_acc_empty(struct sla_link_eval *ev, struct interval_record *acc)
+{
+	unsigned i;
+
+	for (i = 0; i < RECORD_HIST_COUNT; i++) {
+		struct hist *h = acc->hist[i];
+
+		if (h == NULL || !(acc->hist_owned & (1u << i)))
+			continue;
+		if (ev->n_spare[i] == SLA_SPARES) {
+			free(h);
+			continue;
+		}
+		if (h->count > 0) {
+			uint32_t lo = hist_bucket_index(h->min);
+			uint32_t hi = hist_bucket_index(h->max);
+
+			if (hi >= lo)
+				memset(&h->buckets[lo], 0,
+				       (hi - lo + 1) * sizeof(h->buckets[0]));
+		}
+		h->count = 0;
+		h->sum = 0;
+		h->min = UINT64_MAX;
+		h->max = 0;
+		h->overflow = 0;
+		ev->spare[i][ev->n_spare[i]++] = h;
+	}
+	record_init(acc);
+}
+
+/* Before merging r into acc: a kept histogram wherever the merge would
+ * allocate an empty one. */
+static void
+sla_acc_prepare(struct sla_link_eval *ev, struct interval_record *acc,
+		const struct interval_record *r)
+{
+	unsigned i;
+
+	for (i = 0; i < RECORD_HIST_COUNT; i++) {
+		if (r->hist[i] == NULL || acc->hist[i] != NULL ||
+		    ev->n_spare[i] == 0)
+			continue;
+		acc->hist[i] = ev->spare[i][--ev->n_spare[i]];
+		acc->hist_owned |= (uint8_t)(1u << i);
+	}
+}
+
+/* record_merge_hists_only into an accumulator, with kept histograms. */
+static int
+sla_acc_merge(struct sla_link_eval *ev, struct interval_record *acc,
+	      const struct interval_record *r)
+{
+	sla_acc_prepare(ev, acc, r);
+	return record_merge_hists_only(acc, r);
+}
+
+/* What a window's verdict reads: from a merged window or a minute's
+ * figures. */
+struct sla_win {
+	uint64_t tx_pkts, lost;
+	bool has_delay, has_dv;
+	uint64_t delay, dv;
 };
 
 const char *
@@ -265,11 +355,133 @@ sla_close_chart(struct sla_link_eval *ev)
 		return;
 	ev->have_chart = false;
 	pt = &ev->res.chart[ev->cur_c];
+	if (ev->cmin != NULL) {
+		unsigned i;
+
+		/* the exact extremes of the point's minutes: after a
+		 * subtraction the histogram's own are those of a superset */
+		for (i = 0; i < RECORD_HIST_COUNT; i++) {
+			struct hist *h = ev->chart_acc.hist[i];
+
+			if (h == NULL)
+				continue;
+			h->min = h->count ? ev->cmin[ev->cur_c][i] : UINT64_MAX;
+			h->max = h->count ? ev->cmax[ev->cur_c][i] : 0;
+		}
+	}
 	pt->has_data = sla_delay_quantile(&ev->chart_acc, ev->owd, 0.50,
 					  &pt->p50_ns);
 	sla_delay_quantile(&ev->chart_acc, ev->owd, 0.99, &pt->p99_ns);
-	record_free(&ev->chart_acc);
-	record_init(&ev->chart_acc);
+	sla_acc_empty(ev, &ev->chart_acc);
+}
+
+/* The worse direction's figure k of the basis histograms. */
+static bool
+sla_figs_delay(const struct store_minute_figs *f, bool owd, int k,
+	       bool minus_min, uint64_t *out)
+{
+	static const unsigned owd_h[2] = {
+		RECORD_HIST_OWD_FWD, RECORD_HIST_OWD_BACK,
+	};
+	unsigned i, n = 0;
+
+	*out = 0;
+	for (i = 0; i < (owd ? 2u : 1u); i++) {
+		const struct store_hist_figs *h =
+			&f->h[owd ? owd_h[i] : RECORD_HIST_RTT];
+		uint64_t v;
+
+		if (h->count == 0)
+			continue;
+		n++;
+		v = h->q[k] - (minus_min ? h->min : 0);
+		if (v > *out)
+			*out = v;
+	}
+	return n > 0;
+}
+
+/* A window's verdict: data, availability, per-delta-t bounds. */
+static int
+sla_judge_window(struct sla_link_eval *ev, const struct sla_win *w)
+{
+	const struct sla_profile *p = ev->p;
+	uint64_t start = sla_window_start(ev, ev->cur_w);
+	uint64_t end = sla_window_end(ev, ev->cur_w);
+	double loss;
+	int rc = 0;
+
+	if (w->tx_pkts == 0) {
+		/* records, but no test packet sent: no data */
+		return sla_no_data(ev, ev->cur_w, ev->cur_w + 1);
+	}
+	ev->res.n_data++;
+	loss = (double)w->lost / (double)w->tx_pkts;
+	if (!p->unavail_loss_set || sla_le(loss, p->unavail_loss_ratio))
+		ev->res.n_available++;
+
+	if (p->delay_set && w->has_delay) {
+		double bound = (double)(ev->owd ? p->delay_max_ns :
+						  p->rtt_max_ns);
+
+		if (!sla_le((double)w->delay, bound))
+			rc |= sla_add_violation(ev, start, end, SLA_M_DELAY,
+						(double)w->delay, bound);
+	}
+	if (p->loss_set && !sla_le(loss, p->loss_ratio_max))
+		rc |= sla_add_violation(ev, start, end, SLA_M_LOSS, loss,
+					p->loss_ratio_max);
+	if (p->dv_set && w->has_dv && !sla_le((double)w->dv,
+					      (double)p->dv_max_ns))
+		rc |= sla_add_violation(ev, start, end, SLA_M_DV,
+					(double)w->dv, (double)p->dv_max_ns);
+	/* a loss violation at the same threshold already says the delta-t
+	 * is unavailable */
+	if (p->unavail_loss_set && !sla_le(loss, p->unavail_loss_ratio) &&
+	    !(p->loss_set && p->loss_ratio_max == p->unavail_loss_ratio))
+		rc |= sla_add_violation(ev, start, end, SLA_M_UNAVAILABLE, loss,
+					p->unavail_loss_ratio);
+	return rc < 0 ? -ENOMEM : 0;
+}
+
+/* Closes the current window of a figures-mode evaluation. */
+static int
+sla_close_window_figs(struct sla_link_eval *ev)
+{
+	const struct sla_profile *p = ev->p;
+	const struct store_minute_figs *f = &ev->wf;
+	struct sla_win w = { f->tx_pkts, f->lost, false, false, 0, 0 };
+
+	if (!ev->have_window)
+		return 0;
+	ev->have_window = false;
+	ev->next_w = ev->cur_w + 1;
+	if (ev->chart_k == 1) {
+		/* one window per chart point: its figures */
+		struct sla_chart_point *pt = &ev->res.chart[ev->cur_w];
+
+		pt->has_data = sla_figs_delay(f, ev->owd, ev->k_p50, false,
+					      &pt->p50_ns);
+		sla_figs_delay(f, ev->owd, ev->k_p99, false, &pt->p99_ns);
+	}
+	if (f->tx_pkts == 0)
+		return sla_judge_window(ev, &w);
+	if (p->delay_set)
+		w.has_delay = sla_figs_delay(f, ev->owd, ev->k_delay, false,
+					     &w.delay);
+	if (p->dv_set) {
+		if (p->dv_kind == SLA_DV_IPDV) {
+			const struct store_hist_figs *h =
+				&f->h[RECORD_HIST_IPDV];
+
+			w.has_dv = h->count > 0;
+			w.dv = w.has_dv ? h->q[ev->k_dv] : 0;
+		} else {
+			w.has_dv = sla_figs_delay(f, ev->owd, ev->k_dv, true,
+						  &w.dv);
+		}
+	}
+	return sla_judge_window(ev, &w);
 }
 
 /* Closes the current window: data, availability, per-delta-t bounds. */
@@ -277,13 +489,12 @@ static int
 sla_close_window(struct sla_link_eval *ev)
 {
 	const struct sla_profile *p = ev->p;
-	const struct interval_record *w = &ev->win;
-	uint64_t start = sla_window_start(ev, ev->cur_w);
-	uint64_t end = sla_window_end(ev, ev->cur_w);
-	uint64_t v;
-	double loss;
-	int rc = 0;
+	const struct interval_record *win = &ev->win;
+	struct sla_win w = { win->tx_pkts, win->lost, false, false, 0, 0 };
+	int rc;
 
+	if (ev->figs)
+		return sla_close_window_figs(ev);
 	if (!ev->have_window)
 		return 0;
 	ev->have_window = false;
@@ -297,45 +508,19 @@ sla_close_window(struct sla_link_eval *ev)
 	}
 	/* percentiles are read from the histograms (sla_delay_hists), never
 	 * from the summaries: no summary recomputed per merge */
-	if (record_merge_hists_only(&ev->chart_acc, w) < 0 ||
-	    record_merge_hists_only(&ev->period, w) < 0)
+	if (sla_acc_merge(ev, &ev->chart_acc, win) < 0 ||
+	    record_merge_hists_only(&ev->period, win) < 0)
 		return -ENOMEM;
-	if (w->tx_pkts == 0) {
-		/* records, but no test packet sent: no data */
-		rc = sla_no_data(ev, ev->cur_w, ev->cur_w + 1);
-		goto out;
+	if (win->tx_pkts != 0) {
+		if (p->delay_set)
+			w.has_delay = sla_delay_quantile(win, ev->owd,
+				p->delay_percentile / 100.0, &w.delay);
+		if (p->dv_set)
+			w.has_dv = sla_dv_quantile(win, p, ev->owd, &w.dv);
 	}
-	ev->res.n_data++;
-	loss = (double)w->lost / (double)w->tx_pkts;
-	if (!p->unavail_loss_set || sla_le(loss, p->unavail_loss_ratio))
-		ev->res.n_available++;
-
-	if (p->delay_set && sla_delay_quantile(w, ev->owd,
-					       p->delay_percentile / 100.0, &v)) {
-		double bound = (double)(ev->owd ? p->delay_max_ns :
-						  p->rtt_max_ns);
-
-		if (!sla_le((double)v, bound))
-			rc |= sla_add_violation(ev, start, end, SLA_M_DELAY,
-						(double)v, bound);
-	}
-	if (p->loss_set && !sla_le(loss, p->loss_ratio_max))
-		rc |= sla_add_violation(ev, start, end, SLA_M_LOSS, loss,
-					p->loss_ratio_max);
-	if (p->dv_set && sla_dv_quantile(w, p, ev->owd, &v) &&
-	    !sla_le((double)v, (double)p->dv_max_ns))
-		rc |= sla_add_violation(ev, start, end, SLA_M_DV, (double)v,
-					(double)p->dv_max_ns);
-	/* a loss violation at the same threshold already says the delta-t
-	 * is unavailable */
-	if (p->unavail_loss_set && !sla_le(loss, p->unavail_loss_ratio) &&
-	    !(p->loss_set && p->loss_ratio_max == p->unavail_loss_ratio))
-		rc |= sla_add_violation(ev, start, end, SLA_M_UNAVAILABLE, loss,
-					p->unavail_loss_ratio);
-out:
-	record_free(&ev->win);
-	record_init(&ev->win);
-	return rc < 0 ? -ENOMEM : 0;
+	rc = sla_judge_window(ev, &w);
+	sla_acc_empty(ev, &ev->win);
+	return rc;
 }
 
 int
@@ -416,15 +601,173 @@ sla_eval_add(struct sla_link_eval *ev, const struct interval_record *r)
 		ev->cur_w = w;
 		ev->have_window = true;
 	}
-	if (record_merge_hists_only(&ev->win, r) < 0)
+	if (sla_acc_merge(ev, &ev->win, r) < 0)
 		return -ENOMEM;
 	ev->res.records++;
 	return 0;
 }
 
+bool
+sla_profile_figs_ok(const struct sla_profile *p)
+{
+	return p->interval_ns == STORE_RES_MINUTE &&
+	       (!p->delay_set ||
+		store_fig_index(p->delay_percentile / 100.0) >= 0) &&
+	       (!p->dv_set || store_fig_index(p->dv_percentile / 100.0) >= 0) &&
+	       store_fig_index(0.50) >= 0 && store_fig_index(0.99) >= 0;
+}
+
+int
+sla_eval_use_figs(struct sla_link_eval *ev)
+{
+	const struct sla_profile *p = ev->p;
+
+	if (!sla_profile_figs_ok(p) || ev->have_window || ev->res.records)
+		return -ENOTSUP;
+	ev->figs = true;
+	ev->k_delay = p->delay_set ?
+		      store_fig_index(p->delay_percentile / 100.0) : 0;
+	ev->k_dv = p->dv_set ? store_fig_index(p->dv_percentile / 100.0) : 0;
+	ev->k_p50 = store_fig_index(0.50);
+	ev->k_p99 = store_fig_index(0.99);
+	if (ev->chart_k > 1) {
+		size_t c, i;
+
+		ev->cmin = malloc(ev->res.n_chart * sizeof(*ev->cmin));
+		ev->cmax = malloc(ev->res.n_chart * sizeof(*ev->cmax));
+		if (ev->cmin == NULL || ev->cmax == NULL)
+			return -ENOMEM;
+		for (c = 0; c < ev->res.n_chart; c++) {
+			for (i = 0; i < RECORD_HIST_COUNT; i++) {
+				ev->cmin[c][i] = UINT64_MAX;
+				ev->cmax[c][i] = 0;
+			}
+		}
+	}
+	return 0;
+}
+
+int
+sla_eval_add_figs(struct sla_link_eval *ev, const struct store_minute_figs *f)
+{
+	uint64_t w;
+	int rc;
+
+	if (!ev->figs)
+		return -EINVAL;
+	if (f->start_ns < ev->from_ns || f->start_ns >= ev->to_ns)
+		return 0;
+	if (!ev->have_identity) {
+		ev->have_identity = true;
+		snprintf(ev->res.probe, sizeof(ev->res.probe), "%s", f->probe);
+		snprintf(ev->res.session, sizeof(ev->res.session), "%s",
+			 f->session);
+	}
+	w = (f->start_ns - ev->from_ns) / ev->dt_ns;
+	if (ev->have_window && w < ev->cur_w)
+		return -EDOM;           /* not in start_ns order */
+	if (ev->have_window && w == ev->cur_w)
+		return -EAGAIN;         /* two minutes in one window */
+	rc = sla_close_window(ev);
+	if (rc == 0)
+		rc = sla_no_data(ev, ev->next_w, w);
+	if (rc < 0)
+		return rc;
+	ev->cur_w = w;
+	ev->have_window = true;
+	ev->wf = *f;
+	ev->wf.probe = NULL;
+	ev->wf.session = NULL;
+	ev->res.records++;
+	if (ev->cmin != NULL) {
+		uint64_t c = w / ev->chart_k;
+		unsigned i;
+
+		for (i = 0; i < RECORD_HIST_COUNT; i++) {
+			if (f->h[i].count == 0)
+				continue;
+			if (f->h[i].min < ev->cmin[c][i])
+				ev->cmin[c][i] = f->h[i].min;
+			if (f->h[i].max > ev->cmax[c][i])
+				ev->cmax[c][i] = f->h[i].max;
+		}
+	}
+	return 0;
+}
+
+uint64_t
+sla_eval_chart_unit_ns(const struct sla_link_eval *ev)
+{
+	return ev->chart_k > 1 ? ev->chart_k * ev->dt_ns : 0;
+}
+
+/* dst -= src, histograms only: the exact inverse of hist_merge but for
+ * min and max (set when the chart point closes). */
+static void
+sla_hist_subtract(struct hist *dst, const struct hist *src)
+{
+	uint32_t lo, hi, i;
+
+	if (src->count == 0)
+		return;
+	lo = hist_bucket_index(src->min);
+	hi = hist_bucket_index(src->max);
+	for (i = lo; i <= hi && i < HIST_NBUCKETS; i++)
+		dst->buckets[i] -= src->buckets[i];
+	dst->count -= src->count;
+	dst->sum -= src->sum;
+	dst->overflow -= src->overflow;
+}
+
+int
+sla_eval_chart_add(struct sla_link_eval *ev, uint64_t c,
+		   const struct interval_record *r, int sign)
+{
+	unsigned i;
+
+	if (!ev->figs || ev->chart_k == 1 || c >= ev->res.n_chart)
+		return -EINVAL;
+	if (ev->have_chart && c < ev->cur_c)
+		return -EDOM;
+	if (!ev->have_chart || c != ev->cur_c) {
+		sla_close_chart(ev);
+		ev->cur_c = c;
+		ev->have_chart = true;
+	}
+	if (sign > 0)
+		return sla_acc_merge(ev, &ev->chart_acc, r) < 0 ? -ENOMEM : 0;
+	/* taking out a minute this point's hour rollup holds */
+	for (i = 0; i < RECORD_HIST_COUNT; i++) {
+		if (r->hist[i] == NULL || r->hist[i]->count == 0)
+			continue;
+		if (ev->chart_acc.hist[i] == NULL ||
+		    ev->chart_acc.hist[i]->count < r->hist[i]->count)
+			return -EDOM;
+		sla_hist_subtract(ev->chart_acc.hist[i], r->hist[i]);
+	}
+	return 0;
+}
+
+int
+sla_eval_period_add(struct sla_link_eval *ev, const struct interval_record *r)
+{
+	if (!ev->figs)
+		return -EINVAL;
+	if (r->start_ns < ev->from_ns || r->start_ns >= ev->to_ns)
+		return 0;
+	return record_merge_hists_only(&ev->period, r) < 0 ? -ENOMEM : 0;
+}
+
 static void
 sla_eval_release(struct sla_link_eval *ev)
 {
+	unsigned i;
+
+	for (i = 0; i < RECORD_HIST_COUNT; i++)
+		while (ev->n_spare[i] > 0)
+			free(ev->spare[i][--ev->n_spare[i]]);
+	free(ev->cmin);
+	free(ev->cmax);
 	record_free(&ev->win);
 	record_free(&ev->chart_acc);
 	record_free(&ev->period);

@@ -103,4 +103,40 @@ void hist_quantiles(const struct hist *h, const double *q, uint64_t *out,
 char *hist_to_base64(const struct hist *h);
 int hist_from_base64(struct hist *h, const char *b64, size_t len);
 
+/*
+ * The bucket list of a serialised histogram: n pairs of varints (index
+ * gap, count), the first gap being the index itself and each next one
+ * index - previous index - 1, as hist_to_base64 writes them; len
+ * octets at data.
+ */
+struct hist_pairs {
+	const uint8_t *data;
+	size_t len;
+	uint64_t n;
+};
+
+/*
+ * hist_from_base64 into a histogram that is already empty with every
+ * bucket zero (after hist_init or hist_clear): only the buckets the form
+ * names are written, so the cost follows the length of the string, not
+ * HIST_NBUCKETS. Same checks and, on success, the same histogram; on
+ * failure h is left empty with every bucket zero. It decodes into *raw
+ * (grown with realloc to the size it needs; the caller frees it) and
+ * keeps the serialised form there: on success *pairs points at its
+ * bucket list, valid while *raw is. Lets a caller that stores
+ * histograms in the same sparse layout copy the list instead of walking
+ * the buckets.
+ */
+int hist_from_base64_pairs(struct hist *h, const char *b64, size_t len,
+			   uint8_t **raw, size_t *raw_cap,
+			   struct hist_pairs *pairs);
+
+/*
+ * Empties h by zeroing only the buckets from the bucket of min to the
+ * bucket of max: enough for every histogram made by hist_insert,
+ * hist_merge or hist_from_base64 (the outermost non-empty buckets hold
+ * min and max), not for one whose buckets were set by hand.
+ */
+void hist_clear(struct hist *h);
+
 #endif

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -544,7 +546,7 @@ data_survives_reopening(void **state)
 					    "schema_version", -1, &q, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 1);
+	assert_int_equal(sqlite3_column_int(q, 0), 2);
 	sqlite3_finalize(q);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q,
 					    NULL), SQLITE_OK);
@@ -863,6 +865,249 @@ a_minute_is_rolled_up_once_it_has_ended(void **state)
 	free(c);
 }
 
+/* The leaf pages of the raw records (not the small tables). */
+struct pages {
+	int n;
+	off_t no[256];
+	size_t size;
+};
+
+static void
+raw_leaf_pages(struct pages *p)
+{
+	sqlite3_stmt *q;
+	sqlite3 *db;
+
+	p->n = 0;
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT pageno, pgsize FROM"
+					    " dbstat WHERE name = 'interval_raw'"
+					    " AND pagetype = 'leaf'", -1, &q,
+					    NULL), SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW && p->n < 256) {
+		p->no[p->n++] = sqlite3_column_int64(q, 0);
+		p->size = (size_t)sqlite3_column_int(q, 1);
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	assert_true(p->n > 0);
+}
+
+/* Overwrites them in the file, without opening the store. */
+static void
+damage(const struct pages *p)
+{
+	char junk[65536];
+	int fd, i;
+
+	assert_true(p->size <= sizeof(junk));
+	memset(junk, 0x5a, sizeof(junk));
+	fd = open(db_path, O_RDWR);
+	assert_true(fd >= 0);
+	for (i = 0; i < p->n; i++)
+		assert_int_equal(pwrite(fd, junk, p->size,
+					(p->no[i] - 1) * (off_t)p->size),
+				 (ssize_t)p->size);
+	close(fd);
+}
+
+static void
+fill_store(struct store *st)
+{
+	struct interval_record recs[200];
+	size_t dup, i;
+
+	for (i = 0; i < 200; i++)
+		make_record(&recs[i], "p1", "s", T0 + i * NS, i);
+	assert_int_equal(insert(st, recs, 200, &dup), 200);
+	for (i = 0; i < 200; i++)
+		record_free(&recs[i]);
+}
+
+static void
+start_up_reads_the_whole_file_only_after_an_unclean_close(void **state)
+{
+	struct store *st = open_store(NULL);
+	char err[512] = "", wal[300];
+	struct pages pages;
+	struct stat sb;
+	pid_t pid;
+	int status;
+
+	(void)state;
+	fill_store(st);
+	store_close(st);
+	snprintf(wal, sizeof(wal), "%s-wal", db_path);
+	assert_int_equal(stat(wal, &sb), -1);   /* a clean close */
+
+	/* Closed cleanly: the bounded check does not read the data pages
+	 * (the price of a fast start on a store of GB), the full one does. */
+	raw_leaf_pages(&pages);
+	damage(&pages);
+	assert_int_equal(store_sqlite_open_check(db_path, NULL,
+						 STORE_CHECK_UNCLEAN, &st, err,
+						 sizeof(err)), 0);
+	store_close(st);
+	assert_true(store_sqlite_open_check(db_path, NULL, STORE_CHECK_FULL,
+					    &st, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "integrity check failed"));
+	setenv("METROPROBE_STORE_CHECK", "full", 1);
+	assert_true(store_sqlite_open_check(db_path, NULL, STORE_CHECK_AUTO,
+					    &st, err, sizeof(err)) < 0);
+	unsetenv("METROPROBE_STORE_CHECK");
+
+	/* A process that dies with the store open leaves its WAL: the next
+	 * start reads the whole file and finds the damage. */
+	unlink(db_path);
+	st = open_store(NULL);
+	fill_store(st);
+	store_close(st);
+	raw_leaf_pages(&pages);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct store *c = NULL;
+		char e[256];
+
+		struct interval_record r;
+		size_t n_new, n_dup;
+
+		/* no cmocka assertion in the child */
+		if (store_sqlite_open(db_path, NULL, &c, e, sizeof(e)) < 0)
+			_exit(2);
+		make_record(&r, "p1", "s", T0 + 1000 * NS, 1000);
+		if (store_insert(c, &r, 1, &n_new, &n_dup, e, sizeof(e)) < 0)
+			_exit(3);
+		_exit(0);               /* no close: a crash */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(stat(wal, &sb), 0);
+	damage(&pages);
+	st = NULL;
+	assert_true(store_sqlite_open_check(db_path, NULL, STORE_CHECK_UNCLEAN,
+					    &st, err, sizeof(err)) < 0);
+	assert_null(st);
+	assert_non_null(strstr(err, "integrity check failed"));
+
+	/* The bounded check finds a truncated file. */
+	unlink(wal);
+	unlink(db_path);
+	st = open_store(NULL);
+	fill_store(st);
+	store_close(st);
+	assert_int_equal(stat(db_path, &sb), 0);
+	assert_int_equal(truncate(db_path, sb.st_size / 2), 0);
+	assert_true(store_sqlite_open_check(db_path, NULL, STORE_CHECK_BOUNDED,
+					    &st, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "integrity check failed"));
+	assert_non_null(strstr(err, "truncated"));
+}
+
+/* Per-minute figures against the figures of the rollup read back. */
+struct figs_check {
+	struct store *st;
+	struct store_reader *rd;
+	size_t n;
+};
+
+static int
+figs_of_rollup(const struct interval_record *r, void *arg)
+{
+	const struct store_minute_figs *f = arg;
+	unsigned i, k;
+
+	assert_int_equal(f->tx_pkts, r->tx_pkts);
+	assert_int_equal(f->rx_pkts, r->rx_pkts);
+	assert_int_equal(f->lost, r->lost);
+	assert_int_equal(f->clock_synced, r->clock_synced);
+	assert_true(f->throughput_bps == r->throughput_bps);
+	assert_true(f->throughput_l1_bps == r->throughput_l1_bps);
+	for (i = 0; i < RECORD_HIST_COUNT; i++) {
+		const struct hist *h = r->hist[i];
+
+		if (h == NULL || hist_empty(h)) {
+			assert_int_equal(f->h[i].count, 0);
+			continue;
+		}
+		assert_int_equal(f->h[i].count, h->count);
+		assert_int_equal(f->h[i].min, h->min);
+		assert_int_equal(f->h[i].max, h->max);
+		for (k = 0; k < STORE_FIG_NPCT; k++)
+			assert_int_equal(f->h[i].q[k],
+					 hist_quantile(h, store_fig_pct[k] /
+						       100.0));
+	}
+	return 0;
+}
+
+static int
+check_figs(const struct store_minute_figs *f, void *arg)
+{
+	struct figs_check *fc = arg;
+	struct store_query q = {
+		.from_ns = f->start_ns, .to_ns = f->start_ns + 1,
+		.probe = f->probe, .session = f->session,
+		.resolution_ns = MIN,
+	};
+
+	assert_int_equal(f->start_ns % MIN, 0);
+	fc->n++;
+	/* the rollup of the same minute, through the same snapshot */
+	assert_int_equal(fc->st->ops->reader_scan(fc->rd, &q, figs_of_rollup,
+						  (void *)f), 0);
+	return 0;
+}
+
+static size_t
+figs_checked(struct store *st)
+{
+	struct store_query q = {
+		.from_ns = 0, .to_ns = INT64_MAX, .resolution_ns = MIN,
+	};
+	struct figs_check fc = { st, NULL, 0 };
+
+	assert_int_equal(st->ops->reader_open(st, &fc.rd), 0);
+	assert_int_equal(st->ops->reader_figs(fc.rd, &q, true, check_figs,
+					      &fc), 0);
+	st->ops->reader_close(fc.rd);
+	return fc.n;
+}
+
+static void
+minute_figures_follow_their_rollups(void **state)
+{
+	struct store_retention ret = {
+		.raw_ns = 0, .minute_ns = 0, .hour_ns = 0,
+	};
+	struct raw_set *raw = calloc(1, sizeof(*raw));
+	struct store *st = open_store(&ret);
+	struct interval_record late;
+	size_t dup;
+
+	(void)state;
+	raw_set_make(raw);
+	assert_int_equal(insert(st, raw->recs, raw->n, &dup), raw->n);
+	assert_int_equal(store_maintain(st, T0 + 3 * HOUR), 0);
+	assert_int_equal(figs_checked(st), 2 * 120);
+	/* a late record rebuilds its minute, and the minute's figures */
+	make_record(&late, "p1", "s-a", T0 + 65 * NS + 1, 31337);
+	assert_int_equal(insert(st, &late, 1, &dup), 1);
+	assert_int_equal(store_maintain(st, T0 + 3 * HOUR), 0);
+	assert_int_equal(figs_checked(st), 2 * 120);
+	record_free(&late);
+	store_close(st);
+	/* retention drops the figures with their minutes (before T0 +
+	 * 30 min) */
+	ret.minute_ns = 2 * HOUR + HOUR / 2;
+	st = open_store(&ret);
+	assert_int_equal(store_maintain(st, T0 + 3 * HOUR), 0);
+	assert_int_equal(figs_checked(st), 2 * 90);
+	store_close(st);
+	raw_set_free(raw);
+	free(raw);
+}
+
 int
 main(void)
 {
@@ -890,6 +1135,11 @@ main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			json_rows_of_older_stores_are_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			minute_figures_follow_their_rollups, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			start_up_reads_the_whole_file_only_after_an_unclean_close,
+			setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -513,6 +513,12 @@ def chromium(args, tmp, proxy_port):
            "--disable-quic", "--no-first-run",
            "--disable-background-networking", "--disable-component-update",
            "--disable-sync", "--user-data-dir=" + profile,
+           # the optimization guide fetches its models in the background
+           # even with --disable-background-networking (seen as a stray
+           # CONNECT to optimizationguide-pa.googleapis.com)
+           "--disable-features=OptimizationGuideModelDownloading,"
+           "OptimizationHints,OptimizationHintsFetching,"
+           "OptimizationTargetPrediction",
            "--proxy-server=127.0.0.1:%d" % proxy_port,
            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
            "--enable-logging=stderr", "--v=1"] + args
