@@ -314,6 +314,7 @@ struct probe_port {
 	int64_t hw_offset_ns;            /* device clock to wall clock */
 	struct capture_ring *cap;
 	/* worker */
+	unsigned tx_first;               /* session that sends first */
 	struct rte_mbuf *tx_pkts[PROBE_TX_STAGE];
 	struct tx_meta tx_meta[PROBE_TX_STAGE];
 	uint16_t tx_n;

@@ -361,8 +361,15 @@ port_poll(struct probe_worker *w, struct probe_port *p, uint64_t now)
 		if (n < PROBE_BURST)
 			break;
 	}
-	for (unsigned i = 0; i < p->n_sessions; i++)
+	/* sessions take turns at going first: when the lcore or the queue
+	 * is saturated, none is starved by the ones before it */
+	for (unsigned k = 0, i = p->tx_first; k < p->n_sessions; k++) {
 		session_tx(w, p, p->sessions[i], now);
+		if (++i == p->n_sessions)
+			i = 0;
+	}
+	if (++p->tx_first >= p->n_sessions)
+		p->tx_first = 0;
 	/* frames that cannot leave (queue full, link down) are not work:
 	 * they must not keep a virtual wire's lcore from backing off */
 	work += port_flush(w, p);
