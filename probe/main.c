@@ -429,6 +429,13 @@ main(int argc, char **argv)
 	for (unsigned i = 0; i < app->n_ports; i++) {
 		struct probe_port *p = &app->ports[i];
 
+		if (p->tx_pool != NULL)
+			PROBE_INFO("port %s: test frames copied from their "
+				   "template %" PRIu64 ", sent again as they "
+				   "were (only the STAMP fields written) %"
+				   PRIu64, p->conf->name,
+				   PORT_SUM(p, frames_copied),
+				   PORT_SUM(p, frames_reused));
 		if (p->conf->queues < 2)
 			continue;
 		PROBE_INFO("port %s: %u queue pairs; received %" PRIu64

@@ -109,6 +109,42 @@ port_largest_frame(const struct probe_app *app, const struct probe_port *p)
 
 int probe_rx_ns_offset = -1;
 
+static void
+tx_tag_clear_obj(struct rte_mempool *mp, void *arg, void *obj, unsigned idx)
+{
+	(void)mp;
+	(void)arg;
+	(void)idx;
+	tx_tag_clear(obj);
+}
+
+/* An mbuf pool on the port's NUMA node, else anywhere (with a warning). */
+static struct rte_mempool *
+port_pool_create(const struct probe_app *app, const struct probe_port *p,
+		 const char *name, uint32_t frame)
+{
+	uint16_t room = (uint16_t)(RTE_PKTMBUF_HEADROOM + RTE_MAX(2048u, frame));
+	uint16_t priv = RTE_ALIGN(sizeof(struct tx_tag), RTE_MBUF_PRIV_ALIGN);
+	struct rte_mempool *mp;
+
+	mp = rte_pktmbuf_pool_create(name, app->conf.mbufs, 256, priv, room,
+				     p->socket);
+	if (mp == NULL) {
+		PROBE_WARN("port %s: no memory on socket %d for the mbuf pool"
+			   " %s, trying any socket", p->conf->name, p->socket,
+			   name);
+		mp = rte_pktmbuf_pool_create(name, app->conf.mbufs, 256, priv,
+					     room, SOCKET_ID_ANY);
+	}
+	if (mp == NULL)
+		PROBE_ERR("port %s: cannot create %u mbufs (%s): %s (more "
+			  "memory: EAL -m, or fewer --mbufs)", p->conf->name,
+			  app->conf.mbufs, name, rte_strerror(rte_errno));
+	else
+		rte_mempool_obj_iter(mp, tx_tag_clear_obj, NULL);
+	return mp;
+}
+
 /* Queues 1..N-1 of a port: copies of queue 0's object (pool, MAC,
  * timestamp and neighbour settings, session map), chained after it. */
 static int
@@ -268,21 +304,16 @@ port_setup(struct probe_app *app, struct probe_port *p)
 		return -EINVAL;
 	}
 	snprintf(name, sizeof(name), "mp_pool_%u", p->idx);
-	p->pool = rte_pktmbuf_pool_create(name, app->conf.mbufs, 256, 0,
-		(uint16_t)(RTE_PKTMBUF_HEADROOM + RTE_MAX(2048u, frame)),
-		p->socket);
-	if (p->pool == NULL) {
-		PROBE_WARN("port %s: no memory on socket %d for the mbuf pool"
-			   ", trying any socket", pcf->name, p->socket);
-		p->pool = rte_pktmbuf_pool_create(name, app->conf.mbufs, 256, 0,
-			(uint16_t)(RTE_PKTMBUF_HEADROOM + RTE_MAX(2048u, frame)),
-			SOCKET_ID_ANY);
-	}
-	if (p->pool == NULL) {
-		PROBE_ERR("port %s: cannot create %u mbufs: %s (more memory: "
-			  "EAL -m, or fewer --mbufs)", pcf->name,
-			  app->conf.mbufs, rte_strerror(rte_errno));
+	/* both pools carry a struct tx_tag, so a receive path can clear
+	 * the tag of whatever mbuf it gets (rx.c) */
+	p->pool = port_pool_create(app, p, name, frame);
+	if (p->pool == NULL)
 		return -ENOMEM;
+	if (n_sessions > 0) {
+		snprintf(name, sizeof(name), "mp_txpool_%u", p->idx);
+		p->tx_pool = port_pool_create(app, p, name, frame);
+		if (p->tx_pool == NULL)
+			return -ENOMEM;
 	}
 	memset(&ec, 0, sizeof(ec));
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) {

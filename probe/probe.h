@@ -120,6 +120,7 @@ struct probe_session {
 	uint64_t ck_rest;          /* checksum sum of everything else */
 	uint16_t neigh_idx;
 	uint32_t neigh_gen;        /* table generation the template has */
+	uint32_t tmpl_gen;         /* template version (struct tx_tag) */
 	bool neigh_valid;          /* the template has the next hop's MAC */
 	uint16_t errest;
 	/* pacing (worker): the period in TSC ticks << 16; the next
@@ -203,6 +204,29 @@ struct wire_time {
 	uint64_t ntp;
 	uint64_t ptp;
 };
+
+/* ---- test packets built from the template ---- */
+/* In the private area of each mbuf of a port's transmit pool: which
+ * session's template (and which version of it) the data holds. An mbuf
+ * that comes back to the pool unchanged (a NIC only reads it) is reused
+ * with only the changing fields written; one that was received (a
+ * loopback device hands our own mbuf to the reflector) is cleared. */
+struct tx_tag {
+	uint32_t session;          /* session index + 1; 0: none */
+	uint32_t gen;              /* the session's template version */
+};
+
+static inline struct tx_tag *
+tx_tag(struct rte_mbuf *m)
+{
+	return (struct tx_tag *)rte_mbuf_to_priv(m);
+}
+
+static inline void
+tx_tag_clear(struct rte_mbuf *m)
+{
+	tx_tag(m)->session = 0;
+}
 
 /* ---- transmit staging ---- */
 enum tx_kind {
@@ -296,6 +320,7 @@ struct probe_port {
 	int socket;
 	struct rte_ether_addr mac;
 	struct rte_mempool *pool;
+	struct rte_mempool *tx_pool;     /* test packets (NULL: no session) */
 	struct neigh_table *neigh;       /* first->neigh_store */
 	struct neigh_table neigh_store;
 	struct probe_session **sessions; /* the sessions this queue sends */
@@ -321,6 +346,8 @@ struct probe_port {
 	uint64_t rx_pkts, tx_pkts_total, reflected, arp_replies;
 	uint64_t refl_sessions;
 	uint64_t handed_off;             /* replies passed to their queue */
+	uint64_t frames_copied;          /* test frames copied from a template */
+	uint64_t frames_reused;          /* test frames that still held it */
 	uint64_t drops[PROBE_DROP_N];
 } __rte_cache_aligned;
 

@@ -318,6 +318,10 @@ port_rx_burst(struct probe_worker *w, struct probe_port *p, uint64_t now)
 	for (i = 0; i < n; i++) {
 		if (i + RX_PREFETCH < n)
 			prefetch_frame(pkts[i + RX_PREFETCH]);
+		/* one of our own test packets back through a loopback device:
+		 * its data will change, it no longer holds its template */
+		if (unlikely(pkts[i]->pool != p->pool))
+			tx_tag_clear(pkts[i]);
 		if (!capture_packet(p->cap, pkts[i], tsc))
 			p->drops[PROBE_DROP_CAPTURE_FULL]++;
 		frame_input(w, p, pkts[i], rx_timestamp_ns(w, p, pkts[i], ns),

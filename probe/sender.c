@@ -322,6 +322,7 @@ session_neigh_refresh(struct probe_session *s)
 	s->neigh_gen = t->gen;
 	s->neigh_valid = e->valid;
 	memcpy(s->tmpl, e->mac, RTE_ETHER_ADDR_LEN);
+	s->tmpl_gen++;             /* frames built before are stale */
 	rte_spinlock_unlock(&t->lock);
 }
 
@@ -378,6 +379,7 @@ session_tx(struct probe_worker *w, struct probe_port *p,
 	struct rte_mbuf *mb[PROBE_TX_STAGE];
 	struct interval_slot *sl;
 	struct tx_meta meta;
+	struct tx_tag *tag;
 	unsigned due, n_mb, used = 0;
 	uint64_t late;
 
@@ -390,7 +392,7 @@ session_tx(struct probe_worker *w, struct probe_port *p,
 	due = late >= (s->period_q16 >> 16) * PROBE_TX_STAGE ? PROBE_TX_STAGE :
 		(unsigned)((late << 16) / s->period_q16) + 1;
 	n_mb = RTE_MIN(due, (unsigned)(PROBE_TX_STAGE - p->tx_n));
-	if (n_mb == 0 || rte_pktmbuf_alloc_bulk(p->pool, mb, n_mb) != 0)
+	if (n_mb == 0 || rte_pktmbuf_alloc_bulk(p->tx_pool, mb, n_mb) != 0)
 		n_mb = 0;
 	sl = s->cur_slot;
 	meta.kind = TX_SENDER;
@@ -403,7 +405,7 @@ session_tx(struct probe_worker *w, struct probe_port *p,
 	/* Deadline pacing: every packet whose time has come, no sleeping. */
 	while (s->next_tsc <= now && p->tx_n < PROBE_TX_STAGE) {
 		struct rte_mbuf *m = used < n_mb ? mb[used++] :
-				     rte_pktmbuf_alloc(p->pool);
+				     rte_pktmbuf_alloc(p->tx_pool);
 		uint8_t *d;
 
 		if (s->cap != NULL &&
@@ -415,7 +417,18 @@ session_tx(struct probe_worker *w, struct probe_port *p,
 			continue;
 		}
 		d = rte_pktmbuf_mtod(m, uint8_t *);
-		rte_memcpy(d, s->tmpl, s->pkt_len);
+		tag = tx_tag(m);
+		if (tag->session != s->idx + 1 || tag->gen != s->tmpl_gen) {
+			rte_memcpy(d, s->tmpl, s->pkt_len);
+			tag->session = s->idx + 1;
+			tag->gen = s->tmpl_gen;
+			p->frames_copied++;
+		} else {
+			p->frames_reused++;
+		}
+		/* else: the frame is still this template, but for the
+		 * STAMP fields and the checksum, which are written at
+		 * transmit (session_stamp_tx) */
 		m->data_len = m->pkt_len = s->pkt_len;
 		meta.seq = s->next_seq++;
 		sl->tx_pkts++;

@@ -73,6 +73,10 @@ tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
 				  PORT_SUM(p, refl_sessions));
 	rte_tel_data_add_dict_u64(d, "arp_replies", PORT_SUM(p, arp_replies));
 	rte_tel_data_add_dict_u64(d, "handed_off", PORT_SUM(p, handed_off));
+	rte_tel_data_add_dict_u64(d, "frames_copied",
+				  PORT_SUM(p, frames_copied));
+	rte_tel_data_add_dict_u64(d, "frames_reused",
+				  PORT_SUM(p, frames_reused));
 	rte_tel_data_add_dict_u64(d, "hw_timestamps", p->hw_ts);
 	add_drops(d, p, true);
 	return 0;
