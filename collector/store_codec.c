@@ -46,34 +46,11 @@ buf_reserve(struct store_buf *b, size_t more)
 	return 0;
 }
 
-static inline void
-put_varint(struct store_buf *b, uint64_t v)
-{
-	while (v >= 0x80) {
-		b->data[b->len++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	b->data[b->len++] = (uint8_t)v;
-}
-
 /* As record_to_json: JSON integers are signed 64-bit. */
 static inline void
 put_count(struct store_buf *b, uint64_t v)
 {
-	put_varint(b, v > INT64_MAX ? INT64_MAX : v);
-}
-
-static void
-put_rate(struct store_buf *b, double v)
-{
-	uint64_t bits;
-	unsigned i;
-
-	if (!(isfinite(v) && v > 0))
-		v = 0.0;
-	memcpy(&bits, &v, sizeof(bits));
-	for (i = 0; i < 8; i++)
-		b->data[b->len++] = (uint8_t)(bits >> (8 * i));
+	store_buf_put_varint(b, v > INT64_MAX ? INT64_MAX : v);
 }
 
 static void
@@ -81,7 +58,7 @@ put_string(struct store_buf *b, const char *s, size_t max)
 {
 	size_t n = strnlen(s, max - 1);
 
-	put_varint(b, n);
+	store_buf_put_varint(b, n);
 	memcpy(b->data + b->len, s, n);
 	b->len += n;
 }
@@ -114,6 +91,17 @@ cursor_varint(uint8_t *o, uint64_t v)
 	return o;
 }
 
+/* A histogram's summary, ahead of its buckets in both stored forms. */
+static inline uint8_t *
+hist_head(uint8_t *o, const struct hist *h)
+{
+	o = cursor_varint(o, h->count);
+	o = cursor_varint(o, h->sum);
+	o = cursor_varint(o, h->min);
+	o = cursor_varint(o, h->max);
+	return cursor_varint(o, h->overflow);
+}
+
 /* One pass over the buckets: n is written as a two-octet varint (n <=
  * HIST_NBUCKETS < 2^14) in a slot filled in once the pairs are out. */
 static int
@@ -130,12 +118,7 @@ put_hist(struct store_buf *b, const struct hist *h)
 			 2 * CODEC_VARINT_MAX * (size_t)HIST_NBUCKETS);
 	if (rc < 0)
 		return rc;
-	o = b->data + b->len;
-	o = cursor_varint(o, h->count);
-	o = cursor_varint(o, h->sum);
-	o = cursor_varint(o, h->min);
-	o = cursor_varint(o, h->max);
-	o = cursor_varint(o, h->overflow);
+	o = hist_head(b->data + b->len, h);
 	slot = o;
 	o += 2;
 	/* Only the buckets of min and max and those between can be
@@ -194,12 +177,7 @@ put_hist_pairs(struct store_buf *b, const struct hist *h,
 	rc = buf_reserve(b, 5 * CODEC_VARINT_MAX + 2 + pairs->len);
 	if (rc < 0)
 		return rc;
-	o = b->data + b->len;
-	o = cursor_varint(o, h->count);
-	o = cursor_varint(o, h->sum);
-	o = cursor_varint(o, h->min);
-	o = cursor_varint(o, h->max);
-	o = cursor_varint(o, h->overflow);
+	o = hist_head(b->data + b->len, h);
 	o[0] = (uint8_t)(0x80 | (pairs->n & 0x7f));
 	o[1] = (uint8_t)(pairs->n >> 7);
 	o += 2;
@@ -248,9 +226,9 @@ store_codec_encode(struct store_buf *b, const struct interval_record *r)
 		if (r->hist[i] != NULL)
 			flags |= 1u << (6 + i);
 	}
-	put_varint(b, flags);
-	put_rate(b, r->throughput_bps);
-	put_rate(b, r->throughput_l1_bps);
+	store_buf_put_varint(b, flags);
+	store_buf_put_rate(b, r->throughput_bps);
+	store_buf_put_rate(b, r->throughput_l1_bps);
 	for (i = 0; i < RECORD_HIST_COUNT; i++) {
 		const struct delay_summary *s = summary_of(r, i);
 
@@ -264,7 +242,7 @@ store_codec_encode(struct store_buf *b, const struct interval_record *r)
 		put_count(b, s->p999);
 		put_count(b, s->max);
 	}
-	put_varint(b, n_drops);
+	store_buf_put_varint(b, n_drops);
 	for (k = 0; k < n_drops; k++) {
 		put_string(b, r->drops[k].name, sizeof(r->drops[k].name));
 		put_count(b, r->drops[k].value);

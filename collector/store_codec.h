@@ -27,7 +27,9 @@
 #define METROPROBE_COLLECTOR_STORE_CODEC_H
 
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "metroprobe/record.h"
 
@@ -40,6 +42,31 @@ struct store_buf {
 };
 
 void store_buf_free(struct store_buf *b);
+
+/* Appenders of the stored forms; the caller has reserved the room. */
+static inline void
+store_buf_put_varint(struct store_buf *b, uint64_t v)
+{
+	while (v >= 0x80) {
+		b->data[b->len++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	b->data[b->len++] = (uint8_t)v;
+}
+
+/* A rate: 8 octets, IEEE 754 binary64, little-endian; anything but a
+ * finite positive number is stored as 0.0 (what record_to_json writes). */
+static inline void
+store_buf_put_rate(struct store_buf *b, double v)
+{
+	uint64_t bits;
+
+	if (!(isfinite(v) && v > 0))
+		v = 0.0;
+	memcpy(&bits, &v, sizeof(bits));
+	for (unsigned i = 0; i < 8; i++)
+		b->data[b->len++] = (uint8_t)(bits >> (8 * i));
+}
 
 /* Appends the encoded record to b. Returns 0 or -ENOMEM. */
 int store_codec_encode(struct store_buf *b, const struct interval_record *r);

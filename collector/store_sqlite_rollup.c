@@ -34,30 +34,6 @@
  */
 #define STORE_FIGS_VERSION 1
 
-static void
-figs_put_varint(struct store_buf *b, uint64_t v)
-{
-	while (v >= 0x80) {
-		b->data[b->len++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	b->data[b->len++] = (uint8_t)v;
-}
-
-/* As store_codec.c's put_rate: what a decoded record would hold. */
-static void
-figs_put_double(struct store_buf *b, double v)
-{
-	uint64_t bits;
-	unsigned i;
-
-	if (!(isfinite(v) && v > 0))
-		v = 0.0;
-	memcpy(&bits, &v, sizeof(bits));
-	for (i = 0; i < 8; i++)
-		b->data[b->len++] = (uint8_t)(bits >> (8 * i));
-}
-
 int
 store_figs_encode(struct store_buf *b, const struct interval_record *r)
 {
@@ -83,12 +59,12 @@ store_figs_encode(struct store_buf *b, const struct interval_record *r)
 			flags |= 1u << (1 + i);
 	b->data[b->len++] = STORE_FIGS_VERSION;
 	/* counts as store_codec.c stores them (JSON integers are signed) */
-	figs_put_varint(b, r->tx_pkts > INT64_MAX ? INT64_MAX : r->tx_pkts);
-	figs_put_varint(b, r->rx_pkts > INT64_MAX ? INT64_MAX : r->rx_pkts);
-	figs_put_varint(b, r->lost > INT64_MAX ? INT64_MAX : r->lost);
-	figs_put_varint(b, flags);
-	figs_put_double(b, r->throughput_bps);
-	figs_put_double(b, r->throughput_l1_bps);
+	store_buf_put_varint(b, r->tx_pkts > INT64_MAX ? INT64_MAX : r->tx_pkts);
+	store_buf_put_varint(b, r->rx_pkts > INT64_MAX ? INT64_MAX : r->rx_pkts);
+	store_buf_put_varint(b, r->lost > INT64_MAX ? INT64_MAX : r->lost);
+	store_buf_put_varint(b, flags);
+	store_buf_put_rate(b, r->throughput_bps);
+	store_buf_put_rate(b, r->throughput_l1_bps);
 	for (i = 0; i < RECORD_HIST_COUNT; i++) {
 		const struct hist *h = r->hist[i];
 		uint64_t v[STORE_FIG_NPCT];
@@ -96,11 +72,11 @@ store_figs_encode(struct store_buf *b, const struct interval_record *r)
 		if (!(flags & (1u << (1 + i))))
 			continue;
 		hist_quantiles(h, q, v, STORE_FIG_NPCT);
-		figs_put_varint(b, h->count);
-		figs_put_varint(b, h->min);
-		figs_put_varint(b, h->max);
+		store_buf_put_varint(b, h->count);
+		store_buf_put_varint(b, h->min);
+		store_buf_put_varint(b, h->max);
 		for (k = 0; k < STORE_FIG_NPCT; k++)
-			figs_put_varint(b, v[k]);
+			store_buf_put_varint(b, v[k]);
 	}
 	return 0;
 }

@@ -523,6 +523,21 @@ sla_close_window(struct sla_link_eval *ev)
 	return rc;
 }
 
+/* Window w opens: the open one closes, those between had no data. */
+static int
+sla_open_window(struct sla_link_eval *ev, uint64_t w)
+{
+	int rc = sla_close_window(ev);
+
+	if (rc == 0)
+		rc = sla_no_data(ev, ev->next_w, w);
+	if (rc < 0)
+		return rc;
+	ev->cur_w = w;
+	ev->have_window = true;
+	return 0;
+}
+
 int
 sla_eval_begin(struct sla_link_eval **out, const struct sla_profile *p,
 	       uint64_t from_ns, uint64_t to_ns, bool owd, double capacity_bps)
@@ -593,13 +608,9 @@ sla_eval_add(struct sla_link_eval *ev, const struct interval_record *r)
 	if (ev->have_window && w < ev->cur_w)
 		return -EDOM;           /* not in start_ns order */
 	if (!ev->have_window || w != ev->cur_w) {
-		rc = sla_close_window(ev);
-		if (rc == 0)
-			rc = sla_no_data(ev, ev->next_w, w);
+		rc = sla_open_window(ev, w);
 		if (rc < 0)
 			return rc;
-		ev->cur_w = w;
-		ev->have_window = true;
 	}
 	if (sla_acc_merge(ev, &ev->win, r) < 0)
 		return -ENOMEM;
@@ -668,13 +679,9 @@ sla_eval_add_figs(struct sla_link_eval *ev, const struct store_minute_figs *f)
 		return -EDOM;           /* not in start_ns order */
 	if (ev->have_window && w == ev->cur_w)
 		return -EAGAIN;         /* two minutes in one window */
-	rc = sla_close_window(ev);
-	if (rc == 0)
-		rc = sla_no_data(ev, ev->next_w, w);
+	rc = sla_open_window(ev, w);
 	if (rc < 0)
 		return rc;
-	ev->cur_w = w;
-	ev->have_window = true;
 	ev->wf = *f;
 	ev->wf.probe = NULL;
 	ev->wf.session = NULL;
