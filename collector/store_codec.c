@@ -264,37 +264,10 @@ store_codec_encode(struct store_buf *b, const struct interval_record *r)
 
 /* ---- decoding ---------------------------------------------------- */
 
-struct reader {
-	const uint8_t *p, *end;
-	int bad;
-};
-
-static inline uint64_t
-get_varint(struct reader *rd)
-{
-	uint64_t v = 0;
-	unsigned shift = 0;
-
-	/* most are one octet: bucket gaps and small counts */
-	if (rd->p < rd->end && *rd->p < 0x80)
-		return *rd->p++;
-
-	while (rd->p < rd->end && shift < 64) {
-		uint8_t c = *rd->p++;
-
-		v |= (uint64_t)(c & 0x7f) << shift;
-		if ((c & 0x80) == 0)
-			return v;
-		shift += 7;
-	}
-	rd->bad = 1;
-	return 0;
-}
-
 static void
-get_string(struct reader *rd, char *out, size_t max)
+get_string(struct codec_reader *rd, char *out, size_t max)
 {
-	uint64_t n = get_varint(rd);
+	uint64_t n = codec_get_varint(rd);
 
 	if (rd->bad || n >= max || n > (uint64_t)(rd->end - rd->p) ||
 	    memchr(rd->p, '\0', n) != NULL) {
@@ -305,24 +278,6 @@ get_string(struct reader *rd, char *out, size_t max)
 	memcpy(out, rd->p, n);
 	out[n] = '\0';
 	rd->p += n;
-}
-
-static double
-get_rate(struct reader *rd)
-{
-	uint64_t bits = 0;
-	double v;
-	unsigned i;
-
-	if (rd->end - rd->p < 8) {
-		rd->bad = 1;
-		return 0.0;
-	}
-	for (i = 0; i < 8; i++)
-		bits |= (uint64_t)rd->p[i] << (8 * i);
-	rd->p += 8;
-	memcpy(&v, &bits, sizeof(v));
-	return v;
 }
 
 struct store_hist_slots *
@@ -344,7 +299,7 @@ store_hist_slots_new(void)
 /* Decodes histogram i of a record into *out: a fresh allocation, or slot
  * i of sl (cleared of the previous record's buckets). */
 static int
-get_hist(struct reader *rd, struct store_hist_slots *sl, unsigned i,
+get_hist(struct codec_reader *rd, struct store_hist_slots *sl, unsigned i,
 	 struct hist **out)
 {
 	uint64_t count, nnz, next = 0, total = 0, k;
@@ -372,16 +327,16 @@ get_hist(struct reader *rd, struct store_hist_slots *sl, unsigned i,
 		hist_init(h);
 	}
 	*out = h;
-	count = get_varint(rd);
-	h->sum = get_varint(rd);
-	h->min = get_varint(rd);
-	h->max = get_varint(rd);
-	h->overflow = get_varint(rd);
-	nnz = get_varint(rd);
+	count = codec_get_varint(rd);
+	h->sum = codec_get_varint(rd);
+	h->min = codec_get_varint(rd);
+	h->max = codec_get_varint(rd);
+	h->overflow = codec_get_varint(rd);
+	nnz = codec_get_varint(rd);
 	if (rd->bad || nnz > HIST_NBUCKETS)
 		return -EINVAL;
 	for (k = 0; k < nnz; k++) {
-		uint64_t gap = get_varint(rd), c = get_varint(rd);
+		uint64_t gap = codec_get_varint(rd), c = codec_get_varint(rd);
 
 		if (rd->bad || gap >= HIST_NBUCKETS - next || c == 0 ||
 		    c > count - total)
@@ -408,7 +363,7 @@ int
 store_codec_decode(const void *blob, size_t len, struct interval_record *r,
 		   struct store_hist_slots *slots)
 {
-	struct reader rd = { blob, (const uint8_t *)blob + len, 0 };
+	struct codec_reader rd = { blob, (const uint8_t *)blob + len, 0 };
 	uint64_t *counters[CODEC_N_COUNTERS] = {
 		&r->start_ns, &r->interval_ns, &r->tx_pkts, &r->tx_bytes,
 		&r->rx_pkts, &r->rx_bytes, &r->lost, &r->lost_fwd,
@@ -427,12 +382,12 @@ store_codec_decode(const void *blob, size_t len, struct interval_record *r,
 	get_string(&rd, r->src, sizeof(r->src));
 	get_string(&rd, r->dst, sizeof(r->dst));
 	for (k = 0; k < CODEC_N_COUNTERS; k++)
-		*counters[k] = get_varint(&rd);
-	flags = get_varint(&rd);
+		*counters[k] = codec_get_varint(&rd);
+	flags = codec_get_varint(&rd);
 	r->clock_synced = (flags & (1u << 0)) != 0;
 	r->hw_timestamps = (flags & (1u << 1)) != 0;
-	r->throughput_bps = get_rate(&rd);
-	r->throughput_l1_bps = get_rate(&rd);
+	r->throughput_bps = codec_get_rate(&rd);
+	r->throughput_l1_bps = codec_get_rate(&rd);
 	for (i = 0; i < RECORD_HIST_COUNT; i++) {
 		struct delay_summary *s =
 			(struct delay_summary *)summary_of(r, i);
@@ -440,21 +395,21 @@ store_codec_decode(const void *blob, size_t len, struct interval_record *r,
 		if (!(flags & (1u << (2 + i))))
 			continue;
 		s->present = true;
-		s->min = get_varint(&rd);
-		s->mean = get_varint(&rd);
-		s->p50 = get_varint(&rd);
-		s->p90 = get_varint(&rd);
-		s->p99 = get_varint(&rd);
-		s->p999 = get_varint(&rd);
-		s->max = get_varint(&rd);
+		s->min = codec_get_varint(&rd);
+		s->mean = codec_get_varint(&rd);
+		s->p50 = codec_get_varint(&rd);
+		s->p90 = codec_get_varint(&rd);
+		s->p99 = codec_get_varint(&rd);
+		s->p999 = codec_get_varint(&rd);
+		s->max = codec_get_varint(&rd);
 	}
-	n_drops = get_varint(&rd);
+	n_drops = codec_get_varint(&rd);
 	if (rd.bad || n_drops > RECORD_MAX_DROPS)
 		goto fail;
 	r->n_drops = (unsigned)n_drops;
 	for (k = 0; k < n_drops; k++) {
 		get_string(&rd, r->drops[k].name, sizeof(r->drops[k].name));
-		r->drops[k].value = get_varint(&rd);
+		r->drops[k].value = codec_get_varint(&rd);
 	}
 	if (rd.bad)
 		goto fail;

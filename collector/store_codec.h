@@ -68,6 +68,53 @@ store_buf_put_rate(struct store_buf *b, double v)
 		b->data[b->len++] = (uint8_t)(bits >> (8 * i));
 }
 
+/* A reader of the stored forms: bad is set (and 0 returned) when the
+ * input ends early or a varint runs past 64 bits. */
+struct codec_reader {
+	const uint8_t *p, *end;
+	int bad;
+};
+
+static inline uint64_t
+codec_get_varint(struct codec_reader *rd)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+
+	/* most are one octet: bucket gaps and small counts */
+	if (rd->p < rd->end && *rd->p < 0x80)
+		return *rd->p++;
+
+	while (rd->p < rd->end && shift < 64) {
+		uint8_t c = *rd->p++;
+
+		v |= (uint64_t)(c & 0x7f) << shift;
+		if ((c & 0x80) == 0)
+			return v;
+		shift += 7;
+	}
+	rd->bad = 1;
+	return 0;
+}
+
+/* The rate written by store_buf_put_rate. */
+static inline double
+codec_get_rate(struct codec_reader *rd)
+{
+	uint64_t bits = 0;
+	double v;
+
+	if (rd->end - rd->p < 8) {
+		rd->bad = 1;
+		return 0.0;
+	}
+	for (unsigned i = 0; i < 8; i++)
+		bits |= (uint64_t)rd->p[i] << (8 * i);
+	rd->p += 8;
+	memcpy(&v, &bits, sizeof(v));
+	return v;
+}
+
 /* Appends the encoded record to b. Returns 0 or -ENOMEM. */
 int store_codec_encode(struct store_buf *b, const struct interval_record *r);
 

@@ -81,65 +81,24 @@ store_figs_encode(struct store_buf *b, const struct interval_record *r)
 	return 0;
 }
 
-struct figs_reader {
-	const uint8_t *p, *end;
-	bool bad;
-};
-
-static uint64_t
-figs_get_varint(struct figs_reader *rd)
-{
-	uint64_t v = 0;
-	unsigned shift = 0;
-
-	while (rd->p < rd->end && shift < 64) {
-		uint8_t c = *rd->p++;
-
-		v |= (uint64_t)(c & 0x7f) << shift;
-		if (!(c & 0x80))
-			return v;
-		shift += 7;
-	}
-	rd->bad = true;
-	return 0;
-}
-
-static double
-figs_get_double(struct figs_reader *rd)
-{
-	uint64_t bits = 0;
-	double v;
-	unsigned i;
-
-	if (rd->end - rd->p < 8) {
-		rd->bad = true;
-		return 0.0;
-	}
-	for (i = 0; i < 8; i++)
-		bits |= (uint64_t)rd->p[i] << (8 * i);
-	rd->p += 8;
-	memcpy(&v, &bits, sizeof(v));
-	return v;
-}
-
 int
 store_figs_decode(const void *blob, size_t len, bool hists,
 		  struct store_minute_figs *f)
 {
-	struct figs_reader rd = { blob, (const uint8_t *)blob + len, false };
+	struct codec_reader rd = { blob, (const uint8_t *)blob + len, 0 };
 	uint64_t flags;
 	unsigned i, k;
 
 	if (len < 1 || rd.p[0] != STORE_FIGS_VERSION)
 		return -EINVAL;
 	rd.p++;
-	f->tx_pkts = figs_get_varint(&rd);
-	f->rx_pkts = figs_get_varint(&rd);
-	f->lost = figs_get_varint(&rd);
-	flags = figs_get_varint(&rd);
+	f->tx_pkts = codec_get_varint(&rd);
+	f->rx_pkts = codec_get_varint(&rd);
+	f->lost = codec_get_varint(&rd);
+	flags = codec_get_varint(&rd);
 	f->clock_synced = (flags & 1) != 0;
-	f->throughput_bps = figs_get_double(&rd);
-	f->throughput_l1_bps = figs_get_double(&rd);
+	f->throughput_bps = codec_get_rate(&rd);
+	f->throughput_l1_bps = codec_get_rate(&rd);
 	if (!hists) {
 		for (i = 0; i < RECORD_HIST_COUNT; i++) {
 			memset(&f->h[i], 0, sizeof(f->h[i]));
@@ -154,13 +113,13 @@ store_figs_decode(const void *blob, size_t len, bool hists,
 			memset(h, 0, sizeof(*h));
 			continue;
 		}
-		h->count = figs_get_varint(&rd);
-		h->min = figs_get_varint(&rd);
-		h->max = figs_get_varint(&rd);
+		h->count = codec_get_varint(&rd);
+		h->min = codec_get_varint(&rd);
+		h->max = codec_get_varint(&rd);
 		for (k = 0; k < STORE_FIG_NPCT; k++)
-			h->q[k] = figs_get_varint(&rd);
+			h->q[k] = codec_get_varint(&rd);
 		if (h->count == 0)
-			rd.bad = true;
+			rd.bad = 1;
 	}
 	if (rd.bad || rd.p != rd.end || (flags >> (1 + RECORD_HIST_COUNT)))
 		return -EINVAL;
