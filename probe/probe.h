@@ -263,14 +263,19 @@ pkt_udp_phdr_sum(const uint8_t *d, uint16_t l3_off, bool ipv6,
 				 (d + l3_off))->src_addr, 8);
 }
 
-/* A UDP checksum field from a folded sum (a computed 0 is sent as
- * 0xffff: RFC 768; RFC 8200 section 8.1). */
+/* A computed UDP checksum of 0 is sent as 0xffff (RFC 768; RFC 8200
+ * section 8.1: 0 means "none" in IPv4 and is invalid in IPv6). */
+static inline rte_be16_t
+pkt_udp_nonzero(uint16_t ck)
+{
+	return ck == 0 ? 0xffff : ck;
+}
+
+/* A UDP checksum field from a folded sum. */
 static inline rte_be16_t
 pkt_udp_field(uint16_t folded)
 {
-	uint16_t ck = (uint16_t)~folded;
-
-	return ck == 0 ? 0xffff : ck;
+	return pkt_udp_nonzero((uint16_t)~folded);
 }
 
 /* UDP checksum over the whole datagram. */
@@ -303,9 +308,9 @@ pkt_udp_cksum_update(uint8_t *d, uint16_t l4_off, uint16_t old_sum,
 		     uint16_t new_sum)
 {
 	struct rte_udp_hdr *u = (struct rte_udp_hdr *)(d + l4_off);
-	uint16_t ck = mp_cksum_update(u->dgram_cksum, old_sum, new_sum);
 
-	u->dgram_cksum = ck == 0 ? 0xffff : ck;
+	u->dgram_cksum = pkt_udp_nonzero(mp_cksum_update(u->dgram_cksum,
+							 old_sum, new_sum));
 }
 
 struct probe_port {
@@ -445,7 +450,6 @@ void reflector_input(struct probe_worker *w, struct probe_port *p,
 		     bool ipv6, uint64_t rx_ns);
 void reflector_stamp_tx(struct probe_port *p, struct rte_mbuf *m,
 			struct tx_meta *meta, const struct wire_time *t);
-uint64_t probe_wire_time(uint64_t ns, bool ptp);
 void probe_wire_time_set(struct wire_time *t, uint64_t ns);
 
 /* rx.c */

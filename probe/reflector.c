@@ -22,13 +22,6 @@
 
 #include "probe.h"
 
-uint64_t
-probe_wire_time(uint64_t ns, bool ptp)
-{
-	return ptp ? mp_time_ns_to_ptp(ns, probe_app.conf.tai_offset_s)
-		   : mp_time_ns_to_ntp(ns);
-}
-
 void
 probe_wire_time_set(struct wire_time *t, uint64_t ns)
 {

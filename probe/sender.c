@@ -424,11 +424,10 @@ session_tx(struct probe_worker *w, struct probe_port *p,
 			tag->gen = s->tmpl_gen;
 			p->frames_copied++;
 		} else {
+			/* still this template but for the STAMP fields and
+			 * the checksum, written at transmit (session_stamp_tx) */
 			p->frames_reused++;
 		}
-		/* else: the frame is still this template, but for the
-		 * STAMP fields and the checksum, which are written at
-		 * transmit (session_stamp_tx) */
 		m->data_len = m->pkt_len = s->pkt_len;
 		meta.seq = s->next_seq++;
 		sl->tx_pkts++;
