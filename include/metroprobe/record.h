@@ -8,7 +8,10 @@
  * reordered, duplicates, clock_synced, rtt_ns, owd_fwd_ns, owd_back_ns,
  * ipdv_ns, jitter_ns, throughput_bps, hist.
  * Optional keys written by the probe: throughput_l1_bps, late, hw_timestamps,
- * drops (object of named counters).
+ * drops (object of named counters), and the measurement-quality keys
+ * below (struct record_quality); a record without them is a v1 record
+ * from an older probe: every quality figure reads as 0 / false, which
+ * means "not stated", never "exact".
  * The delay summaries are objects {min, mean, p50, p90, p99, p999, max}
  * or null; `hist` is {"rtt": b64|null, "owd_fwd": ..., "owd_back": ...,
  * "ipdv": ...} with hist_to_base64 strings.
@@ -49,6 +52,68 @@ struct record_counter {
 	uint64_t value;
 };
 
+/*
+ * How far the interval's figures can be off, and what the host (not the
+ * network) did to them. All optional keys of the record, same names:
+ *
+ *   ts_rx_error_ns   longest a received frame can have waited between its
+ *                    arrival and its receive timestamp (software
+ *                    timestamps: the longest gap between two polls of the
+ *                    receiving queue; hardware timestamps: the device
+ *                    clock conversion's error)
+ *   ts_tx_error_ns   longest between a transmit timestamp (T1) being
+ *                    written and rte_eth_tx_burst returning with the frame
+ *   clock_error_ns   this probe's clock error estimate (as sent in the
+ *                    STAMP Error Estimate)
+ *   peer_clock_synced, peer_clock_error_ns
+ *                    the reflector's Error Estimate (RFC 8762 section
+ *                    4.2.1, RFC 4656 section 4.1.2): S bit of every reply,
+ *                    and the largest estimate seen
+ *   rtt_error_ns     bound on every RTT figure: ts_rx + ts_tx
+ *   owd_error_ns     bound on every one-way figure: rtt_error +
+ *                    clock_error + peer_clock_error
+ *   clock_steps      CLOCK_REALTIME steps detected during the interval
+ *                    (samples in flight across one are excluded and
+ *                    counted in step_excluded)
+ *   step_excluded    samples left out of every histogram because a clock
+ *                    step fell between their T1 and T4
+ *   rtt_negative     samples left out because their RTT was negative
+ *   owd_fwd_negative, owd_back_negative
+ *                    one-way samples below zero (kept out of the one-way
+ *                    histograms only, counted here)
+ *   owd_fwd_negative_min_ns, owd_back_negative_min_ns
+ *                    the lowest of them (signed, <= 0; 0 when none)
+ *   owd_implausible  the one-way figures disagree with the stated error:
+ *                    a sample below -owd_error_ns was seen
+ *   host_imissed, host_rx_nombuf, host_ierrors
+ *                    the port's rte_eth_stats deltas over the interval
+ *                    (all sessions of the port; 0 where the driver does
+ *                    not count)
+ *   poll_gap_max_ns  longest gap between two polls of the receiving queue
+ *   host_loss_suspect
+ *                    the host may have lost packets itself: its drop
+ *                    counters moved, or a poll gap was longer than the
+ *                    receive ring holds at the interval's arrival rate
+ *
+ * Histogram counts: rtt = rx_pkts - rtt_negative - step_excluded;
+ * owd_fwd and owd_back (when clock_synced) = that minus owd_*_negative.
+ */
+struct record_quality {
+	uint64_t ts_rx_error_ns, ts_tx_error_ns;
+	uint64_t clock_error_ns;
+	bool peer_clock_synced;
+	uint64_t peer_clock_error_ns;
+	uint64_t rtt_error_ns, owd_error_ns;
+	uint64_t clock_steps, step_excluded, rtt_negative;
+	uint64_t owd_fwd_negative, owd_back_negative;
+	int64_t owd_fwd_negative_min_ns, owd_back_negative_min_ns;
+	bool owd_implausible;
+	uint64_t host_imissed, host_rx_nombuf, host_ierrors;
+	uint64_t poll_gap_max_ns;
+	bool host_loss_suspect;
+	bool present;    /* the record carried the quality keys */
+};
+
 struct interval_record {
 	char probe[RECORD_NAME_MAX];
 	char session[RECORD_NAME_MAX];
@@ -80,6 +145,7 @@ struct interval_record {
 	uint8_t hist_parsed;
 	unsigned n_drops;
 	struct record_counter drops[RECORD_MAX_DROPS];
+	struct record_quality q;
 };
 
 void record_init(struct interval_record *r);
