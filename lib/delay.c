@@ -21,8 +21,21 @@ delay_stats_reset_interval(struct delay_stats *s)
 	hist_init(&s->owd_back);
 	hist_init(&s->ipdv);
 	s->negative = 0;
-	s->owd_negative = 0;
+	s->owd_fwd_negative = s->owd_back_negative = 0;
+	s->owd_fwd_negative_min = s->owd_back_negative_min = 0;
 	s->owd_valid = true;
+}
+
+static inline void
+owd_add(struct hist *h, int64_t d, uint64_t *n_negative, int64_t *min)
+{
+	if (d >= 0) {
+		hist_insert(h, (uint64_t)d);
+		return;
+	}
+	(*n_negative)++;
+	if (d < *min)
+		*min = d;
 }
 
 void
@@ -41,12 +54,11 @@ delay_stats_add(struct delay_stats *s, uint32_t seq,
 	int64_t fwd = delay_fwd(t);
 	if (synced) {
 		int64_t back = delay_back(t);
-		if (fwd >= 0 && back >= 0) {
-			hist_insert(&s->owd_fwd, (uint64_t)fwd);
-			hist_insert(&s->owd_back, (uint64_t)back);
-		} else {
-			s->owd_negative++;
-		}
+
+		owd_add(&s->owd_fwd, fwd, &s->owd_fwd_negative,
+			&s->owd_fwd_negative_min);
+		owd_add(&s->owd_back, back, &s->owd_back_negative,
+			&s->owd_back_negative_min);
 	} else {
 		s->owd_valid = false;
 	}

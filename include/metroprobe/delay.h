@@ -60,9 +60,13 @@ struct delay_stats {
 	uint32_t prev_seq;
 	bool have_prev;
 	bool owd_valid;          /* both clocks synchronised for all samples */
-	uint64_t owd_negative;   /* synced samples with a negative one-way
-				  * delay (clocks not really in step): RTT,
-				  * IPDV and jitter recorded, one-way not */
+	/* Synced samples whose one-way delay came out below zero (the
+	 * clocks are not as close as they say): that direction's sample is
+	 * counted here with the lowest value, not put in its histogram
+	 * (which holds 1 ns..100 s); the other direction, RTT, IPDV and
+	 * jitter are recorded as usual. */
+	uint64_t owd_fwd_negative, owd_back_negative;
+	int64_t owd_fwd_negative_min, owd_back_negative_min;
 };
 
 void delay_stats_init(struct delay_stats *s);
@@ -75,7 +79,8 @@ void delay_stats_reset_interval(struct delay_stats *s);
  * synced: both ends' error estimates have the S bit (one-way delays are
  * recorded only then; RTT, IPDV and jitter always). A sample with a
  * negative RTT is counted in `negative` and otherwise ignored (it is not
- * the previous sample for IPDV either). Call it for first copies only
+ * the previous sample for IPDV either). A one-way delay below zero is
+ * counted per direction (owd_*_negative), never dropped silently. Call it for first copies only
  * (seqt_rx verdict SEQT_IN_ORDER or SEQT_REORDERED).
  */
 void delay_stats_add(struct delay_stats *s, uint32_t seq,

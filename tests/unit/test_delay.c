@@ -161,7 +161,8 @@ test_unsynced_clocks_record_no_one_way_delay(void **state)
 	assert_false(s->owd_valid);
 	assert_true(hist_empty(&s->owd_fwd));
 	assert_true(hist_empty(&s->owd_back));
-	assert_int_equal(s->owd_negative, 0);
+	assert_int_equal(s->owd_fwd_negative, 0);
+	assert_int_equal(s->owd_back_negative, 0);
 	free(s);
 }
 
@@ -200,9 +201,24 @@ test_negative_one_way_delay_when_synced_is_counted(void **state)
 	 * forward delay of packet 1 comes out negative. */
 	struct stamp_times t = times_of(&ref[0], -200000);
 	delay_stats_add(s, 1, &t, true);
-	assert_int_equal(s->owd_negative, 1);
+	assert_int_equal(s->owd_fwd_negative, 1);
+	assert_int_equal(s->owd_fwd_negative_min, delay_fwd(&t));
+	assert_true(delay_fwd(&t) < 0);
 	assert_true(hist_empty(&s->owd_fwd));
-	assert_true(hist_empty(&s->owd_back));
+	/* the backward direction is 200 us longer, and kept */
+	assert_int_equal(s->owd_back_negative, 0);
+	assert_int_equal(s->owd_back.count, 1);
+	assert_int_equal(s->owd_back.min, (uint64_t)delay_back(&t));
+	/* a second, lower one moves the minimum; reset clears both */
+	t = times_of(&ref[1], -300000);
+	delay_stats_add(s, 2, &t, true);
+	assert_int_equal(s->owd_fwd_negative, 2);
+	assert_int_equal(s->owd_fwd_negative_min, delay_fwd(&t));
+	assert_int_equal(s->owd_fwd.count + s->owd_fwd_negative,
+			 s->rtt.count);
+	delay_stats_reset_interval(s);
+	assert_int_equal(s->owd_fwd_negative, 0);
+	assert_int_equal(s->owd_fwd_negative_min, 0);
 	assert_int_equal(s->rtt.count, 1);
 	assert_int_equal(s->rtt.min, 210000);
 	free(s);
