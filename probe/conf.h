@@ -130,6 +130,8 @@ struct probe_conf {
 	bool single_lcore;
 	enum clock_sync_mode clock_sync;
 	uint64_t clock_error_ns;
+	uint64_t clock_calibration_ns;  /* TSC against CLOCK_REALTIME */
+	double tsc_nominal_ppm;         /* tests: nominal TSC rate made wrong */
 	int32_t tai_offset_s;
 	uint32_t mbufs;
 	char ring_pair[2][64];          /* two back-to-back ring ports */

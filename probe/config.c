@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,8 @@ static const char *const probe_global_keys[] = {
 	"interval", "loss_timeout", "run_time", "records", "capture",
 	"capture_count", "capture_size", "capture_snaplen", "idle_sleep_us",
 	"idle_polls", "single_lcore", "clock_synced", "clock_error",
-	"tai_offset", "mbufs", "ring_pair", "verbose", NULL
+	"tai_offset", "mbufs", "ring_pair", "verbose", "clock_calibration",
+	"tsc_nominal_ppm", NULL
 };
 
 static const char *const probe_export_keys[] = {
@@ -63,6 +65,7 @@ probe_conf_defaults(struct probe_conf *pc)
 	pc->idle_sleep_us = PROBE_IDLE_AUTO;
 	pc->clock_sync = CLOCK_SYNC_AUTO;
 	pc->clock_error_ns = 1000;
+	pc->clock_calibration_ns = 300000000ULL;
 	pc->tai_offset_s = 37;
 	pc->mbufs = 8191;
 }
@@ -225,6 +228,22 @@ parse_global(const struct mp_config *c, struct probe_conf *pc, char *err,
 					 pc->clock_error_ns,
 					 &pc->clock_error_ns, err, errlen)) < 0)
 		return rc;
+	if ((rc = mp_config_get_duration(c, sec, "clock_calibration",
+					 pc->clock_calibration_ns,
+					 &pc->clock_calibration_ns, err,
+					 errlen)) < 0)
+		return rc;
+	if (pc->clock_calibration_ns < 50000000ULL ||
+	    pc->clock_calibration_ns > 10 * MP_NS_PER_SEC)
+		return conf_err(c, sec, "clock_calibration", err, errlen,
+				"must be 50ms..10s");
+	if ((rc = mp_config_get_double(c, sec, "tsc_nominal_ppm",
+				       pc->tsc_nominal_ppm,
+				       &pc->tsc_nominal_ppm, err, errlen)) < 0)
+		return rc;
+	if (fabs(pc->tsc_nominal_ppm) > 50000)
+		return conf_err(c, sec, "tsc_nominal_ppm", err, errlen,
+				"must be -50000..50000");
 	if ((rc = get_u64(c, sec, "tai_offset", (uint64_t)pc->tai_offset_s, 0,
 			  100, &v, err, errlen)) < 0)
 		return rc;

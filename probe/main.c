@@ -108,6 +108,50 @@ export_stop(struct probe_app *app)
 		   "records left in the spool for the next start");
 }
 
+/* Before any port or session: every TSC reading is converted with the
+ * rate measured here, never with DPDK's nominal one. */
+static void
+clock_start(struct probe_app *app)
+{
+	const struct clock_stats *st;
+
+	if (clock_init(app->conf.tsc_nominal_ppm,
+		       app->conf.clock_calibration_ns) < 0)
+		rte_exit(EXIT_FAILURE, "cannot calibrate the TSC against "
+			 "CLOCK_REALTIME (was the clock stepped during the "
+			 "calibration?)\n");
+	st = clock_get_stats();
+	app->tsc_hz = st->tsc_hz;
+	app->start_ns = mp_time_now_ns();
+	clock_detect_sync(app->conf.clock_sync, app->conf.clock_error_ns,
+			  &app->synced, &app->clock_error_ns);
+	PROBE_INFO("clock: TSC measured at %" PRIu64 " Hz against "
+		   "CLOCK_REALTIME over %" PRIu64 " ms (+-%.2f ppm); nominal "
+		   "%" PRIu64 " Hz%s: measured %+.1f ppm from it", st->tsc_hz,
+		   st->calibration_ns / 1000000, st->calibration_ppm_error,
+		   st->nominal_hz, app->conf.tsc_nominal_ppm != 0 ?
+		   " (forced by tsc_nominal_ppm)" : "", st->ppm_vs_nominal);
+	PROBE_INFO("clock: %s, error estimate %" PRIu64 " ns",
+		   app->synced ? "synchronised (S bit set)" :
+		   "not synchronised", app->clock_error_ns);
+}
+
+/* Once a second: slew the TSC conversion; a step is followed and said. */
+static void
+clock_tick(struct probe_app *app, bool was_set)
+{
+	const struct clock_stats *st;
+
+	if (clock_refresh(was_set) == 0)
+		return;
+	st = clock_get_stats();
+	PROBE_WARN("clock: CLOCK_REALTIME stepped by %+.3f ms (step %" PRIu64
+		   "): followed; samples in flight across it are left out of "
+		   "the figures and the interval is flagged",
+		   (double)st->last_step_ns / 1e6, st->steps);
+	(void)app;
+}
+
 static void
 hw_clock_refresh(struct probe_app *app)
 {
@@ -128,9 +172,13 @@ control_poll(uint64_t now)
 	struct probe_app *app = &probe_app;
 	uint64_t t0 = rte_rdtsc(), spent;
 
+	if (clock_was_set()) {
+		clock_tick(app, true);
+		next_clock = now + app->tsc_hz;
+	}
 	if (now >= next_clock) {
 		if (next_clock != 0) {
-			clock_refresh();
+			clock_tick(app, false);
 			hw_clock_refresh(app);
 		}
 		next_clock = now + app->tsc_hz;
@@ -376,15 +424,7 @@ main(int argc, char **argv)
 	}
 	if (rte_pdump_init() < 0)
 		PROBE_WARN("rte_pdump_init failed: dpdk-dumpcap unavailable");
-	app->tsc_hz = rte_get_tsc_hz();
-	app->start_ns = mp_time_now_ns();
-	if (clock_init() < 0)
-		rte_exit(EXIT_FAILURE, "cannot calibrate the TSC\n");
-	clock_detect_sync(app->conf.clock_sync, app->conf.clock_error_ns,
-			  &app->synced, &app->clock_error_ns);
-	PROBE_INFO("clock: TSC %" PRIu64 " Hz, %s, error estimate %" PRIu64
-		   " ns", app->tsc_hz, app->synced ? "synchronised (S bit set)"
-		   : "not synchronised", app->clock_error_ns);
+	clock_start(app);
 	if (build_runtime(app) < 0)
 		rte_exit(EXIT_FAILURE, "out of memory\n");
 	if (port_setup_all(app) < 0)

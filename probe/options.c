@@ -38,6 +38,8 @@ static const struct option probe_long_opts[] = {
 	{ "clock-synced", required_argument, NULL, OPT_GLOBAL },
 	{ "clock-error", required_argument, NULL, OPT_GLOBAL },
 	{ "tai-offset", required_argument, NULL, OPT_GLOBAL },
+	{ "clock-calibration", required_argument, NULL, OPT_GLOBAL },
+	{ "tsc-nominal-ppm", required_argument, NULL, OPT_GLOBAL },
 	{ "mbufs", required_argument, NULL, OPT_GLOBAL },
 	{ "ring-pair", required_argument, NULL, OPT_GLOBAL },
 	{ "verbose", no_argument, NULL, OPT_GLOBAL },
@@ -90,6 +92,12 @@ static const char probe_usage[] =
 "                         the STAMP error estimate (default auto)\n"
 "  --clock-error DUR      error estimate when --clock-synced true (1us)\n"
 "  --tai-offset S         TAI-UTC seconds for PTP timestamps (default 37)\n"
+"  --clock-calibration DUR  how long the TSC is measured against\n"
+"                         CLOCK_REALTIME before the first packet (default\n"
+"                         300ms; 50ms..10s)\n"
+"  --tsc-nominal-ppm PPM  for tests: take DPDK's nominal TSC rate as PPM\n"
+"                         parts per million off, as on hosts where it is\n"
+"                         wrong (the calibration must not care; default 0)\n"
 "  --mbufs N              mbufs per port pool (default 8191; a port that\n"
 "                         sends has a second pool of as many for its test\n"
 "                         packets)\n"
