@@ -5,10 +5,15 @@
  * a metroprobe.interval.v1 record, write it as one JSON line, and hand
  * the slot back empty.
  */
+#include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_ethdev.h>
+
+#include "metroprobe/mp_time.h"
 #include "metroprobe/record.h"
 
 #include "export.h"
@@ -26,6 +31,156 @@ const char *const probe_drop_help[PROBE_DROP_N] = {
 	foreach_probe_drop
 #undef _
 };
+
+static uint64_t
+tsc_to_ns_span(const struct probe_app *app, uint64_t tsc)
+{
+	return (uint64_t)((unsigned __int128)tsc * MP_NS_PER_SEC /
+			  app->tsc_hz);
+}
+
+/* Ring of per-interval port counters, long enough to outlast the loss
+ * timeout (records are emitted that much after their interval). */
+int
+interval_host_stats_setup(struct probe_app *app)
+{
+	const struct probe_conf *pc = &app->conf;
+	unsigned n = (unsigned)((pc->loss_timeout_ns + pc->interval_ns - 1) /
+				pc->interval_ns) + 8;
+
+	for (unsigned i = 0; i < app->n_ports; i++) {
+		struct host_stats *h = calloc(1, sizeof(*h));
+
+		if (h == NULL)
+			return -ENOMEM;
+		h->e = calloc(n, sizeof(h->e[0]));
+		if (h->e == NULL) {
+			free(h);
+			return -ENOMEM;
+		}
+		h->n = n;
+		h->index = UINT64_MAX;
+		app->ports[i].host = h;
+	}
+	return 0;
+}
+
+static void
+host_stats_read(uint16_t port_id, struct host_stats_entry *out)
+{
+	struct rte_eth_stats st;
+
+	memset(out, 0, sizeof(*out));
+	if (rte_eth_stats_get(port_id, &st) != 0)
+		return;
+	out->imissed = st.imissed;
+	out->rx_nombuf = st.rx_nombuf;
+	out->ierrors = st.ierrors;
+	out->ipackets = st.ipackets;
+}
+
+/* Control, every step: at each interval boundary, the counters' deltas
+ * over the interval that ended go into the ring under its index. */
+void
+interval_host_stats_tick(struct probe_app *app, uint64_t now_ns)
+{
+	uint64_t index = now_ns / app->conf.interval_ns;
+
+	for (unsigned i = 0; i < app->n_ports; i++) {
+		struct host_stats *h = app->ports[i].host;
+		struct host_stats_entry cur, *e;
+
+		if (h == NULL || h->index == index)
+			continue;
+		host_stats_read(app->ports[i].port_id, &cur);
+		if (h->have_prev && h->index != UINT64_MAX) {
+			e = &h->e[h->index % h->n];
+			e->index = h->index;
+			e->imissed = cur.imissed - h->prev.imissed;
+			e->rx_nombuf = cur.rx_nombuf - h->prev.rx_nombuf;
+			e->ierrors = cur.ierrors - h->prev.ierrors;
+			e->ipackets = cur.ipackets - h->prev.ipackets;
+		}
+		h->prev = cur;
+		h->have_prev = true;
+		h->index = index;
+	}
+}
+
+/* The port's counters over a slot's intervals (0 where not measured:
+ * the probe started or stopped within it). */
+static void
+host_stats_sum(const struct host_stats *h, const struct interval_slot *sl,
+	       struct host_stats_entry *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	if (h == NULL)
+		return;
+	for (uint64_t k = sl->index; k < sl->index + sl->n_intervals; k++) {
+		const struct host_stats_entry *e = &h->e[k % h->n];
+
+		if (e->index != k)
+			continue;
+		sum->imissed += e->imissed;
+		sum->rx_nombuf += e->rx_nombuf;
+		sum->ierrors += e->ierrors;
+		sum->ipackets += e->ipackets;
+	}
+}
+
+/*
+ * How far the slot's figures can be off, and what the host did to them
+ * (record.h, struct record_quality). The host may have lost packets
+ * itself when its counters moved, or when a poll gap was longer than the
+ * receive ring lasts at the interval's arrival rate.
+ */
+static void
+record_fill_quality(const struct probe_app *app, const struct probe_port *p,
+		    const struct interval_slot *sl, struct interval_record *r)
+{
+	struct record_quality *q = &r->q;
+	const struct delay_stats *ds = &sl->ds;
+	struct host_stats_entry hs;
+	double ring_ns;
+
+	q->present = true;
+	q->ts_rx_error_ns = tsc_to_ns_span(app, sl->rx_gap_max_tsc);
+	q->ts_tx_error_ns = tsc_to_ns_span(app, sl->tx_lag_max_tsc);
+	q->clock_error_ns = app->clock_error_ns;
+	q->peer_clock_synced = sl->rx_pkts > 0 && sl->peer_synced;
+	q->peer_clock_error_ns = sl->peer_error_ns;
+	/* A synchronised reflector's estimate bounds its T2 and T3 (a
+	 * metroprobe reflector adds its software timestamps' error to it);
+	 * an unsynchronised one's is about its clock's offset, which
+	 * cancels in T3 - T2. */
+	q->rtt_error_ns = q->ts_rx_error_ns + q->ts_tx_error_ns +
+		(q->peer_clock_synced ? q->peer_clock_error_ns : 0);
+	/* a peer follows a step of the clock both read at its own moment:
+	 * until then their one-way figures differ by the step */
+	q->owd_error_ns = q->ts_rx_error_ns + q->ts_tx_error_ns +
+		q->clock_error_ns + q->peer_clock_error_ns +
+		sl->step_abs_max_ns;
+	q->clock_steps = sl->clock_steps;
+	q->step_excluded = sl->step_excluded;
+	q->rtt_negative = ds->negative;
+	q->owd_fwd_negative = ds->owd_fwd_negative;
+	q->owd_back_negative = ds->owd_back_negative;
+	q->owd_fwd_negative_min_ns = ds->owd_fwd_negative_min;
+	q->owd_back_negative_min_ns = ds->owd_back_negative_min;
+	q->owd_implausible = r->clock_synced &&
+		(-ds->owd_fwd_negative_min > (int64_t)q->owd_error_ns ||
+		 -ds->owd_back_negative_min > (int64_t)q->owd_error_ns);
+	host_stats_sum(p->first->host, sl, &hs);
+	q->host_imissed = hs.imissed;
+	q->host_rx_nombuf = hs.rx_nombuf;
+	q->host_ierrors = hs.ierrors;
+	q->poll_gap_max_ns = q->ts_rx_error_ns;
+	/* time the receive ring lasts at the port's arrival rate */
+	ring_ns = hs.ipackets > 0 ? (double)p->conf->rx_desc *
+		(double)r->interval_ns / (double)hs.ipackets : INFINITY;
+	q->host_loss_suspect = hs.imissed + hs.rx_nombuf + hs.ierrors > 0 ||
+		(double)q->poll_gap_max_ns > ring_ns;
+}
 
 static void
 record_fill(const struct probe_app *app, const struct probe_session *s,
@@ -58,6 +213,7 @@ record_fill(const struct probe_app *app, const struct probe_session *s,
 	r->clock_synced = app->synced && sl->rx_pkts > 0 && sl->all_synced &&
 		sl->ds.owd_valid;
 	r->hw_timestamps = p->hw_ts;
+	record_fill_quality(app, p, sl, r);
 	delay_summary_from_hist(&r->rtt, &sl->ds.rtt);
 	delay_summary_from_hist(&r->ipdv, &sl->ds.ipdv);
 	if (r->clock_synced) {

@@ -192,6 +192,7 @@ control_poll(uint64_t now)
 			 app->conf.run_time_ns)
 			probe_stop_sessions(app, "--run-time reached");
 	}
+	interval_host_stats_tick(app, mp_time_now_ns());
 	interval_emit_ready(app);
 	capture_drain(app->cap_rings, app->n_cap);
 	interval_log_summaries(app);
@@ -429,6 +430,8 @@ main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "out of memory\n");
 	if (port_setup_all(app) < 0)
 		rte_exit(EXIT_FAILURE, "port setup failed\n");
+	if (interval_host_stats_setup(app) < 0)
+		rte_exit(EXIT_FAILURE, "out of memory\n");
 	if (assign_lcores(app) < 0 || setup_capture(app) < 0)
 		rte_exit(EXIT_FAILURE, "lcore or capture setup failed\n");
 	if (probe_telemetry_register() != 0)

@@ -47,6 +47,20 @@ struct exporter;
 #define PROBE_TX_STAGE    128
 #define PROBE_NEIGH_MAX   64
 
+/* ---- the port's own losses, per interval (control thread) ---- */
+struct host_stats_entry {
+	uint64_t index;                  /* interval index (start / interval) */
+	uint64_t imissed, rx_nombuf, ierrors, ipackets;
+};
+
+struct host_stats {
+	struct host_stats_entry *e;      /* ring of n, by index % n */
+	unsigned n;
+	uint64_t index;                  /* the interval being counted */
+	struct host_stats_entry prev;    /* counters at that interval's start */
+	bool have_prev;
+};
+
 /* ---- neighbours (ARP / NDP) ---- */
 struct neigh_entry {
 	struct probe_addr ip;
@@ -92,6 +106,14 @@ struct interval_slot {
 	int64_t d_lo, d_hi;
 	bool have_refl;
 	bool all_synced;
+	/* how far this interval's timestamps can be off (record_quality) */
+	uint64_t rx_gap_max_tsc;   /* longest poll gap before a reply's T4 */
+	uint64_t tx_lag_max_tsc;   /* longest T1 to rte_eth_tx_burst return */
+	bool peer_synced;          /* every reply had the S bit */
+	uint64_t peer_error_ns;    /* largest reflector error estimate */
+	uint32_t clock_steps;      /* CLOCK_REALTIME steps in the interval */
+	uint64_t step_abs_max_ns;  /* the largest of them */
+	uint64_t step_excluded;    /* replies in flight across a step */
 	struct delay_stats ds;
 };
 
@@ -156,6 +178,13 @@ struct probe_session {
 	uint64_t tx_total, rx_total, lost_total, dup_total, late_total;
 	uint32_t refl_first, refl_last;
 	bool any_refl;
+	/* after a clock step: replies to packets sent before it (seq below
+	 * step_seq) mix two clocks and are left out, until step_until_tsc */
+	bool step_active;
+	uint32_t step_seq;
+	uint64_t step_until_tsc;
+	uint16_t peer_errest_raw;  /* last reflector error estimate seen */
+	uint64_t peer_errest_ns;   /* and its value */
 	bool summary_logged;       /* control */
 } __rte_cache_aligned;
 
@@ -343,7 +372,16 @@ struct probe_port {
 	uint64_t ts_flag;
 	int64_t hw_offset_ns;            /* device clock to wall clock */
 	struct capture_ring *cap;
+	struct host_stats *host;         /* queue 0: rte_eth_stats per
+					  * interval (control) */
 	/* worker */
+	uint64_t rx_poll_tsc;            /* the last receive poll */
+	/* the reflector's timestamp error, stated in its Error Estimate:
+	 * longest poll gap and T3-to-burst-return, this window and the one
+	 * before (reflector_errest_tick) */
+	uint64_t ts_gap_win_tsc[2];
+	uint64_t ts_lag_win_tsc[2];
+	uint64_t errest_next_tsc;
 	unsigned tx_first;               /* session that sends first */
 	struct rte_mbuf *tx_pkts[PROBE_TX_STAGE];
 	struct tx_meta tx_meta[PROBE_TX_STAGE];
@@ -363,6 +401,9 @@ struct probe_worker {
 	unsigned n_ports;                /* queue pairs this lcore polls */
 	struct probe_clock clk;
 	struct wire_time rx_wire;        /* last receive time, converted */
+	uint64_t rx_gap_tsc;             /* the burst in hand: time since the
+					  * poll before it (its frames waited
+					  * at most this long for T2/T4) */
 	uint64_t sleeps;
 	uint64_t loops;
 } __rte_cache_aligned;
@@ -442,9 +483,12 @@ void session_housekeeping(struct probe_worker *w, struct probe_session *s,
 			  uint64_t now);
 void session_stamp_tx(struct rte_mbuf *m, struct tx_meta *meta,
 		      const struct wire_time *t);
+void session_clock_stepped(struct probe_worker *w, struct probe_session *s,
+			   uint64_t now);
 
 /* reflector.c */
 int reflector_setup(struct probe_app *app, struct probe_port *p);
+void reflector_errest_tick(struct probe_port *p, uint64_t now);
 void reflector_input(struct probe_worker *w, struct probe_port *p,
 		     struct rte_mbuf *m, uint16_t l3_off, uint16_t l4_off,
 		     bool ipv6, uint64_t rx_ns);
@@ -457,6 +501,8 @@ int worker_main(void *arg);
 uint16_t port_flush(struct probe_worker *w, struct probe_port *p);
 
 /* interval.c */
+int interval_host_stats_setup(struct probe_app *app);
+void interval_host_stats_tick(struct probe_app *app, uint64_t now_ns);
 void interval_emit_ready(struct probe_app *app);
 bool interval_all_done(struct probe_app *app);
 void interval_log_summaries(struct probe_app *app);

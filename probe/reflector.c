@@ -30,6 +30,36 @@ probe_wire_time_set(struct wire_time *t, uint64_t ns)
 	t->ptp = mp_time_ns_to_ptp(ns, probe_app.conf.tai_offset_s);
 }
 
+/* The window over which the reflector's timestamp error is taken. */
+#define REFL_ERREST_WINDOW_MS 100
+
+/*
+ * The reflector's Error Estimate (RFC 8762 section 4.2.1, RFC 4656
+ * section 4.1.2) states how far its T2 and T3 can be off: the clock's
+ * own error plus the software timestamps' (the longest poll gap before
+ * a T2, the longest T3-to-burst-return), over this window and the one
+ * before. A loaded host says so in every reply, and a sender's figures
+ * carry it (record_quality).
+ */
+void
+reflector_errest_tick(struct probe_port *p, uint64_t now)
+{
+	const struct probe_app *app = &probe_app;
+	struct stamp_error_estimate ee;
+	uint64_t ts = RTE_MAX(p->ts_gap_win_tsc[0], p->ts_gap_win_tsc[1]) +
+		RTE_MAX(p->ts_lag_win_tsc[0], p->ts_lag_win_tsc[1]);
+	uint64_t ns = (uint64_t)((unsigned __int128)ts * MP_NS_PER_SEC /
+				 app->tsc_hz);
+
+	stamp_errest_from_ns(app->clock_error_ns + ns, app->synced,
+			     p->conf->reflector_ptp, &ee);
+	p->refl_errest = stamp_errest_pack(&ee);
+	p->ts_gap_win_tsc[1] = p->ts_gap_win_tsc[0];
+	p->ts_lag_win_tsc[1] = p->ts_lag_win_tsc[0];
+	p->ts_gap_win_tsc[0] = p->ts_lag_win_tsc[0] = 0;
+	p->errest_next_tsc = now + app->tsc_hz / 1000 * REFL_ERREST_WINDOW_MS;
+}
+
 int
 reflector_setup(struct probe_app *app, struct probe_port *p)
 {

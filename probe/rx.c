@@ -237,6 +237,27 @@ frame_input(struct probe_worker *w, struct probe_port *p, struct rte_mbuf *m,
 	}
 }
 
+/* How long the T1 (T3) of each test (reflected) packet sent was written
+ * before the burst left: the transmit side of the timestamp error. */
+static inline void
+tx_lag_note(struct probe_port *p, uint16_t sent, uint64_t lag)
+{
+	for (uint16_t i = 0; i < sent; i++) {
+		struct interval_slot *sl;
+
+		if (p->tx_meta[i].kind == TX_REFLECT) {
+			if (lag > p->ts_lag_win_tsc[0])
+				p->ts_lag_win_tsc[0] = lag;
+			continue;
+		}
+		if (p->tx_meta[i].kind != TX_SENDER)
+			continue;
+		sl = p->tx_meta[i].session->cur_slot;
+		if (lag > sl->tx_lag_max_tsc)
+			sl->tx_lag_max_tsc = lag;
+	}
+}
+
 /* Returns the number of frames the port took. */
 uint16_t
 port_flush(struct probe_worker *w, struct probe_port *p)
@@ -263,6 +284,7 @@ port_flush(struct probe_worker *w, struct probe_port *p)
 	}
 	sent = rte_eth_tx_burst(p->port_id, p->queue, p->tx_pkts, p->tx_n);
 	p->tx_pkts_total += sent;
+	tx_lag_note(p, sent, rte_rdtsc() - tsc);
 	if (sent < p->tx_n) {
 		/* keep the rest; they are stamped again on the next try */
 		memmove(p->tx_pkts, p->tx_pkts + sent,
@@ -307,11 +329,19 @@ port_rx_burst(struct probe_worker *w, struct probe_port *p, uint64_t now)
 	uint64_t tsc, ns;
 
 	n = rte_eth_rx_burst(p->port_id, p->queue, pkts, PROBE_BURST);
-	if (n == 0)
+	if (n == 0) {
+		p->rx_poll_tsc = now;
 		return 0;
-	/* T2 / T4: one TSC read for the burst, right after it */
+	}
+	/* T2 / T4: one TSC read for the burst, right after it. A frame of
+	 * it arrived after the poll before (which found the queue empty
+	 * or took a full burst), so it waited at most the gap since. */
 	tsc = rte_rdtsc();
 	ns = clock_tsc_to_ns(&w->clk, tsc);
+	w->rx_gap_tsc = p->rx_poll_tsc != 0 ? tsc - p->rx_poll_tsc : 0;
+	p->rx_poll_tsc = tsc;
+	if (w->rx_gap_tsc > p->ts_gap_win_tsc[0])
+		p->ts_gap_win_tsc[0] = w->rx_gap_tsc;
 	p->rx_pkts += n;
 	for (i = 0; i < n && i < RX_PREFETCH; i++)
 		prefetch_frame(pkts[i]);
@@ -387,6 +417,8 @@ worker_housekeeping(struct probe_worker *w, uint64_t now)
 		struct probe_port *p = w->ports[i];
 
 		neigh_tick(p, now, probe_app.tsc_hz);
+		if (now >= p->errest_next_tsc)
+			reflector_errest_tick(p, now);
 		for (unsigned j = 0; j < p->n_sessions; j++)
 			session_housekeeping(w, p->sessions[j], now);
 	}
@@ -412,6 +444,24 @@ worker_next_deadline(const struct probe_worker *w)
 	return next;
 }
 
+/* New clock parameters; after a CLOCK_REALTIME step every session of
+ * this worker leaves the samples in flight out (session_clock_stepped). */
+static void
+worker_clock_update(struct probe_worker *w, uint64_t now)
+{
+	uint64_t steps = w->clk.steps;
+
+	clock_read(&w->clk);
+	if (likely(w->clk.steps == steps))
+		return;
+	for (unsigned i = 0; i < w->n_ports; i++) {
+		struct probe_port *p = w->ports[i];
+
+		for (unsigned j = 0; j < p->n_sessions; j++)
+			session_clock_stepped(w, p->sessions[j], now);
+	}
+}
+
 int
 worker_main(void *arg)
 {
@@ -429,7 +479,7 @@ worker_main(void *arg)
 
 		if (__atomic_load_n(&clock_published_gen, __ATOMIC_ACQUIRE) !=
 		    w->clk.gen)
-			clock_read(&w->clk);
+			worker_clock_update(w, now);
 		if (now >= next_house) {
 			worker_housekeeping(w, now);
 			next_house = now + house_period;

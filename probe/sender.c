@@ -211,6 +211,12 @@ slot_open(struct probe_session *s, uint64_t counter, uint64_t index)
 	sl->lost = sl->lost_fwd = sl->lost_back = 0;
 	sl->have_refl = false;
 	sl->all_synced = true;
+	sl->rx_gap_max_tsc = sl->tx_lag_max_tsc = 0;
+	sl->peer_synced = true;
+	sl->peer_error_ns = 0;
+	sl->clock_steps = 0;
+	sl->step_abs_max_ns = 0;
+	sl->step_excluded = 0;
 	__atomic_store_n(&sl->state, SLOT_OPEN, __ATOMIC_RELAXED);
 	return 0;
 }
@@ -345,6 +351,8 @@ session_housekeeping(struct probe_worker *w, struct probe_session *s,
 	case SESSION_RUNNING:
 		if (s->cap != NULL)
 			capacity_tick(s, now);
+		if (unlikely(s->step_active) && now >= s->step_until_tsc)
+			s->step_active = false;
 		while (now >= s->next_boundary_tsc && now < s->stop_tsc && !stop)
 			session_roll(w, s);
 		if (stop || now >= s->stop_tsc) {
@@ -370,6 +378,35 @@ session_housekeeping(struct probe_worker *w, struct probe_session *s,
 	}
 	if (s->state == SESSION_DRAINING && s->oldest > s->cur)
 		__atomic_store_n(&s->state, SESSION_DONE, __ATOMIC_RELEASE);
+}
+
+/*
+ * The worker's clock followed a CLOCK_REALTIME step: T1 of the packets in
+ * flight is on the old clock, their T4 on the new one, so their RTT and
+ * one-way delays are off by the step. They are left out (counted) until
+ * the loss timeout has passed; the IPDV/jitter stream starts again (its
+ * next difference would hold the step); the open interval is flagged,
+ * and its end moves to where the new clock puts it.
+ */
+void
+session_clock_stepped(struct probe_worker *w, struct probe_session *s,
+		      uint64_t now)
+{
+	struct interval_slot *sl = s->cur_slot;
+
+	if (s->state != SESSION_RUNNING && s->state != SESSION_DRAINING)
+		return;
+	s->step_active = true;
+	s->step_seq = s->next_seq;
+	s->step_until_tsc = now + s->timeout_tsc;
+	s->have_prev = false;
+	sl->clock_steps++;
+	if (w->clk.last_step_abs_ns > sl->step_abs_max_ns)
+		sl->step_abs_max_ns = w->clk.last_step_abs_ns;
+	if (s->state == SESSION_RUNNING && !sl->ended)
+		s->next_boundary_tsc = clock_ns_to_tsc(&w->clk,
+			(sl->index + sl->n_intervals) *
+			probe_app.conf.interval_ns);
 }
 
 void
@@ -529,7 +566,6 @@ session_rx(struct probe_worker *w, struct probe_port *p,
 	bool synced;
 	int rc;
 
-	(void)w;
 	if (udp->src_port != rte_cpu_to_be_16(sc->peer_port) ||
 	    (ipv6 ? memcmp(((struct rte_ipv6_hdr *)(d + l3_off))->src_addr,
 			   sc->peer.v6, 16) != 0
@@ -556,6 +592,10 @@ session_rx(struct probe_worker *w, struct probe_port *p,
 	}
 	stamp_errest_unpack(rp.error_estimate, &ee);
 	synced = probe_app.synced && ee.synced;
+	if (unlikely(rp.error_estimate != s->peer_errest_raw)) {
+		s->peer_errest_raw = rp.error_estimate;
+		s->peer_errest_ns = stamp_errest_to_ns(&ee);
+	}
 	t.t1 = wire_to_ns(rp.sender_timestamp, sc->ptp_format, rx_ns);
 	t.t2 = wire_to_ns(rp.rx_timestamp, ee.ptp_format, rx_ns);
 	t.t3 = wire_to_ns(rp.timestamp, ee.ptp_format, rx_ns);
@@ -614,6 +654,17 @@ session_rx(struct probe_worker *w, struct probe_port *p,
 			s->any_refl = true;
 		}
 		s->refl_last = rp.seq;
+		if (!ee.synced)
+			sl->peer_synced = false;
+		if (s->peer_errest_ns > sl->peer_error_ns)
+			sl->peer_error_ns = s->peer_errest_ns;
+		if (w->rx_gap_tsc > sl->rx_gap_max_tsc)
+			sl->rx_gap_max_tsc = w->rx_gap_tsc;
+		if (unlikely(s->step_active) &&
+		    seqt_diff(rp.sender_seq, s->step_seq) < 0) {
+			sl->step_excluded++;
+			break;
+		}
 		/* The IPDV/jitter stream runs across intervals. */
 		sl->ds.prev_fwd = s->prev_fwd;
 		sl->ds.prev_seq = s->prev_seq;

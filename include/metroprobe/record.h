@@ -69,9 +69,15 @@ struct record_counter {
  *                    the reflector's Error Estimate (RFC 8762 section
  *                    4.2.1, RFC 4656 section 4.1.2): S bit of every reply,
  *                    and the largest estimate seen
- *   rtt_error_ns     bound on every RTT figure: ts_rx + ts_tx
- *   owd_error_ns     bound on every one-way figure: rtt_error +
- *                    clock_error + peer_clock_error
+ *   rtt_error_ns     bound on every RTT figure: ts_rx + ts_tx, plus
+ *                    peer_clock_error when the peer says it is
+ *                    synchronised (its estimate then bounds its T2 and
+ *                    T3; an unsynchronised peer's estimate is about its
+ *                    clock's offset, which cancels in the RTT)
+ *   owd_error_ns     bound on every one-way figure: ts_rx + ts_tx +
+ *                    clock_error + peer_clock_error, plus the size of
+ *                    any clock step in the interval (the peer follows a
+ *                    step of a shared clock at its own moment)
  *   clock_steps      CLOCK_REALTIME steps detected during the interval
  *                    (samples in flight across one are excluded and
  *                    counted in step_excluded)
