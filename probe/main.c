@@ -479,6 +479,10 @@ main(int argc, char **argv)
 				   PRIu64, p->conf->name,
 				   PORT_SUM(p, frames_copied),
 				   PORT_SUM(p, frames_reused));
+		if (PORT_SUM(p, cksum_completed) != 0)
+			PROBE_INFO("port %s: %" PRIu64 " UDP checksums left "
+				   "partial by a kernel peer's offload completed",
+				   p->conf->name, PORT_SUM(p, cksum_completed));
 		if (p->conf->queues < 2)
 			continue;
 		PROBE_INFO("port %s: %u queue pairs; received %" PRIu64

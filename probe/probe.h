@@ -330,6 +330,19 @@ pkt_udp_cksum_ok(const uint8_t *d, uint16_t l3_off, uint16_t l4_off,
 					  d + l4_off, ulen)) == 0xffff;
 }
 
+/* Whether a received datagram's checksum field holds the partial form a
+ * kernel leaves for checksum offload: the folded pseudo-header sum, not
+ * complemented (nothing of the datagram summed in). */
+static inline bool
+pkt_udp_cksum_partial(const uint8_t *d, uint16_t l3_off, uint16_t l4_off,
+		      bool ipv6, uint16_t ulen)
+{
+	const struct rte_udp_hdr *u = (const struct rte_udp_hdr *)(d + l4_off);
+
+	return u->dgram_cksum == mp_cksum_fold(pkt_udp_phdr_sum(d, l3_off,
+								ipv6, ulen));
+}
+
 /* RFC 1624: the checksum of a datagram whose region summing to old_sum
  * (region at an even offset from the UDP header) now sums to new_sum. */
 static inline void
@@ -368,6 +381,8 @@ struct probe_port {
 	uint16_t refl_errest;
 	struct stamp_hmac *refl_hmac;
 	bool hw_ts;
+	bool cksum_partial_ok;           /* a kernel peer's partial checksums
+					  * can arrive (af_packet, tap) */
 	int ts_offset;
 	uint64_t ts_flag;
 	int64_t hw_offset_ns;            /* device clock to wall clock */
@@ -391,6 +406,7 @@ struct probe_port {
 	uint64_t handed_off;             /* replies passed to their queue */
 	uint64_t frames_copied;          /* test frames copied from a template */
 	uint64_t frames_reused;          /* test frames that still held it */
+	uint64_t cksum_completed;        /* partial checksums completed */
 	uint64_t drops[PROBE_DROP_N];
 } __rte_cache_aligned;
 

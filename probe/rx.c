@@ -63,8 +63,15 @@ udp_input(struct probe_worker *w, struct probe_port *p, struct rte_mbuf *m,
 	default:
 		if ((udp->dgram_cksum != 0 || ipv6) &&
 		    !pkt_udp_cksum_ok(d, l3_off, l4_off, ipv6, ulen)) {
-			port_drop(p, PROBE_DROP_UDP_CHECKSUM, m);
-			return;
+			if (!p->cksum_partial_ok ||
+			    !pkt_udp_cksum_partial(d, l3_off, l4_off, ipv6,
+						   ulen)) {
+				port_drop(p, PROBE_DROP_UDP_CHECKSUM, m);
+				return;
+			}
+			/* a kernel peer's offloaded checksum (port.c) */
+			pkt_udp_cksum(d, l3_off, l4_off, ipv6);
+			p->cksum_completed++;
 		}
 	}
 	/* Drop Ethernet padding beyond the UDP datagram. */

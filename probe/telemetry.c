@@ -77,6 +77,8 @@ tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
 				  PORT_SUM(p, frames_copied));
 	rte_tel_data_add_dict_u64(d, "frames_reused",
 				  PORT_SUM(p, frames_reused));
+	rte_tel_data_add_dict_u64(d, "cksum_completed",
+				  PORT_SUM(p, cksum_completed));
 	rte_tel_data_add_dict_u64(d, "hw_timestamps", p->hw_ts);
 	add_drops(d, p, true);
 	return 0;
