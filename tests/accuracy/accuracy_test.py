@@ -14,13 +14,20 @@ variation over the run, within the issue's bounds.
 
   accuracy_test.py CASE          CASE: see CASES at the bottom
 
+Every case runs with the probes told that DPDK's nominal TSC rate is
+1 500 ppm off (tsc_nominal_ppm; ACCURACY_TSC_PPM to change), as on hosts
+where it is: the start-up calibration must make that irrelevant. A case
+named *_loaded runs the same with a CPU hog on each core (linkem keeps
+its real-time priority, so the ground truth holds): every interval's
+error against the truth must then stay within the error bound the
+record states (owd_error_ns, rtt_error_ns) plus the case's tolerance.
+
 Environment: METROPROBE and LINKEM (the binaries; meson sets both),
 ACCURACY_FIGURES (optional: a file to append one JSON line of figures to),
-ACCURACY_KEEP=1 (keep the scratch directory).
+ACCURACY_KEEP=1 (keep the scratch directory), ACCURACY_TSC_PPM.
 Exit 0 pass, 1 fail, 77 skip (not root, or a gap in the probe that makes
 a case impossible: the message says which).
 """
-import base64
 import csv
 import ctypes
 import json
@@ -28,10 +35,12 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 import mpnet  # noqa: E402  (tests/lib/mpnet.py)
+from mphist import Hist, exact_quantile, merged  # noqa: E402,F401
 
 ADDR_A = "10.98.0.1"
 ADDR_B = "10.98.0.2"
@@ -67,109 +76,6 @@ def check(cond, msg, kind="exact"):
         print("  FAIL%s: %s" % ("" if kind == "exact" else " (" + kind + ")",
                                 msg))
         failures.append((kind, msg))
-
-
-# ---- the probe's histograms (lib/hist.c serialised form) ----
-
-SUB_BITS = 6
-SUB = 1 << SUB_BITS
-MAX_EXP = 37
-NBUCKETS = (MAX_EXP - SUB_BITS + 1) * SUB
-
-
-def bucket_low(i):
-    if i < SUB:
-        return i
-    e = (i >> SUB_BITS) + SUB_BITS - 1
-    return (1 << e) + ((i & (SUB - 1)) << (e - SUB_BITS))
-
-
-def bucket_width(i):
-    if i < SUB:
-        return 1
-    e = (i >> SUB_BITS) + SUB_BITS - 1
-    return 1 << (e - SUB_BITS)
-
-
-def nearest_rank(q, count):
-    """ceil(q * count) in [1, count], computed as hist_quantile() does."""
-    r = q * count
-    rank = int(r)
-    if rank < r:
-        rank += 1
-    return max(1, min(count, rank))
-
-
-class Hist:
-    """Decoder and exact merge of hist_to_base64(); quantiles as
-    hist_quantile() (nearest rank, bucket midpoint clamped to min, max)."""
-
-    def __init__(self):
-        self.count, self.sum, self.min, self.max = 0, 0, None, 0
-        self.buckets = {}
-
-    @staticmethod
-    def decode(b64):
-        raw = base64.b64decode(b64, validate=True)
-        pos = 2
-        if raw[0] != 1 or raw[1] != SUB_BITS:
-            raise Fail("histogram version %d sub-bits %d" % (raw[0], raw[1]))
-
-        def varint():
-            nonlocal pos
-            v, shift = 0, 0
-            while True:
-                b = raw[pos]
-                pos += 1
-                v |= (b & 0x7f) << shift
-                shift += 7
-                if not b & 0x80:
-                    return v
-        h = Hist()
-        h.count = varint()
-        if h.count:
-            h.sum, h.min, h.max, _overflow, nnz = (varint() for _ in range(5))
-            nxt = 0
-            for _ in range(nnz):
-                i = nxt + varint()
-                h.buckets[i] = varint()
-                nxt = i + 1
-        return h
-
-    def merge(self, o):
-        if not o.count:
-            return
-        for i, c in o.buckets.items():
-            self.buckets[i] = self.buckets.get(i, 0) + c
-        self.count += o.count
-        self.sum += o.sum
-        self.min = o.min if self.min is None else min(self.min, o.min)
-        self.max = max(self.max, o.max)
-
-    def quantile(self, q):
-        rank = nearest_rank(q, self.count)
-        cum = 0
-        for i in sorted(self.buckets):
-            cum += self.buckets[i]
-            if cum >= rank:
-                v = bucket_low(i) + bucket_width(i) // 2
-                return min(max(v, self.min), self.max)
-        return self.max
-
-
-def exact_quantile(xs, q):
-    """Nearest rank, as the probe's histograms (without their buckets)."""
-    xs = sorted(xs)
-    return xs[nearest_rank(q, len(xs)) - 1]
-
-
-def merged(records, key):
-    h = Hist()
-    for r in records:
-        b64 = r["hist"].get(key)
-        if b64:
-            h.merge(Hist.decode(b64))
-    return h
 
 
 # ---- three namespaces, linkem, two probes ----
@@ -217,7 +123,9 @@ class Topology(mpnet.Net):
         # so both set the S bit and one-way delays are reported.
         common = ["--interval", "1s", "--loss-timeout", loss_timeout,
                   "--idle-sleep-us", "20", "--clock-synced", "true",
-                  "--mbufs", "8191"]
+                  "--mbufs", "8191", "--tsc-nominal-ppm",
+                  os.environ.get("ACCURACY_TSC_PPM", "1500")]
+        hogs = start_hogs() if RUN.get("loaded") else []
         b_out = self.path("%s-b.log" % n)
         bp = self.spawn("B", self.probe_cmd(
             self.metroprobe, n + "b", 0, "vb",
@@ -237,10 +145,15 @@ class Topology(mpnet.Net):
                                               SESSION_EXTRA),
              "--run-time", "%ds" % secs,
              "--records", a_rec] + common), a_out)
+        during = RUN.get("during")
+        if during is not None:
+            during(ap)
         try:
             rc = ap.wait(timeout=secs + 60)
         except subprocess.TimeoutExpired:
             raise Retry("probe A did not stop after --run-time")
+        finally:
+            stop_hogs(hogs)
         rcb = mpnet.stop(bp, signal.SIGINT, "probe B", timeout=60,
                          on_timeout=Retry)
         rcl = mpnet.stop(lkp, signal.SIGTERM, "linkem", timeout=60,
@@ -252,8 +165,9 @@ class Topology(mpnet.Net):
                     raise Fail("%s exited %d:\n%s" % (what, code, f.read()))
         with open(a_out) as f:
             for line in f:
-                if "session a-to-b" in line or "hardware rx" in line:
-                    print("  probe A: " + line.strip().split("info: ")[-1])
+                if "session a-to-b" in line or "hardware rx" in line or \
+                        "clock:" in line:
+                    print("  probe A: " + line.strip().split(": ", 2)[-1])
         with open(a_rec) as f:
             recs = [json.loads(line) for line in f]
         if sum(r["tx_pkts"] for r in recs) == 0:
@@ -266,6 +180,19 @@ class Topology(mpnet.Net):
         with open(lk["json"]) as f:
             stats = json.load(f)
         return recs, log, stats
+
+
+def start_hogs():
+    """A busy loop on each core (plain priority, like the probes)."""
+    return [subprocess.Popen(["taskset", "-c", str(c), "sh", "-c",
+                              "while :; do :; done"])
+            for c in range(os.cpu_count() or 2)]
+
+
+def stop_hogs(hogs):
+    for h in hogs:
+        h.kill()
+        h.wait()
 
 
 # ---- ground truth: what the probe must have seen, from linkem's log ----
@@ -536,6 +463,21 @@ def check_counts(t, recs, what=""):
             if summ is None or any(summ[k] != v for k, v in mine.items()):
                 bad.append("interval %d %s: summary %r, histogram %r" %
                            (i, key, summ, mine))
+    # every histogram's count agrees with rx_pkts and the documented
+    # exclusions (record.h, struct record_quality)
+    for i, r in enumerate(recs):
+        n = r["rx_pkts"] - r.get("rtt_negative", 0) - \
+            r.get("step_excluded", 0)
+        want = {"rtt": n}
+        if r["clock_synced"]:
+            want["owd_fwd"] = n - r.get("owd_fwd_negative", 0)
+            want["owd_back"] = n - r.get("owd_back_negative", 0)
+        for key, w in want.items():
+            b64 = r["hist"].get(key)
+            got = Hist.decode(b64).count if b64 else 0
+            if got != w:
+                bad.append("interval %d %s histogram holds %d samples, "
+                           "rx_pkts and exclusions say %d" % (i, key, got, w))
     for b in bad:
         print("    " + b)
     check(not bad, "%severy interval's counts equal the truth (%d "
@@ -564,6 +506,8 @@ def w_bits(t, i, per_frame):
 
 
 def figures(case, **kw):
+    if RUN.get("loaded"):
+        case += "_loaded"
     out = os.environ.get("ACCURACY_FIGURES")
     kw["case"] = case
     kw.update(FIGURE_TAGS)
@@ -575,11 +519,25 @@ def figures(case, **kw):
 
 # ---- the cases ----
 
+def bound_of(r, key):
+    """The error bound a record states for a delay figure."""
+    return r.get("rtt_error_ns" if key == "rtt" else "owd_error_ns")
+
+
+def bounds_figures(fig, key, recs):
+    """Median and largest stated bound of a run, in us, into fig."""
+    b = sorted(bound_of(r, key) or 0 for r in recs if r["rx_pkts"])
+    if b:
+        fig["%s_bound_median_us" % key] = round(b[len(b) // 2] / 1e3, 1)
+        fig["%s_bound_max_us" % key] = round(b[-1] / 1e3, 1)
+
+
 def case_delay(topo):
     """Fixed delay, 2 ms forward and 5 ms backward: the one-way delays
     and the RTT (p50 over the run) minus a baseline measured without
     impairment in the same test, against the applied delays; within
-    50 us, over the run and in every interval."""
+    50 us, over the run and in every interval (loaded: 50 us plus the
+    bounds the interval and the baseline state)."""
     res = {}
     for name, ab, ba in (("base", "delay=0ns", "delay=0ns"),
                          ("delay", "delay=2ms", "delay=5ms")):
@@ -590,6 +548,9 @@ def case_delay(topo):
         check_counts(t, recs)
         check(all(r["clock_synced"] for r in recs if r["rx_pkts"]),
               "records say clocks synchronised (one-way delays present)")
+        check(all(bound_of(r, "rtt") is not None and
+                  bound_of(r, "owd_fwd") is not None for r in recs),
+              "every record states its error bounds")
         res[name] = (recs, t)
     fig = {}
     for key, truth_of in (("owd_fwd", lambda t: t.fwd_delay),
@@ -609,12 +570,19 @@ def case_delay(topo):
                   "truth %.1f us; error %+.1f us" %
                   (key, stat, qf(hd) / 1e3, qf(hb) / 1e3, probe / 1e3,
                    truth / 1e3, err / 1e3))
+            # loaded: a p50 is off by at most the largest bound of its
+            # run, and the difference by the two runs' together
+            base_bnd = max(bound_of(r, key) or 0 for r in rb)
+            run_bnd = max(bound_of(r, key) or 0 for r in rd)
+            tol = 50000 + (base_bnd + run_bnd if RUN.get("loaded") else 0)
             if stat == "p50":
-                check(abs(err) <= 50000, "%s p50 within 50 us of the "
-                      "truth (%+.1f us)" % (key, err / 1e3), "timing")
+                check(abs(err) <= tol, "%s p50 within %.1f us of the "
+                      "truth (%+.1f us)" % (key, tol / 1e3, err / 1e3),
+                      "timing")
         fig["%s_baseline_p50_us" % key] = round(hb.quantile(0.5) / 1e3, 1)
+        bounds_figures(fig, key, rd)
         # the same, interval by interval (the baseline over its whole run)
-        worst = 0
+        worst, outside = 0, []
         tbase = exact_quantile(truth_of(tb), 0.5)
         for i, r in enumerate(rd):
             if r["rx_pkts"] < 100:
@@ -624,9 +592,17 @@ def case_delay(topo):
             err = (r[key + "_ns"]["p50"] - hb.quantile(0.5)) - \
                 (exact_quantile(xs, 0.5) - tbase)
             worst = err if abs(err) > abs(worst) else worst
+            tol = 50000 + (bound_of(r, key) + base_bnd
+                           if RUN.get("loaded") else 0)
+            if abs(err) > tol:
+                outside.append("interval %d: %+.1f us, allowed %.1f us" %
+                               (i, err / 1e3, tol / 1e3))
         fig["%s_p50_worst_interval_err_us" % key] = round(worst / 1e3, 1)
-        check(abs(worst) <= 50000, "%s p50 of every interval within 50 us "
-              "(worst %+.1f us)" % (key, worst / 1e3), "timing")
+        check(not outside, "%s p50 of every interval within 50 us%s "
+              "(worst %+.1f us)%s" % (
+                  key, " plus its stated bound" if RUN.get("loaded")
+                  else "", worst / 1e3, "; " + "; ".join(outside)
+                  if outside else ""), "timing")
     figures("delay", **fig)
 
 
@@ -818,15 +794,24 @@ def jitter_case(topo, name, order, pps, seed, secs):
     check(h.count == len(t.ipdv), "IPDV samples: probe %d, truth %d (of "
           "%d packets back)" % (h.count, len(t.ipdv), len(t.fwd_delay)))
     fig["ipdv_samples"] = h.count
+    # A difference of two one-way delays of one direction: the clock
+    # offset cancels, each delay is off by at most the record's RTT bound
+    # (its two software timestamps and the reflector's estimate), so a
+    # percentile by at most twice the run's largest. Loaded: allowed on
+    # top of the 5 %.
+    slack = 2 * max(r.get("rtt_error_ns", 0) for r in recs) \
+        if RUN.get("loaded") else 0
+    bounds_figures(fig, "rtt", recs)
     for q in (0.5, 0.9, 0.99):
         p, w = h.quantile(q), exact_quantile(t.ipdv, q)
         e = rel(p, w)
         m = "ipdv_p%d" % round(q * 100)
         fig[m + "_err_pct"] = round(100 * e, 2)
-        check(abs(e) <= 0.05, "%s: probe %.1f us, truth %.1f us (%+.2f %%; "
-              "from delay_ns alone %.1f us)" %
-              (m, p / 1e3, w / 1e3, 100 * e,
-               exact_quantile(t.ipdv_applied, q) / 1e3), "timing")
+        check(abs(p - w) <= 0.05 * w + slack, "%s: probe %.1f us, truth "
+              "%.1f us (%+.2f %%; allowed 5 %% + %.1f us; from delay_ns "
+              "alone %.1f us)" % (m, p / 1e3, w / 1e3, 100 * e, slack / 1e3,
+                                  exact_quantile(t.ipdv_applied, q) / 1e3),
+              "timing")
     for key, xs in (("owd_fwd", t.fwd_delay), ("owd_back", t.back_delay)):
         h = merged(recs, key)
         for q in (0.5, 0.9, 0.99):
@@ -839,11 +824,13 @@ def jitter_case(topo, name, order, pps, seed, secs):
             if key == "owd_fwd":
                 extra = "; from delay_ns alone %.1f us" % (
                     (exact_quantile(t.applied, q) - min(t.applied)) / 1e3)
-            check(abs(e) <= 0.05, "%s: probe %.1f us, truth %.1f us "
-                  "(%+.2f %%%s)" % (m, p / 1e3, w / 1e3, 100 * e, extra),
-                  "timing")
+            check(abs(p - w) <= 0.05 * w + slack, "%s: probe %.1f us, "
+                  "truth %.1f us (%+.2f %%%s)" % (m, p / 1e3, w / 1e3,
+                                                 100 * e, extra), "timing")
     errs = [rel(r["jitter_ns"], t.jitter[i]) for i, r in enumerate(recs)
             if r["rx_pkts"]]
+    beyond = [(r["jitter_ns"] - t.jitter[i], 2 * r.get("rtt_error_ns", 0))
+              for i, r in enumerate(recs) if r["rx_pkts"]]
     worst = max(errs, key=abs)
     med = sorted(errs, key=abs)[len(errs) // 2]
     fig["jitter_worst_err_pct"] = round(100 * worst, 2)
@@ -854,8 +841,18 @@ def jitter_case(topo, name, order, pps, seed, secs):
     # interval: one packet the machine delayed near the end moves it far
     # more than a percentile over the run. So the median interval is
     # held to 5 % (the issue bounds IPDV and PDV only), the worst shown.
-    check(abs(med) <= 0.05, "RFC 3550 jitter: median interval within 5 %% "
-          "(%+.2f %%; worst %+.2f %%)" % (100 * med, 100 * worst), "timing")
+    if RUN.get("loaded"):
+        # an estimate from differences of delays: off by at most twice
+        # the interval's RTT bound, on top of the 5 %
+        out = [(d, b) for (d, b), e in zip(beyond, errs)
+               if abs(e) > 0.05 and abs(d) > b]
+        check(len(out) <= len(errs) // 2, "RFC 3550 jitter: the median "
+              "interval within 5 %% or its stated bound (%d of %d "
+              "outside)" % (len(out), len(errs)), "timing")
+    else:
+        check(abs(med) <= 0.05, "RFC 3550 jitter: median interval within "
+              "5 %% (%+.2f %%; worst %+.2f %%)" % (100 * med, 100 * worst),
+              "timing")
     figures(name, **fig)
 
 
@@ -879,8 +876,130 @@ SESSION_EXTRA = ""
 RUN = {}
 FIGURE_TAGS = {}
 
+class Timex(ctypes.Structure):
+    """struct timex of <sys/timex.h> (x86_64 and other LP64 Linux)."""
+    _fields_ = [("modes", ctypes.c_uint), ("offset", ctypes.c_long),
+                ("freq", ctypes.c_long), ("maxerror", ctypes.c_long),
+                ("esterror", ctypes.c_long), ("status", ctypes.c_int),
+                ("constant", ctypes.c_long), ("precision", ctypes.c_long),
+                ("tolerance", ctypes.c_long), ("tv_sec", ctypes.c_long),
+                ("tv_usec", ctypes.c_long), ("tick", ctypes.c_long),
+                ("ppsfreq", ctypes.c_long), ("jitter", ctypes.c_long),
+                ("shift", ctypes.c_int), ("stabil", ctypes.c_long),
+                ("jitcnt", ctypes.c_long), ("calcnt", ctypes.c_long),
+                ("errcnt", ctypes.c_long), ("stbcnt", ctypes.c_long),
+                ("tai", ctypes.c_int), ("pad", ctypes.c_int * 11)]
+
+
+def step_realtime(ns):
+    """Steps CLOCK_REALTIME by ns (clock_adjtime ADJ_SETOFFSET, as ntpd
+    and ptp4l step a clock): relative, so stepping back by as much puts
+    the machine's clock where it would have been."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    tx = Timex()
+    tx.modes = 0x0100 | 0x2000          # ADJ_SETOFFSET | ADJ_NANO
+    tx.tv_sec, tx.tv_usec = divmod(ns, 10**9)   # tv_usec: ns, >= 0
+    if libc.clock_adjtime(0, ctypes.byref(tx)) < 0:
+        e = ctypes.get_errno()
+        raise Skip("cannot step CLOCK_REALTIME (errno %d): %s" %
+                   (e, os.strerror(e)))
+
+
+STEP_NS = 20 * 10**6
+
+
+def case_clock_step(topo):
+    """CLOCK_REALTIME stepped 20 ms forward, then back, while probe A
+    measures through linkem (10 ms each way, 1000 packets/s: about 20
+    packets in flight at each step). Both probes follow each step within
+    a control step (the kernel tells them); A leaves the replies in
+    flight across each out of its figures and counts them, flags the
+    interval, and widens its one-way bound by the step. Every figure
+    stays within the bound its record states (plus 1 ms): the RTT bound
+    does not include the step, so a reply measured across one (RTT off
+    by 20 ms) fails the case."""
+    applied = []
+
+    def steps(ap):
+        for delay, ns in ((2.6, STEP_NS), (2.0, -STEP_NS)):
+            time.sleep(delay)
+            if ap.poll() is not None:
+                return
+            step_realtime(ns)
+            applied.append(ns)
+    RUN["during"] = steps
+    try:
+        recs, log, stats = topo.run("delay=10ms", "delay=10ms", pps=1000,
+                                    secs=7)
+    finally:
+        RUN["during"] = None
+        if sum(applied):
+            step_realtime(-sum(applied))
+    t = Truth(log, recs)
+    check_path(t, recs, stats)
+    check_counts(t, recs)
+    check(len(applied) == 2, "two steps applied (%s ns)" % applied)
+    with open(topo.path("run%d-a.log" % topo.runs)) as f:
+        alog = f.read()
+    with open(topo.path("run%d-b.log" % topo.runs)) as f:
+        blog = f.read()
+    for who, text in (("A", alog), ("B", blog)):
+        n = text.count("CLOCK_REALTIME stepped by")
+        check(n == 2, "probe %s logged %d steps" % (who, n))
+    nsteps = sum(r.get("clock_steps", 0) for r in recs)
+    excl = sum(r.get("step_excluded", 0) for r in recs)
+    check(nsteps == 2, "records count %d clock steps" % nsteps)
+    check(1 <= excl <= 60, "%d replies in flight across the steps left "
+          "out (about 20 per step at 1000/s over 20 ms)" % excl)
+    flagged = [r for r in recs if r.get("clock_steps")]
+    check(all(r["owd_error_ns"] >= STEP_NS for r in flagged),
+          "a flagged interval's one-way bound covers the step (%s)" %
+          [r["owd_error_ns"] for r in flagged])
+    rtt_truth = exact_quantile(t.rtt, 0.5)
+    for i, r in enumerate(recs):
+        if not r["rx_pkts"]:
+            continue
+        rtt = r["rtt_ns"]
+        lim = r["rtt_error_ns"] + 1e6
+        check(rtt_truth - lim < rtt["min"] and rtt["max"] < rtt_truth + lim,
+              "interval %d: RTT %.3f..%.3f ms within its bound %.3f ms of "
+              "the truth %.3f ms" % (i, rtt["min"] / 1e6, rtt["max"] / 1e6,
+                                     r["rtt_error_ns"] / 1e6,
+                                     rtt_truth / 1e6))
+        lim = r["owd_error_ns"] + 1e6
+        for key, truth in (("owd_fwd", 10e6), ("owd_back", 10e6)):
+            d = r[key + "_ns"]
+            if d is None:
+                continue
+            check(abs(d["max"] - truth) <= lim and
+                  abs(d["min"] - truth) <= lim,
+                  "interval %d: %s %.3f..%.3f ms within its bound %.3f ms "
+                  "of 10 ms" % (i, key, d["min"] / 1e6, d["max"] / 1e6,
+                                r["owd_error_ns"] / 1e6))
+        if r["ipdv_ns"] is not None:
+            check(r["ipdv_ns"]["max"] <= 1e6 + 2 * r["rtt_error_ns"] +
+                  (r["owd_error_ns"] if r.get("clock_steps") else 0),
+                  "interval %d: IPDV max %.3f ms (steps %d)" %
+                  (i, r["ipdv_ns"]["max"] / 1e6, r.get("clock_steps", 0)))
+
+
+def loaded(case):
+    """The same case with a CPU hog on every core during each run."""
+    def run(topo):
+        RUN["loaded"] = True
+        try:
+            case(topo)
+        finally:
+            RUN["loaded"] = False
+    run.__doc__ = (case.__doc__ or "") + " With a CPU hog on every core."
+    return run
+
+
 CASES = {
     "delay": case_delay,
+    "delay_loaded": loaded(case_delay),
+    "jitter_loaded": loaded(case_jitter),
+    "jitter_free_loaded": loaded(case_jitter_free),
     "loss": case_loss,
     "ge": case_ge,
     "loss_heavy": case_loss_heavy,
@@ -888,6 +1007,7 @@ CASES = {
     "dupreorder_back": case_dupreorder_back,
     "reorder_heavy": case_reorder_heavy,
     "wrap": case_wrap,
+    "clock_step": case_clock_step,
     "jitter": case_jitter,
     "jitter_free": case_jitter_free,
 }
