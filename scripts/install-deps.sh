@@ -11,7 +11,7 @@ packages=(
   libmicrohttpd-dev libjansson-dev libinih-dev libcurl4-openssl-dev
   libssl-dev libcmocka-dev
   # tests and demo
-  iproute2 procps psmisc tshark python3 python3-scapy jq curl sqlite3
+  iproute2 ethtool procps psmisc tshark python3 python3-scapy jq curl sqlite3
   chromium prometheus
 )
 
