@@ -278,7 +278,9 @@ clock_refresh(bool was_set)
 	predicted = clock_tsc_to_ns(&c, s.tsc);
 	corr = (int64_t)(s.ns - predicted);
 	a = corr < 0 ? (uint64_t)-corr : (uint64_t)corr;
-	step = was_set || a > CLOCK_STEP_NS;
+	/* the kernel may say so twice for one set (once more from deferred
+	 * work): a set that moved nothing measurable is not a step */
+	step = a > CLOCK_STEP_NS || (was_set && a > CLOCK_SET_MIN_NS);
 	st->refreshes++;
 	st->last_correction_ns = corr;
 	if (st->refreshes > 3 && !step && a > st->max_abs_correction_ns)

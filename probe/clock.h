@@ -59,6 +59,9 @@ clock_ns_to_tsc(const struct probe_clock *c, uint64_t ns)
  * seconds to absorb it. */
 #define CLOCK_STEP_NS        1000000
 #define CLOCK_SLEW_MAX_PPM   500
+/* When the kernel says the clock was set, a difference above this is a
+ * step however small (below it: noise of the measurement, slewed). */
+#define CLOCK_SET_MIN_NS     20000
 /* A (TSC, realtime, TSC) bracket wider than this was interrupted: the
  * sample is not used (counted in bad_samples). */
 #define CLOCK_BRACKET_MAX_NS 20000
@@ -90,7 +93,7 @@ struct clock_stats {
 int clock_init(double nominal_skew_ppm, uint64_t calib_ns);
 /* Control thread, about once a second, and at once when clock_was_set():
  * slew, or follow a step (<was_set>: the kernel said the clock was set,
- * which is a step whatever its size). Returns 1 after a step, for the
+ * so a difference above CLOCK_SET_MIN_NS is a step). Returns 1 after a step, for the
  * caller to log; 0 otherwise. */
 int clock_refresh(bool was_set);
 /* Control thread, every step: whether CLOCK_REALTIME was set since the
