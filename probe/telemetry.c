@@ -157,6 +157,10 @@ tel_clock(const char *cmd, const char *params, struct rte_tel_data *d)
 				  c->max_abs_correction_ns);
 	rte_tel_data_add_dict_int(d, "tsc_ppb_vs_nominal",
 				  (int)(c->ppm_vs_nominal * 1000.0));
+	rte_tel_data_add_dict_u64(d, "nominal_hz", c->nominal_hz);
+	rte_tel_data_add_dict_u64(d, "calibration_ns", c->calibration_ns);
+	rte_tel_data_add_dict_u64(d, "steps", c->steps);
+	rte_tel_data_add_dict_u64(d, "bad_samples", c->bad_samples);
 	rte_tel_data_add_dict_u64(d, "synced", c->synced);
 	rte_tel_data_add_dict_u64(d, "error_estimate_ns", c->error_ns);
 	rte_tel_data_add_dict_u64(d, "control_step_max_ns",
