@@ -27,6 +27,7 @@
 
 #include "metroprobe/cksum.h"
 #include "metroprobe/delay.h"
+#include "metroprobe/hwts.h"
 #include "metroprobe/seqt.h"
 #include "metroprobe/stamp.h"
 
@@ -338,10 +339,15 @@ struct probe_port {
 	int32_t refl_last_pos;
 	uint16_t refl_errest;
 	struct stamp_hmac *refl_hmac;
-	bool hw_ts;
+	bool hw_ts;                      /* receive timestamps from the NIC */
 	int ts_offset;
 	uint64_t ts_flag;
-	int64_t hw_offset_ns;            /* device clock to wall clock */
+	/* worker: the port's device clock conversion and what became of
+	 * each stamp (hwts_port.h) */
+	struct hwts_conv hw_conv;
+	uint64_t hw_gen;
+	uint64_t hw_ts_count[HWTS_STATUS_N];
+	uint64_t hw_ts_missing;          /* frames the NIC did not stamp */
 	struct capture_ring *cap;
 	/* worker */
 	unsigned tx_first;               /* session that sends first */

@@ -12,6 +12,7 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "hwts_port.h"
 #include "probe.h"
 
 static const uint8_t mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -275,14 +276,10 @@ port_flush(struct probe_worker *w, struct probe_port *p)
 }
 
 static inline uint64_t
-rx_timestamp_ns(const struct probe_worker *w, const struct probe_port *p,
+rx_timestamp_ns(const struct probe_worker *w, struct probe_port *p,
 		const struct rte_mbuf *m, uint64_t sw_ns)
 {
-	if (p->hw_ts && (m->ol_flags & p->ts_flag))
-		return (uint64_t)((int64_t)*RTE_MBUF_DYNFIELD(m, p->ts_offset,
-			rte_mbuf_timestamp_t *) + p->hw_offset_ns);
-	(void)w;
-	return sw_ns;
+	return p->hw_ts ? hwts_port_rx_ns(p, &w->clk, m, sw_ns) : sw_ns;
 }
 
 /* Packets ahead whose data is prefetched while one is parsed. */
