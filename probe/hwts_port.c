@@ -52,7 +52,8 @@ hwts_pair_take(uint16_t port_id, struct hwts_pair *best)
 		int rc;
 
 		t0 = rte_rdtsc_precise();
-		rc = rte_eth_read_clock(port_id, &dev);
+		rc = hwts_sim_read(port_id, &dev) ? 0 :
+			rte_eth_read_clock(port_id, &dev);
 		t1 = rte_rdtsc_precise();
 		if (rc != 0)
 			return rc;
@@ -150,6 +151,8 @@ hwts_port_start(struct probe_app *app, struct probe_port *p)
 	struct hwts_pair pair;
 	int rc;
 
+	if (!p->hw_ts && !hwts_sim_attach(app, p))
+		return;
 	rte_seqlock_init(&st->lock);
 	hwts_est_init(&st->est, &ec);
 	rc = hwts_pair_take(p->port_id, &pair);

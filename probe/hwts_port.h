@@ -28,9 +28,10 @@ struct rte_tel_data;
 /* Published generation of each port's conversion (cheap check). */
 extern uint64_t hwts_published_gen[PROBE_MAX_PORTS];
 
-/* Port bring-up, after rte_eth_dev_start: the estimator and its first
- * pair. Turns hardware timestamps off (and says why) for a device whose
- * clock cannot be read. */
+/* Port bring-up, after rte_eth_dev_start: for a port with receive
+ * timestamps (or a simulated clock), the estimator and its first pair.
+ * Turns hardware timestamps off (and says why) for a device whose clock
+ * cannot be read. */
 void hwts_port_start(struct probe_app *app, struct probe_port *p);
 /* Control thread, about once a second: a pair per port, published. */
 void hwts_port_refresh(struct probe_app *app);
@@ -42,6 +43,12 @@ bool hwts_port_rx_error_ns(const struct probe_port *p, uint64_t *err_ns);
 /* Telemetry (/metroprobe/port,NAME) and the exit summary. */
 void hwts_port_telemetry(struct rte_tel_data *d, struct probe_port *p);
 void hwts_port_log_summary(struct probe_port *p);
+
+/* hwts_sim.c, tests only: a simulated device clock for a port without
+ * one (METROPROBE_TEST_HW_CLOCK), and its reading in place of the
+ * device's; false when there is none. */
+bool hwts_sim_attach(struct probe_app *app, struct probe_port *p);
+bool hwts_sim_read(uint16_t port_id, uint64_t *dev);
 
 /*
  * Receive time of <m> on queue <q>: its hardware stamp through the port's

@@ -395,8 +395,7 @@ port_setup(struct probe_app *app, struct probe_port *p)
 			  rte_strerror(-rc));
 		return rc;
 	}
-	if (p->hw_ts)
-		hwts_port_start(app, p);
+	hwts_port_start(app, p);
 	if (planned && port_reta_set(p, &plan) < 0) {
 		PROBE_WARN("port %s: cannot set the RSS table: replies may "
 			   "reach another queue than their session's and are "
