@@ -144,7 +144,7 @@ record_fill_quality(const struct probe_app *app, const struct probe_port *p,
 	double ring_ns;
 
 	q->present = true;
-	q->ts_rx_error_ns = tsc_to_ns_span(app, sl->rx_gap_max_tsc);
+	q->ts_rx_error_ns = tsc_to_ns_span(app, sl->rx_err_max_tsc);
 	q->ts_tx_error_ns = tsc_to_ns_span(app, sl->tx_lag_max_tsc);
 	q->clock_error_ns = app->clock_error_ns;
 	q->peer_clock_synced = sl->rx_pkts > 0 && sl->peer_synced;
@@ -174,7 +174,7 @@ record_fill_quality(const struct probe_app *app, const struct probe_port *p,
 	q->host_imissed = hs.imissed;
 	q->host_rx_nombuf = hs.rx_nombuf;
 	q->host_ierrors = hs.ierrors;
-	q->poll_gap_max_ns = q->ts_rx_error_ns;
+	q->poll_gap_max_ns = tsc_to_ns_span(app, sl->rx_gap_max_tsc);
 	/* time the receive ring lasts at the port's arrival rate */
 	ring_ns = hs.ipackets > 0 ? (double)p->conf->rx_desc *
 		(double)r->interval_ns / (double)hs.ipackets : INFINITY;

@@ -25,6 +25,7 @@
 #include "metroprobe/mp_time.h"
 
 #include "export.h"
+#include "hwts_port.h"
 #include "options.h"
 #include "probe.h"
 
@@ -152,19 +153,6 @@ clock_tick(struct probe_app *app, bool was_set)
 	(void)app;
 }
 
-static void
-hw_clock_refresh(struct probe_app *app)
-{
-	for (unsigned i = 0; i < app->n_ports; i++) {
-		struct probe_port *p = &app->ports[i];
-		uint64_t dev;
-
-		/* device clock assumed in ns: offset to the wall clock */
-		if (p->hw_ts && rte_eth_read_clock(p->port_id, &dev) == 0)
-			p->hw_offset_ns = (int64_t)(mp_time_now_ns() - dev);
-	}
-}
-
 void
 control_poll(uint64_t now)
 {
@@ -179,7 +167,7 @@ control_poll(uint64_t now)
 	if (now >= next_clock) {
 		if (next_clock != 0) {
 			clock_tick(app, false);
-			hw_clock_refresh(app);
+			hwts_port_refresh(app);
 		}
 		next_clock = now + app->tsc_hz;
 	}

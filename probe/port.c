@@ -19,6 +19,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_ring.h>
 
+#include "hwts_port.h"
 #include "probe.h"
 #include "rss.h"
 
@@ -411,6 +412,7 @@ port_setup(struct probe_app *app, struct probe_port *p)
 			  rte_strerror(-rc));
 		return rc;
 	}
+	hwts_port_start(app, p);
 	if (planned && port_reta_set(p, &plan) < 0) {
 		PROBE_WARN("port %s: cannot set the RSS table: replies may "
 			   "reach another queue than their session's and are "
@@ -511,6 +513,7 @@ port_close_all(struct probe_app *app)
 
 		if (p->pool == NULL)
 			continue;
+		hwts_port_log_summary(p);
 		rte_eth_dev_stop(p->port_id);
 		rte_eth_dev_close(p->port_id);
 	}

@@ -27,6 +27,7 @@
 
 #include "metroprobe/cksum.h"
 #include "metroprobe/delay.h"
+#include "metroprobe/hwts.h"
 #include "metroprobe/seqt.h"
 #include "metroprobe/stamp.h"
 
@@ -108,6 +109,7 @@ struct interval_slot {
 	bool all_synced;
 	/* how far this interval's timestamps can be off (record_quality) */
 	uint64_t rx_gap_max_tsc;   /* longest poll gap before a reply's T4 */
+	uint64_t rx_err_max_tsc;   /* largest bound of a reply's T4 */
 	uint64_t tx_lag_max_tsc;   /* longest T1 to rte_eth_tx_burst return */
 	bool peer_synced;          /* every reply had the S bit */
 	uint64_t peer_error_ns;    /* largest reflector error estimate */
@@ -380,12 +382,17 @@ struct probe_port {
 	int32_t refl_last_pos;
 	uint16_t refl_errest;
 	struct stamp_hmac *refl_hmac;
-	bool hw_ts;
+	bool hw_ts;                      /* receive timestamps from the NIC */
 	bool cksum_partial_ok;           /* a kernel peer's partial checksums
 					  * can arrive (af_packet, tap) */
 	int ts_offset;
 	uint64_t ts_flag;
-	int64_t hw_offset_ns;            /* device clock to wall clock */
+	/* worker: the port's device clock conversion and what became of
+	 * each stamp (hwts_port.h) */
+	struct hwts_conv hw_conv;
+	uint64_t hw_gen;
+	uint64_t hw_ts_count[HWTS_STATUS_N];
+	uint64_t hw_ts_missing;          /* frames the NIC did not stamp */
 	struct capture_ring *cap;
 	struct host_stats *host;         /* queue 0: rte_eth_stats per
 					  * interval (control) */
@@ -420,6 +427,9 @@ struct probe_worker {
 	uint64_t rx_gap_tsc;             /* the burst in hand: time since the
 					  * poll before it (its frames waited
 					  * at most this long for T2/T4) */
+	uint64_t rx_err_tsc;             /* the frame in hand: its receive
+					  * timestamp's bound (the poll gap, or
+					  * the hardware conversion's) */
 	uint64_t sleeps;
 	uint64_t loops;
 } __rte_cache_aligned;

@@ -12,6 +12,7 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "hwts_port.h"
 #include "probe.h"
 
 static const uint8_t mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -304,14 +305,10 @@ port_flush(struct probe_worker *w, struct probe_port *p)
 }
 
 static inline uint64_t
-rx_timestamp_ns(const struct probe_worker *w, const struct probe_port *p,
+rx_timestamp_ns(const struct probe_worker *w, struct probe_port *p,
 		const struct rte_mbuf *m, uint64_t sw_ns)
 {
-	if (p->hw_ts && (m->ol_flags & p->ts_flag))
-		return (uint64_t)((int64_t)*RTE_MBUF_DYNFIELD(m, p->ts_offset,
-			rte_mbuf_timestamp_t *) + p->hw_offset_ns);
-	(void)w;
-	return sw_ns;
+	return p->hw_ts ? hwts_port_rx_ns(p, &w->clk, m, sw_ns) : sw_ns;
 }
 
 /* Packets ahead whose data is prefetched while one is parsed. */
@@ -333,7 +330,7 @@ port_rx_burst(struct probe_worker *w, struct probe_port *p, uint64_t now)
 {
 	struct rte_mbuf *pkts[PROBE_BURST];
 	uint16_t n, i;
-	uint64_t tsc, ns;
+	uint64_t tsc, ns, rx_ns;
 
 	n = rte_eth_rx_burst(p->port_id, p->queue, pkts, PROBE_BURST);
 	if (n == 0) {
@@ -361,8 +358,12 @@ port_rx_burst(struct probe_worker *w, struct probe_port *p, uint64_t now)
 			tx_tag_clear(pkts[i]);
 		if (!capture_packet(p->cap, pkts[i], tsc))
 			p->drops[PROBE_DROP_CAPTURE_FULL]++;
-		frame_input(w, p, pkts[i], rx_timestamp_ns(w, p, pkts[i], ns),
-			    now);
+		rx_ns = rx_timestamp_ns(w, p, pkts[i], ns);
+		/* a hardware stamp is off by its conversion's bound, a
+		 * software one by the poll gap */
+		w->rx_err_tsc = rx_ns != ns ? p->hw_conv.err_max_tsc :
+			w->rx_gap_tsc;
+		frame_input(w, p, pkts[i], rx_ns, now);
 	}
 	return n;
 }

@@ -211,7 +211,7 @@ slot_open(struct probe_session *s, uint64_t counter, uint64_t index)
 	sl->lost = sl->lost_fwd = sl->lost_back = 0;
 	sl->have_refl = false;
 	sl->all_synced = true;
-	sl->rx_gap_max_tsc = sl->tx_lag_max_tsc = 0;
+	sl->rx_gap_max_tsc = sl->rx_err_max_tsc = sl->tx_lag_max_tsc = 0;
 	sl->peer_synced = true;
 	sl->peer_error_ns = 0;
 	sl->clock_steps = 0;
@@ -660,6 +660,8 @@ session_rx(struct probe_worker *w, struct probe_port *p,
 			sl->peer_error_ns = s->peer_errest_ns;
 		if (w->rx_gap_tsc > sl->rx_gap_max_tsc)
 			sl->rx_gap_max_tsc = w->rx_gap_tsc;
+		if (w->rx_err_tsc > sl->rx_err_max_tsc)
+			sl->rx_err_max_tsc = w->rx_err_tsc;
 		if (unlikely(s->step_active) &&
 		    seqt_diff(rp.sender_seq, s->step_seq) < 0) {
 			sl->step_excluded++;

@@ -16,6 +16,7 @@
 #include <rte_telemetry.h>
 
 #include "export.h"
+#include "hwts_port.h"
 #include "probe.h"
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
@@ -80,6 +81,7 @@ tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "cksum_completed",
 				  PORT_SUM(p, cksum_completed));
 	rte_tel_data_add_dict_u64(d, "hw_timestamps", p->hw_ts);
+	hwts_port_telemetry(d, p);
 	add_drops(d, p, true);
 	return 0;
 }
