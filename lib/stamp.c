@@ -16,45 +16,6 @@
 
 #include "metroprobe/stamp.h"
 
-/*
- * Field offsets. Unauthenticated: RFC 8762 figures 2 and 4 (with the
- * SSID of RFC 8972 figures 1 and 3). Authenticated: RFC 8762 figures
- * 3 and 5 (RFC 8972 figures 2 and 4).
- */
-enum {
-	/* both modes, both directions */
-	OFF_SEQ           = 0,
-	/* unauthenticated */
-	U_TS              = 4,
-	U_ERR             = 12,
-	U_SSID            = 14,
-	U_S_MBZ           = 16,   /* sender: 28 octets MBZ */
-	U_R_RX_TS         = 16,
-	U_R_S_SEQ         = 24,
-	U_R_S_TS          = 28,
-	U_R_S_ERR         = 36,
-	U_R_MBZ1          = 38,   /* 2 octets */
-	U_R_S_TTL         = 40,
-	U_R_MBZ2          = 41,   /* 3 octets */
-	/* authenticated */
-	A_MBZ0            = 4,    /* 12 octets */
-	A_TS              = 16,
-	A_ERR             = 24,
-	A_SSID            = 26,
-	A_S_MBZ           = 28,   /* sender: 68 octets MBZ */
-	A_R_MBZ1          = 28,   /* 4 octets */
-	A_R_RX_TS         = 32,
-	A_R_MBZ2          = 40,   /* 8 octets */
-	A_R_S_SEQ         = 48,
-	A_R_MBZ3          = 52,   /* 12 octets */
-	A_R_S_TS          = 64,
-	A_R_S_ERR         = 72,
-	A_R_MBZ4          = 74,   /* 6 octets */
-	A_R_S_TTL         = 80,
-	A_R_MBZ5          = 81,   /* 15 octets */
-	A_HMAC            = STAMP_HMAC_COVERED,
-};
-
 /* Error estimate bits, RFC 4656 section 4.1.2. */
 #define ERREST_S      0x8000u
 #define ERREST_Z      0x4000u
@@ -231,7 +192,7 @@ stamp_auth_sign(uint8_t *buf, size_t len, const struct stamp_key *key)
 		return STAMP_EKEY;
 	if (buf == NULL || len < STAMP_AUTH_LEN)
 		return STAMP_ESPACE;
-	return hmac_compute(buf, key, buf + A_HMAC);
+	return hmac_compute(buf, key, buf + STAMP_OFF_A_HMAC);
 }
 
 int
@@ -248,7 +209,7 @@ stamp_auth_verify(const uint8_t *buf, size_t len, const struct stamp_key *key)
 	if (rc != STAMP_OK)
 		return rc;
 	/* constant time: the comparison must not leak how much matched */
-	if (CRYPTO_memcmp(want, buf + A_HMAC, STAMP_HMAC_LEN) != 0)
+	if (CRYPTO_memcmp(want, buf + STAMP_OFF_A_HMAC, STAMP_HMAC_LEN) != 0)
 		return STAMP_EHMAC;
 	return STAMP_OK;
 }
@@ -323,7 +284,7 @@ stamp_hmac_sign(struct stamp_hmac *h, uint8_t *buf, size_t len)
 		return STAMP_EKEY;
 	if (buf == NULL || len < STAMP_AUTH_LEN)
 		return STAMP_ESPACE;
-	return hmac_ctx_compute(h, buf, buf + A_HMAC);
+	return hmac_ctx_compute(h, buf, buf + STAMP_OFF_A_HMAC);
 }
 
 int
@@ -339,7 +300,7 @@ stamp_hmac_verify(struct stamp_hmac *h, const uint8_t *buf, size_t len)
 	rc = hmac_ctx_compute(h, buf, want);
 	if (rc != STAMP_OK)
 		return rc;
-	if (CRYPTO_memcmp(want, buf + A_HMAC, STAMP_HMAC_LEN) != 0)
+	if (CRYPTO_memcmp(want, buf + STAMP_OFF_A_HMAC, STAMP_HMAC_LEN) != 0)
 		return STAMP_EHMAC;
 	return STAMP_OK;
 }
@@ -355,21 +316,21 @@ stamp_encode_sender(uint8_t *buf, size_t len, enum stamp_mode mode,
 		if (buf == NULL || len < STAMP_AUTH_LEN)
 			return STAMP_ESPACE;
 		memset(buf, 0, STAMP_AUTH_LEN);
-		put_be32(buf + OFF_SEQ, p->seq);
-		put_be64(buf + A_TS, p->timestamp);
-		put_be16(buf + A_ERR, p->error_estimate);
-		put_be16(buf + A_SSID, p->ssid);
-		if (hmac_compute(buf, key, buf + A_HMAC) != STAMP_OK)
+		put_be32(buf + STAMP_OFF_SEQ, p->seq);
+		put_be64(buf + STAMP_OFF_A_TS, p->timestamp);
+		put_be16(buf + STAMP_OFF_A_ERR, p->error_estimate);
+		put_be16(buf + STAMP_OFF_A_SSID, p->ssid);
+		if (hmac_compute(buf, key, buf + STAMP_OFF_A_HMAC) != STAMP_OK)
 			return STAMP_EKEY;
 		return STAMP_AUTH_LEN;
 	}
 	if (buf == NULL || len < STAMP_UNAUTH_LEN)
 		return STAMP_ESPACE;
 	memset(buf, 0, STAMP_UNAUTH_LEN);
-	put_be32(buf + OFF_SEQ, p->seq);
-	put_be64(buf + U_TS, p->timestamp);
-	put_be16(buf + U_ERR, p->error_estimate);
-	put_be16(buf + U_SSID, p->ssid);
+	put_be32(buf + STAMP_OFF_SEQ, p->seq);
+	put_be64(buf + STAMP_OFF_U_TS, p->timestamp);
+	put_be16(buf + STAMP_OFF_U_ERR, p->error_estimate);
+	put_be16(buf + STAMP_OFF_U_SSID, p->ssid);
 	return STAMP_UNAUTH_LEN;
 }
 
@@ -384,31 +345,31 @@ stamp_encode_reflector(uint8_t *buf, size_t len, enum stamp_mode mode,
 		if (buf == NULL || len < STAMP_AUTH_LEN)
 			return STAMP_ESPACE;
 		memset(buf, 0, STAMP_AUTH_LEN);
-		put_be32(buf + OFF_SEQ, p->seq);
-		put_be64(buf + A_TS, p->timestamp);
-		put_be16(buf + A_ERR, p->error_estimate);
-		put_be16(buf + A_SSID, p->ssid);
-		put_be64(buf + A_R_RX_TS, p->rx_timestamp);
-		put_be32(buf + A_R_S_SEQ, p->sender_seq);
-		put_be64(buf + A_R_S_TS, p->sender_timestamp);
-		put_be16(buf + A_R_S_ERR, p->sender_error_estimate);
-		buf[A_R_S_TTL] = p->sender_ttl;
-		if (hmac_compute(buf, key, buf + A_HMAC) != STAMP_OK)
+		put_be32(buf + STAMP_OFF_SEQ, p->seq);
+		put_be64(buf + STAMP_OFF_A_TS, p->timestamp);
+		put_be16(buf + STAMP_OFF_A_ERR, p->error_estimate);
+		put_be16(buf + STAMP_OFF_A_SSID, p->ssid);
+		put_be64(buf + STAMP_OFF_A_R_RX_TS, p->rx_timestamp);
+		put_be32(buf + STAMP_OFF_A_R_S_SEQ, p->sender_seq);
+		put_be64(buf + STAMP_OFF_A_R_S_TS, p->sender_timestamp);
+		put_be16(buf + STAMP_OFF_A_R_S_ERR, p->sender_error_estimate);
+		buf[STAMP_OFF_A_R_S_TTL] = p->sender_ttl;
+		if (hmac_compute(buf, key, buf + STAMP_OFF_A_HMAC) != STAMP_OK)
 			return STAMP_EKEY;
 		return STAMP_AUTH_LEN;
 	}
 	if (buf == NULL || len < STAMP_UNAUTH_LEN)
 		return STAMP_ESPACE;
 	memset(buf, 0, STAMP_UNAUTH_LEN);
-	put_be32(buf + OFF_SEQ, p->seq);
-	put_be64(buf + U_TS, p->timestamp);
-	put_be16(buf + U_ERR, p->error_estimate);
-	put_be16(buf + U_SSID, p->ssid);
-	put_be64(buf + U_R_RX_TS, p->rx_timestamp);
-	put_be32(buf + U_R_S_SEQ, p->sender_seq);
-	put_be64(buf + U_R_S_TS, p->sender_timestamp);
-	put_be16(buf + U_R_S_ERR, p->sender_error_estimate);
-	buf[U_R_S_TTL] = p->sender_ttl;
+	put_be32(buf + STAMP_OFF_SEQ, p->seq);
+	put_be64(buf + STAMP_OFF_U_TS, p->timestamp);
+	put_be16(buf + STAMP_OFF_U_ERR, p->error_estimate);
+	put_be16(buf + STAMP_OFF_U_SSID, p->ssid);
+	put_be64(buf + STAMP_OFF_U_R_RX_TS, p->rx_timestamp);
+	put_be32(buf + STAMP_OFF_U_R_S_SEQ, p->sender_seq);
+	put_be64(buf + STAMP_OFF_U_R_S_TS, p->sender_timestamp);
+	put_be16(buf + STAMP_OFF_U_R_S_ERR, p->sender_error_estimate);
+	buf[STAMP_OFF_U_R_S_TTL] = p->sender_ttl;
 	return STAMP_UNAUTH_LEN;
 }
 
@@ -455,27 +416,27 @@ stamp_decode_sender(const uint8_t *buf, size_t len, enum stamp_mode mode,
 	if (rc != STAMP_OK)
 		return rc;
 	if (mode == STAMP_MODE_AUTH) {
-		if (strict_mbz && (!all_zero(buf + A_MBZ0, 12) ||
-				   !all_zero(buf + A_S_MBZ, 68)))
+		if (strict_mbz && (!all_zero(buf + STAMP_OFF_A_MBZ0, 12) ||
+				   !all_zero(buf + STAMP_OFF_A_S_MBZ, 68)))
 			return STAMP_EMBZ;
-		rc = check_errest(get_be16(buf + A_ERR), strict_mbz);
+		rc = check_errest(get_be16(buf + STAMP_OFF_A_ERR), strict_mbz);
 		if (rc != STAMP_OK)
 			return rc;
-		out->seq = get_be32(buf + OFF_SEQ);
-		out->timestamp = get_be64(buf + A_TS);
-		out->error_estimate = get_be16(buf + A_ERR);
-		out->ssid = get_be16(buf + A_SSID);
+		out->seq = get_be32(buf + STAMP_OFF_SEQ);
+		out->timestamp = get_be64(buf + STAMP_OFF_A_TS);
+		out->error_estimate = get_be16(buf + STAMP_OFF_A_ERR);
+		out->ssid = get_be16(buf + STAMP_OFF_A_SSID);
 		return STAMP_OK;
 	}
-	if (strict_mbz && !all_zero(buf + U_S_MBZ, 28))
+	if (strict_mbz && !all_zero(buf + STAMP_OFF_U_S_MBZ, 28))
 		return STAMP_EMBZ;
-	rc = check_errest(get_be16(buf + U_ERR), strict_mbz);
+	rc = check_errest(get_be16(buf + STAMP_OFF_U_ERR), strict_mbz);
 	if (rc != STAMP_OK)
 		return rc;
-	out->seq = get_be32(buf + OFF_SEQ);
-	out->timestamp = get_be64(buf + U_TS);
-	out->error_estimate = get_be16(buf + U_ERR);
-	out->ssid = get_be16(buf + U_SSID);
+	out->seq = get_be32(buf + STAMP_OFF_SEQ);
+	out->timestamp = get_be64(buf + STAMP_OFF_U_TS);
+	out->error_estimate = get_be16(buf + STAMP_OFF_U_ERR);
+	out->ssid = get_be16(buf + STAMP_OFF_U_SSID);
 	return STAMP_OK;
 }
 
@@ -489,42 +450,42 @@ stamp_decode_reflector(const uint8_t *buf, size_t len, enum stamp_mode mode,
 	if (rc != STAMP_OK)
 		return rc;
 	if (mode == STAMP_MODE_AUTH) {
-		if (strict_mbz && (!all_zero(buf + A_MBZ0, 12) ||
-				   !all_zero(buf + A_R_MBZ1, 4) ||
-				   !all_zero(buf + A_R_MBZ2, 8) ||
-				   !all_zero(buf + A_R_MBZ3, 12) ||
-				   !all_zero(buf + A_R_MBZ4, 6) ||
-				   !all_zero(buf + A_R_MBZ5, 15)))
+		if (strict_mbz && (!all_zero(buf + STAMP_OFF_A_MBZ0, 12) ||
+				   !all_zero(buf + STAMP_OFF_A_R_MBZ1, 4) ||
+				   !all_zero(buf + STAMP_OFF_A_R_MBZ2, 8) ||
+				   !all_zero(buf + STAMP_OFF_A_R_MBZ3, 12) ||
+				   !all_zero(buf + STAMP_OFF_A_R_MBZ4, 6) ||
+				   !all_zero(buf + STAMP_OFF_A_R_MBZ5, 15)))
 			return STAMP_EMBZ;
-		rc = check_errest(get_be16(buf + A_ERR), strict_mbz);
+		rc = check_errest(get_be16(buf + STAMP_OFF_A_ERR), strict_mbz);
 		if (rc != STAMP_OK)
 			return rc;
-		out->seq = get_be32(buf + OFF_SEQ);
-		out->timestamp = get_be64(buf + A_TS);
-		out->error_estimate = get_be16(buf + A_ERR);
-		out->ssid = get_be16(buf + A_SSID);
-		out->rx_timestamp = get_be64(buf + A_R_RX_TS);
-		out->sender_seq = get_be32(buf + A_R_S_SEQ);
-		out->sender_timestamp = get_be64(buf + A_R_S_TS);
-		out->sender_error_estimate = get_be16(buf + A_R_S_ERR);
-		out->sender_ttl = buf[A_R_S_TTL];
+		out->seq = get_be32(buf + STAMP_OFF_SEQ);
+		out->timestamp = get_be64(buf + STAMP_OFF_A_TS);
+		out->error_estimate = get_be16(buf + STAMP_OFF_A_ERR);
+		out->ssid = get_be16(buf + STAMP_OFF_A_SSID);
+		out->rx_timestamp = get_be64(buf + STAMP_OFF_A_R_RX_TS);
+		out->sender_seq = get_be32(buf + STAMP_OFF_A_R_S_SEQ);
+		out->sender_timestamp = get_be64(buf + STAMP_OFF_A_R_S_TS);
+		out->sender_error_estimate = get_be16(buf + STAMP_OFF_A_R_S_ERR);
+		out->sender_ttl = buf[STAMP_OFF_A_R_S_TTL];
 		return STAMP_OK;
 	}
-	if (strict_mbz && (!all_zero(buf + U_R_MBZ1, 2) ||
-			   !all_zero(buf + U_R_MBZ2, 3)))
+	if (strict_mbz && (!all_zero(buf + STAMP_OFF_U_R_MBZ1, 2) ||
+			   !all_zero(buf + STAMP_OFF_U_R_MBZ2, 3)))
 		return STAMP_EMBZ;
-	rc = check_errest(get_be16(buf + U_ERR), strict_mbz);
+	rc = check_errest(get_be16(buf + STAMP_OFF_U_ERR), strict_mbz);
 	if (rc != STAMP_OK)
 		return rc;
-	out->seq = get_be32(buf + OFF_SEQ);
-	out->timestamp = get_be64(buf + U_TS);
-	out->error_estimate = get_be16(buf + U_ERR);
-	out->ssid = get_be16(buf + U_SSID);
-	out->rx_timestamp = get_be64(buf + U_R_RX_TS);
-	out->sender_seq = get_be32(buf + U_R_S_SEQ);
-	out->sender_timestamp = get_be64(buf + U_R_S_TS);
-	out->sender_error_estimate = get_be16(buf + U_R_S_ERR);
-	out->sender_ttl = buf[U_R_S_TTL];
+	out->seq = get_be32(buf + STAMP_OFF_SEQ);
+	out->timestamp = get_be64(buf + STAMP_OFF_U_TS);
+	out->error_estimate = get_be16(buf + STAMP_OFF_U_ERR);
+	out->ssid = get_be16(buf + STAMP_OFF_U_SSID);
+	out->rx_timestamp = get_be64(buf + STAMP_OFF_U_R_RX_TS);
+	out->sender_seq = get_be32(buf + STAMP_OFF_U_R_S_SEQ);
+	out->sender_timestamp = get_be64(buf + STAMP_OFF_U_R_S_TS);
+	out->sender_error_estimate = get_be16(buf + STAMP_OFF_U_R_S_ERR);
+	out->sender_ttl = buf[STAMP_OFF_U_R_S_TTL];
 	return STAMP_OK;
 }
 
@@ -541,20 +502,20 @@ void
 stamp_reflect_in_place(uint8_t *buf, uint32_t refl_seq, uint64_t t2_wire,
 		       uint16_t errest, uint8_t sender_ttl)
 {
-	uint32_t s_seq = get_be32(buf + OFF_SEQ);
-	uint64_t s_ts = get_be64(buf + U_TS);
-	uint16_t s_err = get_be16(buf + U_ERR);
+	uint32_t s_seq = get_be32(buf + STAMP_OFF_SEQ);
+	uint64_t s_ts = get_be64(buf + STAMP_OFF_U_TS);
+	uint16_t s_err = get_be16(buf + STAMP_OFF_U_ERR);
 
-	put_be32(buf + OFF_SEQ, refl_seq);
-	put_be64(buf + U_TS, t2_wire);
-	put_be16(buf + U_ERR, errest);
-	put_be64(buf + U_R_RX_TS, t2_wire);
-	put_be32(buf + U_R_S_SEQ, s_seq);
-	put_be64(buf + U_R_S_TS, s_ts);
-	put_be16(buf + U_R_S_ERR, s_err);
-	memset(buf + U_R_MBZ1, 0, 2);
-	buf[U_R_S_TTL] = sender_ttl;
-	memset(buf + U_R_MBZ2, 0, 3);
+	put_be32(buf + STAMP_OFF_SEQ, refl_seq);
+	put_be64(buf + STAMP_OFF_U_TS, t2_wire);
+	put_be16(buf + STAMP_OFF_U_ERR, errest);
+	put_be64(buf + STAMP_OFF_U_R_RX_TS, t2_wire);
+	put_be32(buf + STAMP_OFF_U_R_S_SEQ, s_seq);
+	put_be64(buf + STAMP_OFF_U_R_S_TS, s_ts);
+	put_be16(buf + STAMP_OFF_U_R_S_ERR, s_err);
+	memset(buf + STAMP_OFF_U_R_MBZ1, 0, 2);
+	buf[STAMP_OFF_U_R_S_TTL] = sender_ttl;
+	memset(buf + STAMP_OFF_U_R_MBZ2, 0, 3);
 }
 
 /*
@@ -567,28 +528,28 @@ stamp_reflect_in_place_auth(uint8_t *buf, uint32_t refl_seq,
 			    uint64_t t2_wire, uint16_t errest,
 			    uint8_t sender_ttl)
 {
-	uint32_t s_seq = get_be32(buf + OFF_SEQ);
-	uint64_t s_ts = get_be64(buf + A_TS);
-	uint16_t s_err = get_be16(buf + A_ERR);
+	uint32_t s_seq = get_be32(buf + STAMP_OFF_SEQ);
+	uint64_t s_ts = get_be64(buf + STAMP_OFF_A_TS);
+	uint16_t s_err = get_be16(buf + STAMP_OFF_A_ERR);
 
-	put_be32(buf + OFF_SEQ, refl_seq);
-	memset(buf + A_MBZ0, 0, 12);
-	put_be64(buf + A_TS, t2_wire);
-	put_be16(buf + A_ERR, errest);
-	memset(buf + A_R_MBZ1, 0, 4);
-	put_be64(buf + A_R_RX_TS, t2_wire);
-	memset(buf + A_R_MBZ2, 0, 8);
-	put_be32(buf + A_R_S_SEQ, s_seq);
-	memset(buf + A_R_MBZ3, 0, 12);
-	put_be64(buf + A_R_S_TS, s_ts);
-	put_be16(buf + A_R_S_ERR, s_err);
-	memset(buf + A_R_MBZ4, 0, 6);
-	buf[A_R_S_TTL] = sender_ttl;
-	memset(buf + A_R_MBZ5, 0, 15);
+	put_be32(buf + STAMP_OFF_SEQ, refl_seq);
+	memset(buf + STAMP_OFF_A_MBZ0, 0, 12);
+	put_be64(buf + STAMP_OFF_A_TS, t2_wire);
+	put_be16(buf + STAMP_OFF_A_ERR, errest);
+	memset(buf + STAMP_OFF_A_R_MBZ1, 0, 4);
+	put_be64(buf + STAMP_OFF_A_R_RX_TS, t2_wire);
+	memset(buf + STAMP_OFF_A_R_MBZ2, 0, 8);
+	put_be32(buf + STAMP_OFF_A_R_S_SEQ, s_seq);
+	memset(buf + STAMP_OFF_A_R_MBZ3, 0, 12);
+	put_be64(buf + STAMP_OFF_A_R_S_TS, s_ts);
+	put_be16(buf + STAMP_OFF_A_R_S_ERR, s_err);
+	memset(buf + STAMP_OFF_A_R_MBZ4, 0, 6);
+	buf[STAMP_OFF_A_R_S_TTL] = sender_ttl;
+	memset(buf + STAMP_OFF_A_R_MBZ5, 0, 15);
 }
 
 void
 stamp_set_tx_timestamp(uint8_t *buf, enum stamp_mode mode, uint64_t t_wire)
 {
-	put_be64(buf + (mode == STAMP_MODE_AUTH ? A_TS : U_TS), t_wire);
+	put_be64(buf + (mode == STAMP_MODE_AUTH ? STAMP_OFF_A_TS : STAMP_OFF_U_TS), t_wire);
 }

@@ -7,6 +7,8 @@
 #ifndef PROBE_DROPS_H
 #define PROBE_DROPS_H
 
+#include "metroprobe/stamp.h"
+
 #define foreach_probe_drop						\
 _(ETH_SHORT,        "eth_short",        "frame shorter than its Ethernet/VLAN header") \
 _(ETH_NOT_FOR_US,   "eth_not_for_us",   "destination MAC neither ours, broadcast nor NDP multicast") \
@@ -44,6 +46,21 @@ enum probe_drop {
 #undef _
 	PROBE_DROP_N
 };
+
+/* The drop a STAMP codec error (lib/stamp.h) is counted as. */
+static inline enum probe_drop
+probe_drop_of_stamp(int stamp_err)
+{
+	switch (stamp_err) {
+	case STAMP_ETRUNC:
+		return PROBE_DROP_STAMP_SHORT;
+	case STAMP_EHMAC:
+	case STAMP_EKEY:
+		return PROBE_DROP_STAMP_HMAC;
+	default:
+		return PROBE_DROP_STAMP_MALFORMED;
+	}
+}
 
 extern const char *const probe_drop_names[PROBE_DROP_N];
 extern const char *const probe_drop_help[PROBE_DROP_N];

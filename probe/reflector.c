@@ -108,20 +108,6 @@ reflector_setup(struct probe_app *app, struct probe_port *p)
 	return 0;
 }
 
-static inline enum probe_drop
-refl_drop_reason(int rc)
-{
-	switch (rc) {
-	case STAMP_ETRUNC:
-		return PROBE_DROP_STAMP_SHORT;
-	case STAMP_EHMAC:
-	case STAMP_EKEY:
-		return PROBE_DROP_STAMP_HMAC;
-	default:
-		return PROBE_DROP_STAMP_MALFORMED;
-	}
-}
-
 static inline void
 swap_headers(struct probe_port *p, uint8_t *d, uint16_t l3_off,
 	     uint16_t l4_off, bool ipv6)
@@ -234,7 +220,10 @@ reflector_input(struct probe_worker *w, struct probe_port *p,
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(d + l4_off);
 	uint16_t plen = rte_be_to_cpu_16(udp->dgram_len) - sizeof(*udp);
 	uint16_t base = pcf->reflector_auth ? STAMP_AUTH_LEN : STAMP_UNAUTH_LEN;
-	uint16_t min = pcf->reflector_auth ? STAMP_AUTH_LEN : 14;
+	/* unauthenticated: up to the sender's error estimate is enough
+	 * (TWAMP-Light senders), the rest is answered as zero */
+	uint16_t min = pcf->reflector_auth ? STAMP_AUTH_LEN :
+		STAMP_OFF_U_SSID;
 	uint16_t payload_off = l4_off + sizeof(*udp);
 	struct tx_meta meta;
 	uint32_t seq, sender_seq;
@@ -265,11 +254,10 @@ reflector_input(struct probe_worker *w, struct probe_port *p,
 
 		rc = stamp_hmac_verify(p->refl_hmac, pl, plen);
 		if (rc != 0) {
-			port_drop(p, refl_drop_reason(rc), m);
+			port_drop(p, probe_drop_of_stamp(rc), m);
 			return;
 		}
-		sender_seq = rte_be_to_cpu_32(*(const rte_be32_t *)pl);
-		ssid = rte_be_to_cpu_16(*(const rte_be16_t *)(pl + 26));
+		stamp_read_sender_auth(pl, &sender_seq, &ssid);
 	} else {
 		struct stamp_sender_pkt sp;
 
@@ -277,7 +265,7 @@ reflector_input(struct probe_worker *w, struct probe_port *p,
 					 STAMP_MODE_UNAUTH, pcf->strict_mbz,
 					 NULL, &sp);
 		if (rc != 0) {
-			port_drop(p, refl_drop_reason(rc), m);
+			port_drop(p, probe_drop_of_stamp(rc), m);
 			return;
 		}
 		sender_seq = sp.seq;

@@ -495,16 +495,8 @@ session_stamp_tx(struct rte_mbuf *m, struct tx_meta *meta,
 		stamp_encode_sender(pl, meta->payload_len, STAMP_MODE_UNAUTH,
 				    &sp, NULL);
 	} else {
-		/* RFC 8762 figure 3: seq, 12 MBZ, timestamp, error, SSID */
-		uint32_t seq = rte_cpu_to_be_32(meta->seq);
-		uint64_t ts = rte_cpu_to_be_64(t1);
-		uint16_t err = rte_cpu_to_be_16(s->errest);
-		uint16_t ssid = rte_cpu_to_be_16(s->conf->ssid);
-
-		memcpy(pl, &seq, 4);
-		memcpy(pl + 16, &ts, 8);
-		memcpy(pl + 24, &err, 2);
-		memcpy(pl + 26, &ssid, 2);
+		stamp_write_sender_auth(pl, meta->seq, t1, s->errest,
+					s->conf->ssid);
 		stamp_hmac_sign(s->hmac, pl, meta->payload_len);
 	}
 	((struct rte_udp_hdr *)(d + meta->l4_off))->dgram_cksum =
@@ -536,20 +528,6 @@ wire_to_ns(uint64_t wire, bool ptp, uint64_t ref_ns)
 		   : mp_time_ntp_to_ns(wire, ref_ns);
 }
 
-static inline enum probe_drop
-stamp_drop_reason(int rc)
-{
-	switch (rc) {
-	case STAMP_ETRUNC:
-		return PROBE_DROP_STAMP_SHORT;
-	case STAMP_EHMAC:
-	case STAMP_EKEY:
-		return PROBE_DROP_STAMP_HMAC;
-	default:
-		return PROBE_DROP_STAMP_MALFORMED;
-	}
-}
-
 void
 session_rx(struct probe_worker *w, struct probe_port *p,
 	   struct probe_session *s, struct rte_mbuf *m, uint16_t l3_off,
@@ -577,7 +555,7 @@ session_rx(struct probe_worker *w, struct probe_port *p,
 	rc = stamp_decode_reflector(d + l4_off + sizeof(*udp), plen, s->mode,
 				    false, s->key, &rp);
 	if (rc != 0) {
-		port_drop(p, stamp_drop_reason(rc), m);
+		port_drop(p, probe_drop_of_stamp(rc), m);
 		return;
 	}
 	if ((rp.ssid != sc->ssid && rp.ssid != 0) ||

@@ -31,6 +31,46 @@
 #define STAMP_HMAC_COVERED    96
 #define STAMP_MAX_KEY_LEN     64
 
+/*
+ * Field offsets, for code that patches a packet in place (the probe writes
+ * T1 and T3 just before transmit). Each layout has one owner: here. Unauthenticated: RFC 8762 figures 2 and 4 (with the
+ * SSID of RFC 8972 figures 1 and 3). Authenticated: RFC 8762 figures
+ * 3 and 5 (RFC 8972 figures 2 and 4).
+ */
+enum stamp_offset {
+	/* both modes, both directions */
+	STAMP_OFF_SEQ           = 0,
+	/* unauthenticated */
+	STAMP_OFF_U_TS              = 4,
+	STAMP_OFF_U_ERR             = 12,
+	STAMP_OFF_U_SSID            = 14,
+	STAMP_OFF_U_S_MBZ           = 16,   /* sender: 28 octets MBZ */
+	STAMP_OFF_U_R_RX_TS         = 16,
+	STAMP_OFF_U_R_S_SEQ         = 24,
+	STAMP_OFF_U_R_S_TS          = 28,
+	STAMP_OFF_U_R_S_ERR         = 36,
+	STAMP_OFF_U_R_MBZ1          = 38,   /* 2 octets */
+	STAMP_OFF_U_R_S_TTL         = 40,
+	STAMP_OFF_U_R_MBZ2          = 41,   /* 3 octets */
+	/* authenticated */
+	STAMP_OFF_A_MBZ0            = 4,    /* 12 octets */
+	STAMP_OFF_A_TS              = 16,
+	STAMP_OFF_A_ERR             = 24,
+	STAMP_OFF_A_SSID            = 26,
+	STAMP_OFF_A_S_MBZ           = 28,   /* sender: 68 octets MBZ */
+	STAMP_OFF_A_R_MBZ1          = 28,   /* 4 octets */
+	STAMP_OFF_A_R_RX_TS         = 32,
+	STAMP_OFF_A_R_MBZ2          = 40,   /* 8 octets */
+	STAMP_OFF_A_R_S_SEQ         = 48,
+	STAMP_OFF_A_R_MBZ3          = 52,   /* 12 octets */
+	STAMP_OFF_A_R_S_TS          = 64,
+	STAMP_OFF_A_R_S_ERR         = 72,
+	STAMP_OFF_A_R_MBZ4          = 74,   /* 6 octets */
+	STAMP_OFF_A_R_S_TTL         = 80,
+	STAMP_OFF_A_R_MBZ5          = 81,   /* 15 octets */
+	STAMP_OFF_A_HMAC            = STAMP_HMAC_COVERED,
+};
+
 enum stamp_mode {
 	STAMP_MODE_UNAUTH = 0,
 	STAMP_MODE_AUTH   = 1,
@@ -172,5 +212,38 @@ struct stamp_hmac *stamp_hmac_new(const struct stamp_key *key);
 void stamp_hmac_free(struct stamp_hmac *h);
 int stamp_hmac_sign(struct stamp_hmac *h, uint8_t *buf, size_t len);
 int stamp_hmac_verify(struct stamp_hmac *h, const uint8_t *buf, size_t len);
+
+/*
+ * The sender's fields of an authenticated packet, written in place
+ * before it is signed (the rest of the packet, MBZ and padding, is the
+ * session's template): RFC 8762 figure 3.
+ */
+static inline void
+stamp_write_sender_auth(uint8_t *buf, uint32_t seq, uint64_t t_wire,
+			uint16_t errest, uint16_t ssid)
+{
+	buf[STAMP_OFF_SEQ] = (uint8_t)(seq >> 24);
+	buf[STAMP_OFF_SEQ + 1] = (uint8_t)(seq >> 16);
+	buf[STAMP_OFF_SEQ + 2] = (uint8_t)(seq >> 8);
+	buf[STAMP_OFF_SEQ + 3] = (uint8_t)seq;
+	for (int i = 0; i < 8; i++)
+		buf[STAMP_OFF_A_TS + i] = (uint8_t)(t_wire >> (56 - 8 * i));
+	buf[STAMP_OFF_A_ERR] = (uint8_t)(errest >> 8);
+	buf[STAMP_OFF_A_ERR + 1] = (uint8_t)errest;
+	buf[STAMP_OFF_A_SSID] = (uint8_t)(ssid >> 8);
+	buf[STAMP_OFF_A_SSID + 1] = (uint8_t)ssid;
+}
+
+/* Sequence number and SSID of a sender packet whose length and HMAC were
+ * checked (the reflector's authenticated path reads nothing else). */
+static inline void
+stamp_read_sender_auth(const uint8_t *buf, uint32_t *seq, uint16_t *ssid)
+{
+	*seq = (uint32_t)buf[STAMP_OFF_SEQ] << 24 |
+		(uint32_t)buf[STAMP_OFF_SEQ + 1] << 16 |
+		(uint32_t)buf[STAMP_OFF_SEQ + 2] << 8 | buf[STAMP_OFF_SEQ + 3];
+	*ssid = (uint16_t)(buf[STAMP_OFF_A_SSID] << 8 |
+			   buf[STAMP_OFF_A_SSID + 1]);
+}
 
 #endif
