@@ -39,8 +39,8 @@ owd_add(struct hist *h, int64_t d, uint64_t *n_negative, int64_t *min)
 }
 
 void
-delay_stats_add(struct delay_stats *s, uint32_t seq,
-		const struct stamp_times *t, bool synced)
+delay_stats_add(struct delay_stats *s, struct delay_stream *st,
+		uint32_t seq, const struct stamp_times *t, bool synced)
 {
 	int64_t rtt = delay_rtt(t);
 	if (rtt < 0) {
@@ -63,23 +63,24 @@ delay_stats_add(struct delay_stats *s, uint32_t seq,
 		s->owd_valid = false;
 	}
 
-	if (s->have_prev) {
+	if (st->have_prev) {
 		/* D(i-1, i) on the forward delay: the clock offset between
 		 * the two ends cancels (RFC 3393 section 3.1, RFC 3550
 		 * section 6.4.1). Unsigned difference: no signed overflow
 		 * on garbage timestamps. */
-		int64_t d = (int64_t)((uint64_t)fwd - (uint64_t)s->prev_fwd);
+		int64_t d = (int64_t)((uint64_t)fwd - (uint64_t)st->prev_fwd);
 		uint64_t ad = d < 0 ? 0 - (uint64_t)d : (uint64_t)d;
 		/* IPDV only between consecutive sequence numbers. */
-		if (seq == s->prev_seq + 1)
+		if (seq == st->prev_seq + 1)
 			hist_insert(&s->ipdv, ad);
 		/* RFC 3550 appendix A.8: J += |D| - J/16, J in 1/16 ns,
 		 * rounded. |D| capped at 100 s so J cannot overflow. */
 		if (ad > HIST_MAX_NS)
 			ad = HIST_MAX_NS;
-		s->jitter_q4 += ad - ((s->jitter_q4 + 8) >> 4);
+		st->jitter_q4 += ad - ((st->jitter_q4 + 8) >> 4);
 	}
-	s->prev_fwd = fwd;
-	s->prev_seq = seq;
-	s->have_prev = true;
+	st->prev_fwd = fwd;
+	st->prev_seq = seq;
+	st->have_prev = true;
+	s->jitter_q4 = st->jitter_q4;
 }

@@ -160,10 +160,7 @@ struct probe_session {
 	struct capacity_run *cap;  /* type = capacity, else NULL */
 	/* measurement (worker) */
 	struct seqt seqt;
-	int64_t prev_fwd;          /* IPDV/jitter stream state, see delay.h */
-	uint32_t prev_seq;
-	bool have_prev;
-	uint64_t jitter_q4;
+	struct delay_stream stream;   /* IPDV and jitter, across intervals */
 	struct interval_slot *slots;
 	uint32_t n_slots;
 	uint64_t cur;              /* slot counter of the open slot */

@@ -399,7 +399,7 @@ session_clock_stepped(struct probe_worker *w, struct probe_session *s,
 	s->step_active = true;
 	s->step_seq = s->next_seq;
 	s->step_until_tsc = now + s->timeout_tsc;
-	s->have_prev = false;
+	delay_stream_restart(&s->stream);
 	sl->clock_steps++;
 	if (w->clk.last_step_abs_ns > sl->step_abs_max_ns)
 		sl->step_abs_max_ns = w->clk.last_step_abs_ns;
@@ -528,20 +528,18 @@ wire_to_ns(uint64_t wire, bool ptp, uint64_t ref_ns)
 		   : mp_time_ntp_to_ns(wire, ref_ns);
 }
 
-void
-session_rx(struct probe_worker *w, struct probe_port *p,
-	   struct probe_session *s, struct rte_mbuf *m, uint16_t l3_off,
-	   uint16_t l4_off, bool ipv6, uint64_t rx_ns)
+/* Whether a frame to one of our source ports is a reply of this
+ * session: from its peer, a valid STAMP reflector packet (decoded into
+ * *rp), its SSID. A frame that is not is dropped and counted. */
+static inline bool
+reply_accept(struct probe_port *p, struct probe_session *s,
+	     struct rte_mbuf *m, uint16_t l3_off, uint16_t l4_off, bool ipv6,
+	     struct stamp_reflector_pkt *rp)
 {
+	const struct session_conf *sc = s->conf;
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(d + l4_off);
 	uint16_t plen = rte_be_to_cpu_16(udp->dgram_len) - sizeof(*udp);
-	const struct session_conf *sc = s->conf;
-	struct stamp_reflector_pkt rp;
-	struct stamp_error_estimate ee;
-	struct interval_slot *sl;
-	struct stamp_times t;
-	bool synced;
 	int rc;
 
 	if (udp->src_port != rte_cpu_to_be_16(sc->peer_port) ||
@@ -550,38 +548,133 @@ session_rx(struct probe_worker *w, struct probe_port *p,
 		  : ((struct rte_ipv4_hdr *)(d + l3_off))->src_addr !=
 			sc->peer.v4)) {
 		port_drop(p, PROBE_DROP_SESSION_MISMATCH, m);
-		return;
+		return false;
 	}
 	rc = stamp_decode_reflector(d + l4_off + sizeof(*udp), plen, s->mode,
-				    false, s->key, &rp);
+				    false, s->key, rp);
 	if (rc != 0) {
 		port_drop(p, probe_drop_of_stamp(rc), m);
-		return;
+		return false;
 	}
-	if ((rp.ssid != sc->ssid && rp.ssid != 0) ||
+	if ((rp->ssid != sc->ssid && rp->ssid != 0) ||
 	    s->state == SESSION_WAIT_NEIGH) {
 		port_drop(p, PROBE_DROP_SESSION_MISMATCH, m);
+		return false;
+	}
+	return true;
+}
+
+/* T1..T4 of a reply in Unix ns; the reflector's error estimate in *ee
+ * (its value in ns kept while it does not change). */
+static inline void
+reply_times(struct probe_session *s, const struct stamp_reflector_pkt *rp,
+	    uint64_t rx_ns, struct stamp_error_estimate *ee,
+	    struct stamp_times *t)
+{
+	bool ptp = s->conf->ptp_format;
+
+	stamp_errest_unpack(rp->error_estimate, ee);
+	if (unlikely(rp->error_estimate != s->peer_errest_raw)) {
+		s->peer_errest_raw = rp->error_estimate;
+		s->peer_errest_ns = stamp_errest_to_ns(ee);
+	}
+	t->t1 = wire_to_ns(rp->sender_timestamp, ptp, rx_ns);
+	t->t2 = wire_to_ns(rp->rx_timestamp, ee->ptp_format, rx_ns);
+	t->t3 = wire_to_ns(rp->timestamp, ee->ptp_format, rx_ns);
+	t->t4 = rx_ns;
+}
+
+/* The forward-loss marks of the reply's interval (see slot_close): the
+ * reflector counts from 0 (RFC 8762 section 4.3.1), the sender from
+ * first_seq, so d = sender seq - first_seq - reflector seq. */
+static inline void
+slot_loss_mark(struct probe_session *s, struct interval_slot *sl,
+	       const struct stamp_reflector_pkt *rp)
+{
+	uint32_t first = s->conf->first_seq;
+	int64_t d = (int64_t)(int32_t)(rp->sender_seq - first - rp->seq);
+
+	if (!s->have_d_offset) {
+		/* forward losses before the first packet back are at most
+		 * its distance from the first seq */
+		int64_t at_most = (int64_t)(uint32_t)(rp->sender_seq - first);
+
+		s->d_offset = d < 0 ? d : d > at_most ? d - at_most : 0;
+		s->have_d_offset = true;
+	}
+	if (!sl->have_refl) {
+		sl->seq_lo = sl->seq_hi = rp->sender_seq;
+		sl->d_lo = sl->d_hi = d;
+		sl->have_refl = true;
+	} else if (seqt_diff(rp->sender_seq, sl->seq_lo) < 0) {
+		sl->seq_lo = rp->sender_seq;
+		sl->d_lo = d;
+	} else if (seqt_diff(rp->sender_seq, sl->seq_hi) > 0) {
+		sl->seq_hi = rp->sender_seq;
+		sl->d_hi = d;
+	}
+	if (!s->any_refl) {
+		s->refl_first = rp->seq;
+		s->any_refl = true;
+	}
+	s->refl_last = rp->seq;
+}
+
+/* How far the reply's timestamps can be off, into its interval's bounds
+ * (record_quality). */
+static inline void
+slot_quality_note(const struct probe_worker *w, const struct probe_session *s,
+		  struct interval_slot *sl,
+		  const struct stamp_error_estimate *ee)
+{
+	if (!ee->synced)
+		sl->peer_synced = false;
+	if (s->peer_errest_ns > sl->peer_error_ns)
+		sl->peer_error_ns = s->peer_errest_ns;
+	if (w->rx_gap_tsc > sl->rx_gap_max_tsc)
+		sl->rx_gap_max_tsc = w->rx_gap_tsc;
+	if (w->rx_err_tsc > sl->rx_err_max_tsc)
+		sl->rx_err_max_tsc = w->rx_err_tsc;
+}
+
+/* The delays of a first copy, into its interval's statistics; a reply
+ * sent before a clock step the worker followed since mixes two clocks
+ * and is left out (counted). */
+static inline void
+reply_measure(struct probe_session *s, struct interval_slot *sl, uint32_t seq,
+	      const struct stamp_times *t, bool synced)
+{
+	if (unlikely(s->step_active) && seqt_diff(seq, s->step_seq) < 0) {
+		sl->step_excluded++;
 		return;
 	}
+	delay_stats_add(&sl->ds, &s->stream, seq, t, synced);
+	if (s->cap != NULL)
+		capacity_rx(s, seq, t, synced);
+	if (!synced)
+		sl->all_synced = false;
+}
+
+void
+session_rx(struct probe_worker *w, struct probe_port *p,
+	   struct probe_session *s, struct rte_mbuf *m, uint16_t l3_off,
+	   uint16_t l4_off, bool ipv6, uint64_t rx_ns)
+{
+	struct stamp_reflector_pkt rp;
+	struct stamp_error_estimate ee;
+	struct interval_slot *sl;
+	struct stamp_times t;
+	enum seqt_verdict v;
+
+	if (!reply_accept(p, s, m, l3_off, l4_off, ipv6, &rp))
+		return;
 	if (s->state == SESSION_DONE) {
 		s->late_total++;
 		rte_pktmbuf_free(m);
 		return;
 	}
-	stamp_errest_unpack(rp.error_estimate, &ee);
-	synced = probe_app.synced && ee.synced;
-	if (unlikely(rp.error_estimate != s->peer_errest_raw)) {
-		s->peer_errest_raw = rp.error_estimate;
-		s->peer_errest_ns = stamp_errest_to_ns(&ee);
-	}
-	t.t1 = wire_to_ns(rp.sender_timestamp, sc->ptp_format, rx_ns);
-	t.t2 = wire_to_ns(rp.rx_timestamp, ee.ptp_format, rx_ns);
-	t.t3 = wire_to_ns(rp.timestamp, ee.ptp_format, rx_ns);
-	t.t4 = rx_ns;
-
-	enum seqt_verdict v = seqt_rx(&s->seqt, rp.sender_seq);
-	int64_t dfl;
-
+	reply_times(s, &rp, rx_ns, &ee, &t);
+	v = seqt_rx(&s->seqt, rp.sender_seq);
 	switch (v) {
 	case SEQT_LATE:
 		s->cur_slot->late++;
@@ -602,63 +695,10 @@ session_rx(struct probe_worker *w, struct probe_port *p,
 		sl->rx_pkts++;
 		sl->rx_bytes += rte_pktmbuf_pkt_len(m) + PROBE_FCS_LEN;
 		s->rx_total++;
-		/* the reflector counts from 0 (RFC 8762 section 4.3.1),
-		 * the sender from first_seq */
-		dfl = (int64_t)(int32_t)(rp.sender_seq - sc->first_seq -
-					 rp.seq);
-		if (!s->have_d_offset) {
-			/* forward losses before the first packet back are at
-			 * most its distance from the first seq */
-			int64_t at_most = (int64_t)(uint32_t)(rp.sender_seq -
-							      sc->first_seq);
-
-			s->d_offset = dfl < 0 ? dfl :
-				dfl > at_most ? dfl - at_most : 0;
-			s->have_d_offset = true;
-		}
-		if (!sl->have_refl) {
-			sl->seq_lo = sl->seq_hi = rp.sender_seq;
-			sl->d_lo = sl->d_hi = dfl;
-			sl->have_refl = true;
-		} else if (seqt_diff(rp.sender_seq, sl->seq_lo) < 0) {
-			sl->seq_lo = rp.sender_seq;
-			sl->d_lo = dfl;
-		} else if (seqt_diff(rp.sender_seq, sl->seq_hi) > 0) {
-			sl->seq_hi = rp.sender_seq;
-			sl->d_hi = dfl;
-		}
-		if (!s->any_refl) {
-			s->refl_first = rp.seq;
-			s->any_refl = true;
-		}
-		s->refl_last = rp.seq;
-		if (!ee.synced)
-			sl->peer_synced = false;
-		if (s->peer_errest_ns > sl->peer_error_ns)
-			sl->peer_error_ns = s->peer_errest_ns;
-		if (w->rx_gap_tsc > sl->rx_gap_max_tsc)
-			sl->rx_gap_max_tsc = w->rx_gap_tsc;
-		if (w->rx_err_tsc > sl->rx_err_max_tsc)
-			sl->rx_err_max_tsc = w->rx_err_tsc;
-		if (unlikely(s->step_active) &&
-		    seqt_diff(rp.sender_seq, s->step_seq) < 0) {
-			sl->step_excluded++;
-			break;
-		}
-		/* The IPDV/jitter stream runs across intervals. */
-		sl->ds.prev_fwd = s->prev_fwd;
-		sl->ds.prev_seq = s->prev_seq;
-		sl->ds.have_prev = s->have_prev;
-		sl->ds.jitter_q4 = s->jitter_q4;
-		delay_stats_add(&sl->ds, rp.sender_seq, &t, synced);
-		s->prev_fwd = sl->ds.prev_fwd;
-		s->prev_seq = sl->ds.prev_seq;
-		s->have_prev = sl->ds.have_prev;
-		s->jitter_q4 = sl->ds.jitter_q4;
-		if (s->cap != NULL)
-			capacity_rx(s, rp.sender_seq, &t, synced);
-		if (!synced)
-			sl->all_synced = false;
+		slot_loss_mark(s, sl, &rp);
+		slot_quality_note(w, s, sl, &ee);
+		reply_measure(s, sl, rp.sender_seq, &t,
+			      probe_app.synced && ee.synced);
 		break;
 	}
 	rte_pktmbuf_free(m);

@@ -49,16 +49,35 @@ delay_back(const struct stamp_times *t)
 	return (int64_t)(t->t4 - t->t3);
 }
 
+/*
+ * The stream of replies a session receives, which runs across intervals:
+ * the previous reply's forward delay and sequence number (for IPDV
+ * between consecutive ones) and the RFC 3550 jitter estimate. It belongs
+ * to the session; each interval's statistics only read it.
+ */
+struct delay_stream {
+	int64_t prev_fwd;        /* forward delay of the previous sample */
+	uint32_t prev_seq;
+	bool have_prev;
+	uint64_t jitter_q4;      /* RFC 3550 jitter in 1/16 ns */
+};
+
+/* The next sample starts the stream again (no IPDV to the one before,
+ * jitter kept): after a clock step, for one. */
+static inline void
+delay_stream_restart(struct delay_stream *st)
+{
+	st->have_prev = false;
+}
+
 struct delay_stats {
 	struct hist rtt;
 	struct hist owd_fwd;
 	struct hist owd_back;
 	struct hist ipdv;        /* |IPDV| of the forward delay */
-	uint64_t jitter_q4;      /* RFC 3550 jitter in 1/16 ns */
+	uint64_t jitter_q4;      /* the stream's jitter after this interval's
+				  * last sample, 1/16 ns */
 	uint64_t negative;       /* samples with a negative RTT, not recorded */
-	int64_t prev_fwd;        /* forward delay of the previous sample */
-	uint32_t prev_seq;
-	bool have_prev;
 	bool owd_valid;          /* both clocks synchronised for all samples */
 	/* Synced samples whose one-way delay came out below zero (the
 	 * clocks are not as close as they say): that direction's sample is
@@ -70,12 +89,12 @@ struct delay_stats {
 };
 
 void delay_stats_init(struct delay_stats *s);
-/* Resets the histograms for a new interval; keeps jitter and IPDV state
- * across intervals (the stream continues). */
+/* Resets the histograms for a new interval (the stream, apart, goes on). */
 void delay_stats_reset_interval(struct delay_stats *s);
 
 /*
- * Records one reflected packet with sender sequence number seq.
+ * Records one reflected packet with sender sequence number seq in the
+ * interval's statistics s, and moves the session's stream st on.
  * synced: both ends' error estimates have the S bit (one-way delays are
  * recorded only then; RTT, IPDV and jitter always). A sample with a
  * negative RTT is counted in `negative` and otherwise ignored (it is not
@@ -83,8 +102,8 @@ void delay_stats_reset_interval(struct delay_stats *s);
  * counted per direction (owd_*_negative), never dropped silently. Call it for first copies only
  * (seqt_rx verdict SEQT_IN_ORDER or SEQT_REORDERED).
  */
-void delay_stats_add(struct delay_stats *s, uint32_t seq,
-		     const struct stamp_times *t, bool synced);
+void delay_stats_add(struct delay_stats *s, struct delay_stream *st,
+		     uint32_t seq, const struct stamp_times *t, bool synced);
 
 static inline uint64_t
 delay_jitter_ns(const struct delay_stats *s)

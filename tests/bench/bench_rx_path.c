@@ -171,6 +171,7 @@ ring_renumber(struct bench_ring *r, uint32_t k)
 struct rx_state {
 	struct seqt seq;
 	struct delay_stats delay;
+	struct delay_stream stream;
 	uint64_t bad;                 /* decode errors */
 };
 
@@ -202,7 +203,7 @@ rx_pass(struct rx_state *st, const struct bench_ring *r)
 		/* S bit (RFC 8762 4.2.1) of both ends' error estimates. */
 		bool synced = (p.error_estimate & p.sender_error_estimate &
 			       0x8000) != 0;
-		delay_stats_add(&st->delay, p.sender_seq, &t, synced);
+		delay_stats_add(&st->delay, &st->stream, p.sender_seq, &t, synced);
 	}
 }
 

@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -67,9 +68,13 @@ times_of(const struct ref_pkt *p, int64_t reflector_offset)
 	return t;
 }
 
+/* The session's stream (one per test: stats_new starts it). */
+static struct delay_stream stream;
+
 static struct delay_stats *
 stats_new(void)
 {
+	memset(&stream, 0, sizeof(stream));
 	struct delay_stats *s = malloc(sizeof(*s));
 	assert_non_null(s);
 	delay_stats_init(s);
@@ -81,7 +86,7 @@ feed_reference(struct delay_stats *s, bool synced, int64_t offset)
 {
 	for (size_t i = 0; i < NREF; i++) {
 		struct stamp_times t = times_of(&ref[i], offset);
-		delay_stats_add(s, ref[i].seq, &t, synced);
+		delay_stats_add(s, &stream, ref[i].seq, &t, synced);
 	}
 }
 
@@ -181,9 +186,9 @@ test_negative_rtt_is_counted_not_recorded(void **state)
 		if (i == 2) {
 			bad = times_of(&ref[i], 0);
 			bad.t3 = bad.t2 + 500000;
-			delay_stats_add(s, 99, &bad, true);
+			delay_stats_add(s, &stream, 99, &bad, true);
 		}
-		delay_stats_add(s, ref[i].seq, &t, true);
+		delay_stats_add(s, &stream, ref[i].seq, &t, true);
 	}
 	assert_int_equal(delay_rtt(&bad), 216600 - 500000);
 	expect_rtt_ipdv_jitter(s);
@@ -200,7 +205,7 @@ test_negative_one_way_delay_when_synced_is_counted(void **state)
 	/* Both ends claim sync but the reflector is 200 us behind: the
 	 * forward delay of packet 1 comes out negative. */
 	struct stamp_times t = times_of(&ref[0], -200000);
-	delay_stats_add(s, 1, &t, true);
+	delay_stats_add(s, &stream, 1, &t, true);
 	assert_int_equal(s->owd_fwd_negative, 1);
 	assert_int_equal(s->owd_fwd_negative_min, delay_fwd(&t));
 	assert_true(delay_fwd(&t) < 0);
@@ -213,7 +218,7 @@ test_negative_one_way_delay_when_synced_is_counted(void **state)
 	assert_int_equal(s->owd_back.min, (uint64_t)delay_back(&t));
 	/* a second, lower one moves the minimum; reset clears both */
 	t = times_of(&ref[1], -300000);
-	delay_stats_add(s, 2, &t, true);
+	delay_stats_add(s, &stream, 2, &t, true);
 	assert_int_equal(s->owd_fwd_negative, 2);
 	assert_int_equal(s->owd_fwd_negative_min, delay_fwd(&t));
 	assert_int_equal(s->owd_fwd.count + s->owd_fwd_negative,
@@ -233,7 +238,7 @@ test_interval_reset_keeps_the_stream_state(void **state)
 	/* Interval 1 holds packets 1, 2, 3; interval 2 holds 5, 6. */
 	for (size_t i = 0; i < 3; i++) {
 		struct stamp_times t = times_of(&ref[i], 0);
-		delay_stats_add(s, ref[i].seq, &t, i != 1);
+		delay_stats_add(s, &stream, ref[i].seq, &t, i != 1);
 	}
 	assert_false(s->owd_valid);
 	assert_int_equal(s->owd_fwd.count, 2);
@@ -248,7 +253,7 @@ test_interval_reset_keeps_the_stream_state(void **state)
 
 	for (size_t i = 3; i < NREF; i++) {
 		struct stamp_times t = times_of(&ref[i], 0);
-		delay_stats_add(s, ref[i].seq, &t, true);
+		delay_stats_add(s, &stream, ref[i].seq, &t, true);
 	}
 	/* 3->5 feeds the jitter across the boundary, 5->6 the IPDV. */
 	assert_int_equal(s->jitter_q4, 3826);
@@ -265,8 +270,8 @@ test_ipdv_across_sequence_wrap(void **state)
 	struct delay_stats *s = stats_new();
 	struct stamp_times a = times_of(&ref[0], 0), b = times_of(&ref[1], 0);
 
-	delay_stats_add(s, 0xffffffffu, &a, false);
-	delay_stats_add(s, 0, &b, false);
+	delay_stats_add(s, &stream, 0xffffffffu, &a, false);
+	delay_stats_add(s, &stream, 0, &b, false);
 	assert_int_equal(s->ipdv.count, 1);
 	assert_int_equal(s->ipdv.min, 800);
 	free(s);
@@ -282,8 +287,8 @@ test_garbage_timestamps_do_not_overflow(void **state)
 
 	/* Run under UBSan: no signed overflow whatever the wire says. */
 	for (int i = 0; i < 4; i++) {
-		delay_stats_add(s, (uint32_t)i, i % 2 ? &t : &u, false);
-		delay_stats_add(s, (uint32_t)i, i % 2 ? &u : &t, true);
+		delay_stats_add(s, &stream, (uint32_t)i, i % 2 ? &t : &u, false);
+		delay_stats_add(s, &stream, (uint32_t)i, i % 2 ? &u : &t, true);
 	}
 	assert_int_equal(s->rtt.count + s->negative, 8);
 	/* |D| is capped at 100 s in the jitter, so it stays bounded. */
