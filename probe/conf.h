@@ -36,6 +36,7 @@ enum clock_sync_mode {
 	CLOCK_SYNC_AUTO = 0,   /* adjtimex(): kernel clock synchronised */
 	CLOCK_SYNC_YES,
 	CLOCK_SYNC_NO,
+	CLOCK_SYNC_PTP4L,      /* ptp4l's management socket (ptp_status.c) */
 };
 
 /* An address as configured; v4 and v6 in network byte order. */
@@ -130,6 +131,8 @@ struct probe_conf {
 	bool single_lcore;
 	enum clock_sync_mode clock_sync;
 	uint64_t clock_error_ns;
+	char ptp4l_socket[PROBE_PATH_MAX];  /* clock_synced = ptp4l */
+	uint8_t ptp4l_domain;
 	int32_t tai_offset_s;
 	uint32_t mbufs;
 	char ring_pair[2][64];          /* two back-to-back ring ports */

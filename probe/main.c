@@ -27,6 +27,7 @@
 #include "export.h"
 #include "options.h"
 #include "probe.h"
+#include "ptp_status.h"
 
 struct probe_app probe_app = {
 	.exp_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -121,6 +122,37 @@ hw_clock_refresh(struct probe_app *app)
 	}
 }
 
+/* The S bit and error estimate as they are now (ptp4l's latest answer)
+ * for every test packet sent or reflected from here on. */
+static void
+clock_sync_publish(struct probe_app *app)
+{
+	struct stamp_error_estimate ee;
+	uint64_t error_ns;
+	bool synced;
+
+	clock_detect_sync(app->conf.clock_sync, app->conf.clock_error_ns,
+			  &synced, &error_ns);
+	__atomic_store_n(&app->synced, synced, __ATOMIC_RELAXED);
+	__atomic_store_n(&app->clock_error_ns, error_ns, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < app->n_sessions; i++) {
+		struct probe_session *s = &app->sessions[i];
+
+		stamp_errest_from_ns(error_ns, synced, s->conf->ptp_format,
+				     &ee);
+		__atomic_store_n(&s->errest, stamp_errest_pack(&ee),
+				 __ATOMIC_RELAXED);
+	}
+	for (unsigned i = 0; i < app->n_ports; i++)
+		PORT_FOREACH_QUEUE(q, &app->ports[i]) {
+			stamp_errest_from_ns(error_ns, synced,
+					     q->conf->reflector_ptp, &ee);
+			__atomic_store_n(&q->refl_errest,
+					 stamp_errest_pack(&ee),
+					 __ATOMIC_RELAXED);
+		}
+}
+
 void
 control_poll(uint64_t now)
 {
@@ -135,6 +167,8 @@ control_poll(uint64_t now)
 		}
 		next_clock = now + app->tsc_hz;
 	}
+	if (app->conf.clock_sync == CLOCK_SYNC_PTP4L && ptp_watch_step())
+		clock_sync_publish(app);
 	if (!app->stopping) {
 		if (probe_signal != 0)
 			probe_stop_sessions(app, probe_signal == SIGINT ?
@@ -380,6 +414,9 @@ main(int argc, char **argv)
 	app->start_ns = mp_time_now_ns();
 	if (clock_init() < 0)
 		rte_exit(EXIT_FAILURE, "cannot calibrate the TSC\n");
+	if (app->conf.clock_sync == CLOCK_SYNC_PTP4L)
+		ptp_watch_start(app->conf.ptp4l_socket, app->conf.ptp4l_domain,
+				app->conf.clock_error_ns);
 	clock_detect_sync(app->conf.clock_sync, app->conf.clock_error_ns,
 			  &app->synced, &app->clock_error_ns);
 	PROBE_INFO("clock: TSC %" PRIu64 " Hz, %s, error estimate %" PRIu64

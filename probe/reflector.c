@@ -208,7 +208,7 @@ reflector_input(struct probe_worker *w, struct probe_port *p,
 	uint16_t payload_off = l4_off + sizeof(*udp);
 	struct tx_meta meta;
 	uint32_t seq, sender_seq;
-	uint16_t ssid;
+	uint16_t ssid, errest;
 	uint8_t ttl;
 	uint64_t t2;
 	bool ck_full = !ipv6 && udp->dgram_cksum == 0;
@@ -273,12 +273,13 @@ reflector_input(struct probe_worker *w, struct probe_port *p,
 	meta.ck_full = ck_full;
 	meta.ck_old = ck_full ? 0 : mp_cksum(d + payload_off, base);
 	swap_headers(p, d, l3_off, l4_off, ipv6);
+	/* the control thread changes it when the clock's state changes */
+	errest = __atomic_load_n(&p->refl_errest, __ATOMIC_RELAXED);
 	if (pcf->reflector_auth)
-		stamp_reflect_in_place_auth(d + payload_off, seq, t2,
-					    p->refl_errest, ttl);
+		stamp_reflect_in_place_auth(d + payload_off, seq, t2, errest,
+					    ttl);
 	else
-		stamp_reflect_in_place(d + payload_off, seq, t2,
-				       p->refl_errest, ttl);
+		stamp_reflect_in_place(d + payload_off, seq, t2, errest, ttl);
 	meta.kind = TX_REFLECT;
 	meta.ipv6 = ipv6;
 	meta.l3_off = l3_off;

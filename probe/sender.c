@@ -452,7 +452,9 @@ session_stamp_tx(struct rte_mbuf *m, struct tx_meta *meta,
 	if (s->mode == STAMP_MODE_UNAUTH) {
 		struct stamp_sender_pkt sp = {
 			.seq = meta->seq, .timestamp = t1,
-			.error_estimate = s->errest, .ssid = s->conf->ssid,
+			.error_estimate = __atomic_load_n(&s->errest,
+							  __ATOMIC_RELAXED),
+			.ssid = s->conf->ssid,
 		};
 
 		stamp_encode_sender(pl, meta->payload_len, STAMP_MODE_UNAUTH,
@@ -461,7 +463,8 @@ session_stamp_tx(struct rte_mbuf *m, struct tx_meta *meta,
 		/* RFC 8762 figure 3: seq, 12 MBZ, timestamp, error, SSID */
 		uint32_t seq = rte_cpu_to_be_32(meta->seq);
 		uint64_t ts = rte_cpu_to_be_64(t1);
-		uint16_t err = rte_cpu_to_be_16(s->errest);
+		uint16_t err = rte_cpu_to_be_16(__atomic_load_n(&s->errest,
+							__ATOMIC_RELAXED));
 		uint16_t ssid = rte_cpu_to_be_16(s->conf->ssid);
 
 		memcpy(pl, &seq, 4);
@@ -555,7 +558,8 @@ session_rx(struct probe_worker *w, struct probe_port *p,
 		return;
 	}
 	stamp_errest_unpack(rp.error_estimate, &ee);
-	synced = probe_app.synced && ee.synced;
+	synced = __atomic_load_n(&probe_app.synced, __ATOMIC_RELAXED) &&
+		ee.synced;
 	t.t1 = wire_to_ns(rp.sender_timestamp, sc->ptp_format, rx_ns);
 	t.t2 = wire_to_ns(rp.rx_timestamp, ee.ptp_format, rx_ns);
 	t.t3 = wire_to_ns(rp.timestamp, ee.ptp_format, rx_ns);
