@@ -22,6 +22,7 @@
 
 #include "clock.h"
 #include "conf.h"
+#include "ptp_status.h"
 
 #define CLOCK_WINDOW 64
 #define CLOCK_SLEW_PERIOD_NS MP_NS_PER_SEC   /* one refresh */
@@ -324,6 +325,9 @@ clock_detect_sync(int mode, uint64_t conf_error_ns, bool *synced,
 	case CLOCK_SYNC_YES:
 		*synced = true;
 		*error_ns = conf_error_ns;
+		break;
+	case CLOCK_SYNC_PTP4L:
+		ptp_watch_get(synced, error_ns);
 		break;
 	case CLOCK_SYNC_NO:
 		*synced = false;

@@ -102,7 +102,8 @@ bool clock_was_set(void);
 /* Data plane: copies the published parameters when they changed. */
 void clock_read(struct probe_clock *local);
 const struct clock_stats *clock_get_stats(void);
-/* Synchronisation status: adjtimex() for "auto". */
+/* Synchronisation status: adjtimex() for "auto", ptp4l's latest answer
+ * (ptp_status.c) for "ptp4l". */
 void clock_detect_sync(int mode, uint64_t conf_error_ns, bool *synced,
 		       uint64_t *error_ns);
 

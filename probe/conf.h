@@ -36,6 +36,7 @@ enum clock_sync_mode {
 	CLOCK_SYNC_AUTO = 0,   /* adjtimex(): kernel clock synchronised */
 	CLOCK_SYNC_YES,
 	CLOCK_SYNC_NO,
+	CLOCK_SYNC_PTP4L,      /* ptp4l's management socket (ptp_status.c) */
 };
 
 /* An address as configured; v4 and v6 in network byte order. */
@@ -132,6 +133,8 @@ struct probe_conf {
 	uint64_t clock_error_ns;
 	uint64_t clock_calibration_ns;  /* TSC against CLOCK_REALTIME */
 	double tsc_nominal_ppm;         /* tests: nominal TSC rate made wrong */
+	char ptp4l_socket[PROBE_PATH_MAX];  /* clock_synced = ptp4l */
+	uint8_t ptp4l_domain;
 	int32_t tai_offset_s;
 	uint32_t mbufs;
 	char ring_pair[2][64];          /* two back-to-back ring ports */

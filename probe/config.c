@@ -29,8 +29,8 @@ static const char *const probe_global_keys[] = {
 	"interval", "loss_timeout", "run_time", "records", "capture",
 	"capture_count", "capture_size", "capture_snaplen", "idle_sleep_us",
 	"idle_polls", "single_lcore", "clock_synced", "clock_error",
-	"tai_offset", "mbufs", "ring_pair", "verbose", "clock_calibration",
-	"tsc_nominal_ppm", NULL
+	"ptp4l_socket", "ptp4l_domain", "tai_offset", "mbufs", "ring_pair",
+	"verbose", "clock_calibration", "tsc_nominal_ppm", NULL
 };
 
 static const char *const probe_export_keys[] = {
@@ -66,6 +66,8 @@ probe_conf_defaults(struct probe_conf *pc)
 	pc->clock_sync = CLOCK_SYNC_AUTO;
 	pc->clock_error_ns = 1000;
 	pc->clock_calibration_ns = 300000000ULL;
+	snprintf(pc->ptp4l_socket, sizeof(pc->ptp4l_socket), "%s",
+		 "/var/run/ptp4l");
 	pc->tai_offset_s = 37;
 	pc->mbufs = 8191;
 }
@@ -113,6 +115,8 @@ get_choice(const struct mp_config *c, const char *sec, const char *key,
 	   size_t errlen)
 {
 	const char *v = mp_config_get(c, sec, key);
+	char allowed[128] = "";
+	size_t n = 0;
 
 	*out = def;
 	if (v == NULL)
@@ -122,12 +126,13 @@ get_choice(const struct mp_config *c, const char *sec, const char *key,
 			*out = i;
 			return 0;
 		}
+		if (n < sizeof(allowed))
+			n += (size_t)snprintf(allowed + n, sizeof(allowed) - n,
+					      "%s%s", i > 0 ? ", " : "",
+					      choices[i]);
 	}
 	return conf_err(c, sec, key, err, errlen, "'%s' is not one of the "
-			"allowed values (%s%s%s%s%s)", v, choices[0],
-			choices[1] ? ", " : "", choices[1] ? choices[1] : "",
-			choices[1] && choices[2] ? ", " : "",
-			choices[1] && choices[2] ? choices[2] : "");
+			"allowed values (%s)", v, allowed);
 }
 
 static int
@@ -148,11 +153,62 @@ get_addr(const struct mp_config *c, const char *sec, const char *key,
 	return 0;
 }
 
+/* ptp4l's management socket: a Unix socket path (sun_path holds 107
+ * characters) and the PTP domain ptp4l serves (it ignores others). */
+/* [probe] clock_calibration and tsc_nominal_ppm (clock.h). */
+static int
+get_clock(const struct mp_config *c, const char *sec, struct probe_conf *pc,
+	  char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = mp_config_get_duration(c, sec, "clock_calibration",
+					 pc->clock_calibration_ns,
+					 &pc->clock_calibration_ns, err,
+					 errlen)) < 0)
+		return rc;
+	if (pc->clock_calibration_ns < 50000000ULL ||
+	    pc->clock_calibration_ns > 10 * MP_NS_PER_SEC)
+		return conf_err(c, sec, "clock_calibration", err, errlen,
+				"must be 50ms..10s");
+	if ((rc = mp_config_get_double(c, sec, "tsc_nominal_ppm",
+				       pc->tsc_nominal_ppm,
+				       &pc->tsc_nominal_ppm, err, errlen)) < 0)
+		return rc;
+	if (fabs(pc->tsc_nominal_ppm) > 50000)
+		return conf_err(c, sec, "tsc_nominal_ppm", err, errlen,
+				"must be -50000..50000");
+	return 0;
+}
+
+static int
+get_ptp4l(const struct mp_config *c, const char *sec, struct probe_conf *pc,
+	  char *err, size_t errlen)
+{
+	const char *s = mp_config_get(c, sec, "ptp4l_socket");
+	uint64_t v;
+	int rc;
+
+	if (s != NULL) {
+		if (s[0] == '\0' || strlen(s) > 107)
+			return conf_err(c, sec, "ptp4l_socket", err, errlen,
+					"'%.40s' is not a Unix socket path of "
+					"1..107 characters", s);
+		snprintf(pc->ptp4l_socket, sizeof(pc->ptp4l_socket), "%s", s);
+	}
+	if ((rc = get_u64(c, sec, "ptp4l_domain", pc->ptp4l_domain, 0, 255,
+			  &v, err, errlen)) < 0)
+		return rc;
+	pc->ptp4l_domain = (uint8_t)v;
+	return 0;
+}
+
 static int
 parse_global(const struct mp_config *c, struct probe_conf *pc, char *err,
 	     size_t errlen)
 {
-	static const char *const sync[] = { "auto", "true", "false", NULL };
+	static const char *const sync[] = { "auto", "true", "false", "ptp4l",
+					    NULL };
 	const char *sec = "probe";
 	const char *s;
 	uint64_t v;
@@ -228,22 +284,9 @@ parse_global(const struct mp_config *c, struct probe_conf *pc, char *err,
 					 pc->clock_error_ns,
 					 &pc->clock_error_ns, err, errlen)) < 0)
 		return rc;
-	if ((rc = mp_config_get_duration(c, sec, "clock_calibration",
-					 pc->clock_calibration_ns,
-					 &pc->clock_calibration_ns, err,
-					 errlen)) < 0)
+	if ((rc = get_clock(c, sec, pc, err, errlen)) < 0 ||
+	    (rc = get_ptp4l(c, sec, pc, err, errlen)) < 0)
 		return rc;
-	if (pc->clock_calibration_ns < 50000000ULL ||
-	    pc->clock_calibration_ns > 10 * MP_NS_PER_SEC)
-		return conf_err(c, sec, "clock_calibration", err, errlen,
-				"must be 50ms..10s");
-	if ((rc = mp_config_get_double(c, sec, "tsc_nominal_ppm",
-				       pc->tsc_nominal_ppm,
-				       &pc->tsc_nominal_ppm, err, errlen)) < 0)
-		return rc;
-	if (fabs(pc->tsc_nominal_ppm) > 50000)
-		return conf_err(c, sec, "tsc_nominal_ppm", err, errlen,
-				"must be -50000..50000");
 	if ((rc = get_u64(c, sec, "tai_offset", (uint64_t)pc->tai_offset_s, 0,
 			  100, &v, err, errlen)) < 0)
 		return rc;

@@ -28,6 +28,7 @@
 #include "hwts_port.h"
 #include "options.h"
 #include "probe.h"
+#include "ptp_status.h"
 
 struct probe_app probe_app = {
 	.exp_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -124,6 +125,9 @@ clock_start(struct probe_app *app)
 	st = clock_get_stats();
 	app->tsc_hz = st->tsc_hz;
 	app->start_ns = mp_time_now_ns();
+	if (app->conf.clock_sync == CLOCK_SYNC_PTP4L)
+		ptp_watch_start(app->conf.ptp4l_socket, app->conf.ptp4l_domain,
+				app->conf.clock_error_ns);
 	clock_detect_sync(app->conf.clock_sync, app->conf.clock_error_ns,
 			  &app->synced, &app->clock_error_ns);
 	PROBE_INFO("clock: TSC measured at %" PRIu64 " Hz against "
@@ -153,6 +157,31 @@ clock_tick(struct probe_app *app, bool was_set)
 	(void)app;
 }
 
+/* The S bit and error estimate as they are now (ptp4l's latest answer)
+ * for every test packet sent from here on. */
+static void
+clock_sync_publish(struct probe_app *app)
+{
+	struct stamp_error_estimate ee;
+	uint64_t error_ns;
+	bool synced;
+
+	clock_detect_sync(app->conf.clock_sync, app->conf.clock_error_ns,
+			  &synced, &error_ns);
+	__atomic_store_n(&app->synced, synced, __ATOMIC_RELAXED);
+	__atomic_store_n(&app->clock_error_ns, error_ns, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < app->n_sessions; i++) {
+		struct probe_session *s = &app->sessions[i];
+
+		stamp_errest_from_ns(error_ns, synced, s->conf->ptp_format,
+				     &ee);
+		__atomic_store_n(&s->errest, stamp_errest_pack(&ee),
+				 __ATOMIC_RELAXED);
+	}
+	/* each reflecting queue takes them up in its own estimate, with
+	 * its timestamps' error, within 100 ms (reflector_errest_tick) */
+}
+
 void
 control_poll(uint64_t now)
 {
@@ -168,9 +197,14 @@ control_poll(uint64_t now)
 		if (next_clock != 0) {
 			clock_tick(app, false);
 			hwts_port_refresh(app);
+			/* adjtimex() may say otherwise now */
+			if (app->conf.clock_sync == CLOCK_SYNC_AUTO)
+				clock_sync_publish(app);
 		}
 		next_clock = now + app->tsc_hz;
 	}
+	if (app->conf.clock_sync == CLOCK_SYNC_PTP4L && ptp_watch_step())
+		clock_sync_publish(app);
 	if (!app->stopping) {
 		if (probe_signal != 0)
 			probe_stop_sessions(app, probe_signal == SIGINT ?

@@ -37,6 +37,8 @@ static const struct option probe_long_opts[] = {
 	{ "single-lcore", no_argument, NULL, OPT_GLOBAL },
 	{ "clock-synced", required_argument, NULL, OPT_GLOBAL },
 	{ "clock-error", required_argument, NULL, OPT_GLOBAL },
+	{ "ptp4l-socket", required_argument, NULL, OPT_GLOBAL },
+	{ "ptp4l-domain", required_argument, NULL, OPT_GLOBAL },
 	{ "tai-offset", required_argument, NULL, OPT_GLOBAL },
 	{ "clock-calibration", required_argument, NULL, OPT_GLOBAL },
 	{ "tsc-nominal-ppm", required_argument, NULL, OPT_GLOBAL },
@@ -88,9 +90,16 @@ static const char probe_usage[] =
 "  --single-lcore         run control, receive and transmit on the main\n"
 "                         lcore (automatic when EAL gives one lcore)\n"
 "  --clock-synced MODE    auto (adjtimex: kernel clock synchronised), true\n"
-"                         (operator says so: PTP), false. Sets the S bit of\n"
-"                         the STAMP error estimate (default auto)\n"
-"  --clock-error DUR      error estimate when --clock-synced true (1us)\n"
+"                         (operator says so: PTP), false, or ptp4l (asked\n"
+"                         once a second: a port SLAVE or UNCALIBRATED with\n"
+"                         a grandmaster and |offset| <= 1ms, or ptp4l the\n"
+"                         grandmaster with traceable time). Sets the S bit\n"
+"                         of the STAMP error estimate (default auto)\n"
+"  --clock-error DUR      error estimate when --clock-synced true; with\n"
+"                         ptp4l, the margin added to |offset| (1us)\n"
+"  --ptp4l-socket PATH    ptp4l's management socket (its uds_address;\n"
+"                         default /var/run/ptp4l)\n"
+"  --ptp4l-domain N       the PTP domain ptp4l serves (default 0)\n"
 "  --tai-offset S         TAI-UTC seconds for PTP timestamps (default 37)\n"
 "  --clock-calibration DUR  how long the TSC is measured against\n"
 "                         CLOCK_REALTIME before the first packet (default\n"

@@ -51,7 +51,9 @@ reflector_errest_tick(struct probe_port *p, uint64_t now)
 	uint64_t ns = (uint64_t)((unsigned __int128)ts * MP_NS_PER_SEC /
 				 app->tsc_hz);
 
-	stamp_errest_from_ns(app->clock_error_ns + ns, app->synced,
+	stamp_errest_from_ns(__atomic_load_n(&app->clock_error_ns,
+					     __ATOMIC_RELAXED) + ns,
+			     __atomic_load_n(&app->synced, __ATOMIC_RELAXED),
 			     p->conf->reflector_ptp, &ee);
 	p->refl_errest = stamp_errest_pack(&ee);
 	p->ts_gap_win_tsc[1] = p->ts_gap_win_tsc[0];
@@ -227,7 +229,7 @@ reflector_input(struct probe_worker *w, struct probe_port *p,
 	uint16_t payload_off = l4_off + sizeof(*udp);
 	struct tx_meta meta;
 	uint32_t seq, sender_seq;
-	uint16_t ssid;
+	uint16_t ssid, errest;
 	uint8_t ttl;
 	uint64_t t2;
 	bool ck_full = !ipv6 && udp->dgram_cksum == 0;
@@ -291,12 +293,13 @@ reflector_input(struct probe_worker *w, struct probe_port *p,
 	meta.ck_full = ck_full;
 	meta.ck_old = ck_full ? 0 : mp_cksum(d + payload_off, base);
 	swap_headers(p, d, l3_off, l4_off, ipv6);
+	/* the control thread changes it when the clock's state changes */
+	errest = __atomic_load_n(&p->refl_errest, __ATOMIC_RELAXED);
 	if (pcf->reflector_auth)
-		stamp_reflect_in_place_auth(d + payload_off, seq, t2,
-					    p->refl_errest, ttl);
+		stamp_reflect_in_place_auth(d + payload_off, seq, t2, errest,
+					    ttl);
 	else
-		stamp_reflect_in_place(d + payload_off, seq, t2,
-				       p->refl_errest, ttl);
+		stamp_reflect_in_place(d + payload_off, seq, t2, errest, ttl);
 	meta.kind = TX_REFLECT;
 	meta.ipv6 = ipv6;
 	meta.l3_off = l3_off;

@@ -489,13 +489,15 @@ session_stamp_tx(struct rte_mbuf *m, struct tx_meta *meta,
 	if (s->mode == STAMP_MODE_UNAUTH) {
 		struct stamp_sender_pkt sp = {
 			.seq = meta->seq, .timestamp = t1,
-			.error_estimate = s->errest, .ssid = s->conf->ssid,
+			.error_estimate = __atomic_load_n(&s->errest,
+							  __ATOMIC_RELAXED),
+			.ssid = s->conf->ssid,
 		};
 
 		stamp_encode_sender(pl, meta->payload_len, STAMP_MODE_UNAUTH,
 				    &sp, NULL);
 	} else {
-		stamp_write_sender_auth(pl, meta->seq, t1, s->errest,
+		stamp_write_sender_auth(pl, meta->seq, t1, __atomic_load_n(&s->errest, __ATOMIC_RELAXED),
 					s->conf->ssid);
 		stamp_hmac_sign(s->hmac, pl, meta->payload_len);
 	}

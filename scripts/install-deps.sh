@@ -12,7 +12,7 @@ packages=(
   libssl-dev libcmocka-dev
   # tests and demo
   iproute2 ethtool procps psmisc tshark python3 python3-scapy jq curl sqlite3
-  chromium prometheus
+  chromium prometheus linuxptp
 )
 
 missing=()
