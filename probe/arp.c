@@ -59,7 +59,7 @@ neigh_add(struct neigh_table *t, const struct probe_addr *ip,
 }
 
 static void
-neigh_learn(struct probe_port *p, const struct probe_addr *ip,
+neigh_learn(struct probe_queue *p, const struct probe_addr *ip,
 	    const uint8_t *mac, uint64_t now)
 {
 	struct neigh_table *t = p->neigh;
@@ -83,7 +83,7 @@ neigh_learn(struct probe_port *p, const struct probe_addr *ip,
 }
 
 int
-port_stage(struct probe_port *p, struct rte_mbuf *m,
+port_stage(struct probe_queue *p, struct rte_mbuf *m,
 	   const struct tx_meta *meta)
 {
 	if (p->tx_n >= PROBE_TX_STAGE) {
@@ -98,7 +98,7 @@ port_stage(struct probe_port *p, struct rte_mbuf *m,
 
 /* Ethernet (+ VLAN) header; returns the L3 offset. */
 static uint16_t
-put_eth(const struct probe_port *p, uint8_t *d, const uint8_t *dst,
+put_eth(const struct probe_queue *p, uint8_t *d, const uint8_t *dst,
 	uint16_t ethertype)
 {
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)d;
@@ -118,7 +118,7 @@ put_eth(const struct probe_port *p, uint8_t *d, const uint8_t *dst,
 }
 
 static void
-arp_send_request(struct probe_port *p, const struct neigh_entry *e)
+arp_send_request(struct probe_queue *p, const struct neigh_entry *e)
 {
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	struct tx_meta meta = { .kind = TX_RAW };
@@ -149,7 +149,7 @@ arp_send_request(struct probe_port *p, const struct neigh_entry *e)
 }
 
 void
-arp_input(struct probe_port *p, struct rte_mbuf *m, uint16_t l3_off,
+arp_input(struct probe_queue *p, struct rte_mbuf *m, uint16_t l3_off,
 	  uint64_t now)
 {
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
@@ -192,7 +192,7 @@ arp_input(struct probe_port *p, struct rte_mbuf *m, uint16_t l3_off,
 /* ---- IPv6 neighbour discovery ---- */
 
 static void
-ndp_send(struct probe_port *p, uint8_t type, const uint8_t *dst_mac,
+ndp_send(struct probe_queue *p, uint8_t type, const uint8_t *dst_mac,
 	 const uint8_t *dst_ip, const uint8_t *target, bool solicited)
 {
 	struct tx_meta meta = { .kind = TX_RAW };
@@ -231,7 +231,7 @@ ndp_send(struct probe_port *p, uint8_t type, const uint8_t *dst_mac,
 }
 
 static void
-ndp_send_ns(struct probe_port *p, const struct neigh_entry *e)
+ndp_send_ns(struct probe_queue *p, const struct neigh_entry *e)
 {
 	uint8_t mac[6] = { 0x33, 0x33, 0xff, e->ip.v6[13], e->ip.v6[14],
 			   e->ip.v6[15] };
@@ -242,7 +242,7 @@ ndp_send_ns(struct probe_port *p, const struct neigh_entry *e)
 }
 
 void
-ndp_input(struct probe_port *p, struct rte_mbuf *m, uint16_t l3_off,
+ndp_input(struct probe_queue *p, struct rte_mbuf *m, uint16_t l3_off,
 	  uint16_t l4_off, uint16_t l4_len, uint64_t now)
 {
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
@@ -284,7 +284,7 @@ ndp_input(struct probe_port *p, struct rte_mbuf *m, uint16_t l3_off,
 }
 
 void
-neigh_tick(struct probe_port *p, uint64_t now, uint64_t tsc_hz)
+neigh_tick(struct probe_queue *p, uint64_t now, uint64_t tsc_hz)
 {
 	uint64_t refresh = (uint64_t)((double)p->conf->arp_refresh_ns *
 				      (double)tsc_hz / 1e9);

@@ -68,7 +68,7 @@ hwts_pair_take(uint16_t port_id, struct hwts_pair *best)
 }
 
 static void
-hwts_publish(const struct probe_port *p)
+hwts_publish(const struct probe_queue *p)
 {
 	struct hwts_port_state *st = &hwts_state[p->idx];
 	uint64_t gen = st->pub.gen + 1;
@@ -81,7 +81,7 @@ hwts_publish(const struct probe_port *p)
 }
 
 static struct hwts_conv
-hwts_published(const struct probe_port *p)
+hwts_published(const struct probe_queue *p)
 {
 	const struct hwts_port_state *st = &hwts_state[p->idx];
 	struct hwts_conv c;
@@ -95,7 +95,7 @@ hwts_published(const struct probe_port *p)
 }
 
 void
-hwts_port_read(struct probe_port *q)
+hwts_port_read(struct probe_queue *q)
 {
 	const struct hwts_port_state *st = &hwts_state[q->idx];
 	uint32_t sn;
@@ -137,7 +137,7 @@ hwts_width(const struct hwts_conv *c)
 }
 
 void
-hwts_port_start(struct probe_app *app, struct probe_port *p)
+hwts_port_start(struct probe_app *app, struct probe_queue *p)
 {
 	struct hwts_port_state *st = &hwts_state[p->idx];
 	const struct hwts_est_conf ec = {
@@ -175,7 +175,7 @@ hwts_port_start(struct probe_app *app, struct probe_port *p)
 }
 
 static void
-hwts_event_log(const struct probe_app *app, const struct probe_port *p,
+hwts_event_log(const struct probe_app *app, const struct probe_queue *p,
 	       struct hwts_port_state *st, enum hwts_event ev)
 {
 	const struct hwts_est *e = &st->est;
@@ -225,7 +225,7 @@ void
 hwts_port_refresh(struct probe_app *app)
 {
 	for (unsigned i = 0; i < app->n_ports; i++) {
-		struct probe_port *p = &app->ports[i];
+		struct probe_queue *p = &app->ports[i];
 		struct hwts_port_state *st = &hwts_state[p->idx];
 		struct hwts_pair pair;
 
@@ -241,7 +241,7 @@ hwts_port_refresh(struct probe_app *app)
 }
 
 bool
-hwts_port_rx_error_ns(const struct probe_port *p, uint64_t *err_ns)
+hwts_port_rx_error_ns(const struct probe_queue *p, uint64_t *err_ns)
 {
 	struct hwts_conv c;
 
@@ -255,7 +255,7 @@ hwts_port_rx_error_ns(const struct probe_port *p, uint64_t *err_ns)
 }
 
 void
-hwts_port_telemetry(struct rte_tel_data *d, struct probe_port *p)
+hwts_port_telemetry(struct rte_tel_data *d, struct probe_queue *p)
 {
 	const struct hwts_port_state *st = &hwts_state[p->idx];
 	struct hwts_conv c;
@@ -286,7 +286,7 @@ hwts_port_telemetry(struct rte_tel_data *d, struct probe_port *p)
 }
 
 void
-hwts_port_log_summary(struct probe_port *p)
+hwts_port_log_summary(struct probe_queue *p)
 {
 	const struct hwts_est *e = &hwts_state[p->idx].est;
 

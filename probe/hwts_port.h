@@ -32,22 +32,22 @@ extern uint64_t hwts_published_gen[PROBE_MAX_PORTS];
  * timestamps (or a simulated clock), the estimator and its first pair.
  * Turns hardware timestamps off (and says why) for a device whose clock
  * cannot be read. */
-void hwts_port_start(struct probe_app *app, struct probe_port *p);
+void hwts_port_start(struct probe_app *app, struct probe_queue *p);
 /* Control thread, about once a second: a pair per port, published. */
 void hwts_port_refresh(struct probe_app *app);
 /* Worker: copies the published conversion of <q>'s port into <q>. */
-void hwts_port_read(struct probe_port *q);
+void hwts_port_read(struct probe_queue *q);
 /* Any thread: whether <p> converts now, and the bound it states (ns) on
  * every timestamp it converts. */
-bool hwts_port_rx_error_ns(const struct probe_port *p, uint64_t *err_ns);
+bool hwts_port_rx_error_ns(const struct probe_queue *p, uint64_t *err_ns);
 /* Telemetry (/metroprobe/port,NAME) and the exit summary. */
-void hwts_port_telemetry(struct rte_tel_data *d, struct probe_port *p);
-void hwts_port_log_summary(struct probe_port *p);
+void hwts_port_telemetry(struct rte_tel_data *d, struct probe_queue *p);
+void hwts_port_log_summary(struct probe_queue *p);
 
 /* hwts_sim.c, tests only: a simulated device clock for a port without
  * one (METROPROBE_TEST_HW_CLOCK), and its reading in place of the
  * device's; false when there is none. */
-bool hwts_sim_attach(struct probe_app *app, struct probe_port *p);
+bool hwts_sim_attach(struct probe_app *app, struct probe_queue *p);
 bool hwts_sim_read(uint16_t port_id, uint64_t *dev);
 
 /*
@@ -55,7 +55,7 @@ bool hwts_sim_read(uint16_t port_id, uint64_t *dev);
  * device clock and the worker's TSC clock <clk>, else <sw_ns>. Worker only.
  */
 static inline uint64_t
-hwts_port_rx_ns(struct probe_port *q, const struct probe_clock *clk,
+hwts_port_rx_ns(struct probe_queue *q, const struct probe_clock *clk,
 		const struct rte_mbuf *m, uint64_t sw_ns)
 {
 	enum hwts_status st;

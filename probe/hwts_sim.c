@@ -74,7 +74,7 @@ hwts_sim_read(uint16_t port_id, uint64_t *dev)
 }
 
 bool
-hwts_sim_attach(struct probe_app *app, struct probe_port *p)
+hwts_sim_attach(struct probe_app *app, struct probe_queue *p)
 {
 	const char *env = getenv("METROPROBE_TEST_HW_CLOCK");
 	struct hwts_sim *s = &hwts_sims[p->port_id];

@@ -135,7 +135,7 @@ host_stats_sum(const struct host_stats *h, const struct interval_slot *sl,
  * receive ring lasts at the interval's arrival rate.
  */
 static void
-record_fill_quality(const struct probe_app *app, const struct probe_port *p,
+record_fill_quality(const struct probe_app *app, const struct probe_queue *p,
 		    const struct interval_slot *sl, struct interval_record *r)
 {
 	struct record_quality *q = &r->q;
@@ -187,7 +187,7 @@ record_fill(const struct probe_app *app, const struct probe_session *s,
 	    struct interval_slot *sl, struct interval_record *r)
 {
 	const struct session_conf *sc = s->conf;
-	const struct probe_port *p = s->port;
+	const struct probe_queue *p = s->port;
 	const struct port_conf *pcf = p->conf;
 	struct probe_addr src = sc->peer.family == 6 ? pcf->ip6 : pcf->ip4;
 	double secs;

@@ -216,7 +216,7 @@ control_poll(uint64_t now)
 	}
 	interval_host_stats_tick(app, mp_time_now_ns());
 	interval_emit_ready(app);
-	capture_drain(app->cap_rings, app->n_cap);
+	capture_drain(app->capture_rings, app->n_capture);
 	interval_log_summaries(app);
 	if (app->stopping && interval_all_done(app))
 		__atomic_store_n(&app->quit, 1, __ATOMIC_RELEASE);
@@ -258,7 +258,7 @@ build_runtime(struct probe_app *app)
 		return -ENOMEM;
 	for (unsigned i = 0; i < pc->n_sessions; i++) {
 		struct probe_session *s = &app->sessions[i];
-		struct probe_port *p = &app->ports[pc->sessions[i].port_idx];
+		struct probe_queue *p = &app->ports[pc->sessions[i].port_idx];
 
 		s->conf = &pc->sessions[i];
 		s->idx = i;
@@ -266,7 +266,7 @@ build_runtime(struct probe_app *app)
 		p->n_sessions++;
 	}
 	for (unsigned i = 0; i < app->n_ports; i++) {
-		struct probe_port *p = &app->ports[i];
+		struct probe_queue *p = &app->ports[i];
 		unsigned n = 0;
 
 		if (p->n_sessions == 0)
@@ -295,7 +295,7 @@ assign_lcores(struct probe_app *app)
 		w->is_main = true;
 		for (unsigned i = 0; i < app->n_ports; i++) {
 			PORT_FOREACH_QUEUE(q, &app->ports[i])
-				w->ports[w->n_ports++] = q;
+				w->queues[w->n_queues++] = q;
 			if ((int)rte_lcore_to_socket_id(w->lcore) !=
 			    app->ports[i].socket)
 				PROBE_WARN("port %s is on socket %d, the only "
@@ -327,7 +327,7 @@ assign_lcores(struct probe_app *app)
 				if (pass == 0 && (int)rte_lcore_to_socket_id(
 				    w->lcore) != p->socket)
 					continue;
-				if (best == NULL || w->n_ports < best->n_ports)
+				if (best == NULL || w->n_queues < best->n_queues)
 					best = w;
 			}
 		}
@@ -336,17 +336,17 @@ assign_lcores(struct probe_app *app)
 				   "using lcore %u on socket %u", p->conf->name,
 				   p->socket, best->lcore,
 				   rte_lcore_to_socket_id(best->lcore));
-		best->ports[best->n_ports++] = p;
+		best->queues[best->n_queues++] = p;
 		PROBE_INFO("port %s queue %u: lcore %u (socket %u), %u "
 			   "session(s)", p->conf->name, p->queue, best->lcore,
 			   rte_lcore_to_socket_id(best->lcore), p->n_sessions);
 	}
 	for (unsigned j = 0; j < app->n_workers; j++)
-		if (app->workers[j].n_ports > 1)
+		if (app->workers[j].n_queues > 1)
 			PROBE_INFO("lcore %u polls %u queue pairs (one "
 				   "lcore each needs more EAL lcores)",
 				   app->workers[j].lcore,
-				   app->workers[j].n_ports);
+				   app->workers[j].n_queues);
 	return 0;
 }
 
@@ -357,14 +357,14 @@ setup_capture(struct probe_app *app)
 		struct probe_worker *w = &app->workers[i];
 		struct capture_ring *r;
 
-		if (app->conf.capture[0] == '\0' || w->n_ports == 0)
+		if (app->conf.capture[0] == '\0' || w->n_queues == 0)
 			continue;
 		r = capture_ring_create((int)rte_lcore_to_socket_id(w->lcore));
 		if (r == NULL)
 			return -ENOMEM;
-		app->cap_rings[app->n_cap++] = r;
-		for (unsigned j = 0; j < w->n_ports; j++)
-			w->ports[j]->cap = r;
+		app->capture_rings[app->n_capture++] = r;
+		for (unsigned j = 0; j < w->n_queues; j++)
+			w->queues[j]->capture = r;
 	}
 	return 0;
 }
@@ -476,7 +476,7 @@ main(int argc, char **argv)
 		}
 	} else {
 		for (unsigned i = 0; i < app->n_workers; i++)
-			if (app->workers[i].n_ports > 0)
+			if (app->workers[i].n_queues > 0)
 				rte_eal_remote_launch(worker_main,
 						      &app->workers[i],
 						      app->workers[i].lcore);
@@ -488,11 +488,11 @@ main(int argc, char **argv)
 	}
 	interval_emit_ready(app);
 	interval_log_summaries(app);   /* a session done at the last step */
-	capture_drain(app->cap_rings, app->n_cap);
+	capture_drain(app->capture_rings, app->n_capture);
 	capture_close();
 	export_stop(app);
 	for (unsigned i = 0; i < app->n_ports; i++) {
-		struct probe_port *p = &app->ports[i];
+		struct probe_queue *p = &app->ports[i];
 
 		if (p->tx_pool != NULL)
 			PROBE_INFO("port %s: test frames copied from their "

@@ -97,7 +97,7 @@ port_find(const char *device, uint16_t *port_id)
 }
 
 static uint32_t
-port_largest_frame(const struct probe_app *app, const struct probe_port *p)
+port_largest_frame(const struct probe_app *app, const struct probe_queue *p)
 {
 	uint32_t max = 1518;
 
@@ -121,7 +121,7 @@ tx_tag_clear_obj(struct rte_mempool *mp, void *arg, void *obj, unsigned idx)
 
 /* An mbuf pool on the port's NUMA node, else anywhere (with a warning). */
 static struct rte_mempool *
-port_pool_create(const struct probe_app *app, const struct probe_port *p,
+port_pool_create(const struct probe_app *app, const struct probe_queue *p,
 		 const char *name, uint32_t frame)
 {
 	uint16_t room = (uint16_t)(RTE_PKTMBUF_HEADROOM + RTE_MAX(2048u, frame));
@@ -165,12 +165,12 @@ port_passes_partial_cksum(const struct rte_eth_dev_info *info)
 /* Queues 1..N-1 of a port: copies of queue 0's object (pool, MAC,
  * timestamp and neighbour settings, session map), chained after it. */
 static int
-port_queues_create(struct probe_port *p)
+port_queues_create(struct probe_queue *p)
 {
-	struct probe_port *prev = p;
+	struct probe_queue *prev = p;
 
 	for (uint16_t q = 1; q < p->conf->queues; q++) {
-		struct probe_port *x = rte_malloc_socket("port_queue",
+		struct probe_queue *x = rte_malloc_socket("port_queue",
 			sizeof(*x), RTE_CACHE_LINE_SIZE, p->socket);
 
 		if (x == NULL)
@@ -189,7 +189,7 @@ port_queues_create(struct probe_port *p)
 /* Each session is sent (and measured) by the queue RSS will deliver its
  * replies to (rss != NULL), else session j by queue j mod N. */
 static int
-port_sessions_spread(struct probe_port *p, const struct rss_plan *rss)
+port_sessions_spread(struct probe_queue *p, const struct rss_plan *rss)
 {
 	unsigned nq = p->conf->queues, n = p->n_sessions;
 	struct probe_session **all = p->sessions;
@@ -209,7 +209,7 @@ port_sessions_spread(struct probe_port *p, const struct rss_plan *rss)
 		unsigned to = rss == NULL ? j % nq :
 			rss_reply_queue(rss, local, sc->src_port, &sc->peer,
 					sc->peer_port);
-		struct probe_port *q = p;
+		struct probe_queue *q = p;
 
 		for (unsigned k = 0; k < to; k++)
 			q = q->next;
@@ -222,7 +222,7 @@ port_sessions_spread(struct probe_port *p, const struct rss_plan *rss)
 
 /* RSS indirection table entry i -> queue i mod N, the plan's. */
 static int
-port_reta_set(struct probe_port *p, const struct rss_plan *plan)
+port_reta_set(struct probe_queue *p, const struct rss_plan *plan)
 {
 	struct rte_eth_rss_reta_entry64 *reta;
 	unsigned groups = (plan->reta_size + RTE_ETH_RETA_GROUP_SIZE - 1) /
@@ -247,7 +247,7 @@ port_reta_set(struct probe_port *p, const struct rss_plan *plan)
 
 /* Per queue: its RX/TX queues, reflector table, hand-off ring. */
 static int
-port_queue_setup(struct probe_app *app, struct probe_port *p,
+port_queue_setup(struct probe_app *app, struct probe_queue *p,
 		 uint16_t nb_rx, uint16_t nb_tx)
 {
 	const struct port_conf *pcf = p->conf;
@@ -284,7 +284,7 @@ port_queue_setup(struct probe_app *app, struct probe_port *p,
 }
 
 static int
-port_setup(struct probe_app *app, struct probe_port *p)
+port_setup(struct probe_app *app, struct probe_queue *p)
 {
 	const struct port_conf *pcf = p->conf;
 	struct rte_eth_conf ec;
@@ -509,7 +509,7 @@ void
 port_close_all(struct probe_app *app)
 {
 	for (unsigned i = 0; i < app->n_ports; i++) {
-		struct probe_port *p = &app->ports[i];
+		struct probe_queue *p = &app->ports[i];
 
 		if (p->pool == NULL)
 			continue;

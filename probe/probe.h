@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Runtime state of a probe. Init code fills it; after launch each queue
- * pair of a port (a struct probe_port: a port with queues=N has N of them,
+ * pair of a port (a struct probe_queue: a port with queues=N has N of them,
  * chained from the first), with the sessions it sends, belongs to exactly
  * one data-plane lcore (its worker), which is the only writer of
  * everything marked "worker". The control thread reads counters and takes
@@ -126,12 +126,12 @@ enum session_state {
 	SESSION_DONE,
 };
 
-struct probe_port;
+struct probe_queue;
 struct capacity_run;
 
 struct probe_session {
 	const struct session_conf *conf;
-	struct probe_port *port;
+	struct probe_queue *port;
 	unsigned idx;
 	enum stamp_mode mode;
 	const struct stamp_key *key;
@@ -354,12 +354,12 @@ pkt_udp_cksum_update(uint8_t *d, uint16_t l4_off, uint16_t old_sum,
 							 old_sum, new_sum));
 }
 
-struct probe_port {
+struct probe_queue {
 	const struct port_conf *conf;
 	unsigned idx;                    /* configured port */
 	uint16_t queue;                  /* this RX/TX queue pair */
-	struct probe_port *first;        /* queue 0 of the port */
-	struct probe_port *next;         /* next queue of the port, or NULL */
+	struct probe_queue *first;        /* queue 0 of the port */
+	struct probe_queue *next;         /* next queue of the port, or NULL */
 	struct rte_ring *handoff;        /* replies to this queue's sessions
 					  * received on another (queues > 1) */
 	uint16_t port_id;
@@ -390,7 +390,7 @@ struct probe_port {
 	uint64_t hw_gen;
 	uint64_t hw_ts_count[HWTS_STATUS_N];
 	uint64_t hw_ts_missing;          /* frames the NIC did not stamp */
-	struct capture_ring *cap;
+	struct capture_ring *capture;  /* this lcore's capture ring, or NULL */
 	struct host_stats *host;         /* queue 0: rte_eth_stats per
 					  * interval (control) */
 	/* worker */
@@ -417,8 +417,8 @@ struct probe_port {
 struct probe_worker {
 	unsigned lcore;
 	bool is_main;
-	struct probe_port *ports[PROBE_MAX_PORTS * PROBE_MAX_QUEUES];
-	unsigned n_ports;                /* queue pairs this lcore polls */
+	struct probe_queue *queues[PROBE_MAX_PORTS * PROBE_MAX_QUEUES];
+	unsigned n_queues;               /* queue pairs this lcore polls */
 	struct probe_clock clk;
 	struct wire_time rx_wire;        /* last receive time, converted */
 	uint64_t rx_gap_tsc;             /* the burst in hand: time since the
@@ -433,14 +433,14 @@ struct probe_worker {
 
 struct probe_app {
 	struct probe_conf conf;
-	struct probe_port ports[PROBE_MAX_PORTS];
+	struct probe_queue ports[PROBE_MAX_PORTS];
 	unsigned n_ports;
 	struct probe_session *sessions;
 	unsigned n_sessions;
 	struct probe_worker workers[RTE_MAX_LCORE];
 	unsigned n_workers;
-	struct capture_ring *cap_rings[RTE_MAX_LCORE];
-	unsigned n_cap;
+	struct capture_ring *capture_rings[RTE_MAX_LCORE];
+	unsigned n_capture;
 	FILE *records;
 	struct exporter *exp;            /* NULL: no --collector */
 	pthread_mutex_t exp_lock;        /* exp vs. telemetry at exit */
@@ -459,7 +459,7 @@ extern struct probe_app probe_app;
 
 /* Every queue pair of a port: for (q = port; q; q = q->next) */
 #define PORT_FOREACH_QUEUE(q, port) \
-	for (struct probe_port *q = (port); q != NULL; q = q->next)
+	for (struct probe_queue *q = (port); q != NULL; q = q->next)
 
 /* A counter of a port summed over its queues (read by control). */
 #define PORT_SUM(port, field) ({ \
@@ -472,7 +472,7 @@ extern struct probe_app probe_app;
 extern int probe_rx_ns_offset;
 
 static inline void
-port_drop(struct probe_port *p, enum probe_drop reason, struct rte_mbuf *m)
+port_drop(struct probe_queue *p, enum probe_drop reason, struct rte_mbuf *m)
 {
 	p->drops[reason]++;
 	if (m != NULL)
@@ -486,19 +486,19 @@ void port_close_all(struct probe_app *app);
 /* arp.c */
 int neigh_add(struct neigh_table *t, const struct probe_addr *ip,
 	      const uint8_t *mac);
-void arp_input(struct probe_port *p, struct rte_mbuf *m, uint16_t l3_off,
+void arp_input(struct probe_queue *p, struct rte_mbuf *m, uint16_t l3_off,
 	       uint64_t now);
-void ndp_input(struct probe_port *p, struct rte_mbuf *m, uint16_t l3_off,
+void ndp_input(struct probe_queue *p, struct rte_mbuf *m, uint16_t l3_off,
 	       uint16_t l4_off, uint16_t l4_len, uint64_t now);
-void neigh_tick(struct probe_port *p, uint64_t now, uint64_t tsc_hz);
-int port_stage(struct probe_port *p, struct rte_mbuf *m,
+void neigh_tick(struct probe_queue *p, uint64_t now, uint64_t tsc_hz);
+int port_stage(struct probe_queue *p, struct rte_mbuf *m,
 	       const struct tx_meta *meta);
 
 /* sender.c */
 int session_setup(struct probe_app *app, struct probe_session *s);
-void session_tx(struct probe_worker *w, struct probe_port *p,
+void session_tx(struct probe_worker *w, struct probe_queue *p,
 		struct probe_session *s, uint64_t now);
-void session_rx(struct probe_worker *w, struct probe_port *p,
+void session_rx(struct probe_worker *w, struct probe_queue *p,
 		struct probe_session *s, struct rte_mbuf *m,
 		uint16_t l3_off, uint16_t l4_off, bool ipv6,
 		uint64_t rx_ns);
@@ -510,18 +510,18 @@ void session_clock_stepped(struct probe_worker *w, struct probe_session *s,
 			   uint64_t now);
 
 /* reflector.c */
-int reflector_setup(struct probe_app *app, struct probe_port *p);
-void reflector_errest_tick(struct probe_port *p, uint64_t now);
-void reflector_input(struct probe_worker *w, struct probe_port *p,
+int reflector_setup(struct probe_app *app, struct probe_queue *p);
+void reflector_errest_tick(struct probe_queue *p, uint64_t now);
+void reflector_input(struct probe_worker *w, struct probe_queue *p,
 		     struct rte_mbuf *m, uint16_t l3_off, uint16_t l4_off,
 		     bool ipv6, uint64_t rx_ns);
-void reflector_stamp_tx(struct probe_port *p, struct rte_mbuf *m,
+void reflector_stamp_tx(struct probe_queue *p, struct rte_mbuf *m,
 			struct tx_meta *meta, const struct wire_time *t);
 void probe_wire_time_set(struct wire_time *t, uint64_t ns);
 
 /* rx.c */
 int worker_main(void *arg);
-uint16_t port_flush(struct probe_worker *w, struct probe_port *p);
+uint16_t port_flush(struct probe_worker *w, struct probe_queue *p);
 
 /* interval.c */
 int interval_host_stats_setup(struct probe_app *app);

@@ -42,7 +42,7 @@ probe_wire_time_set(struct wire_time *t, uint64_t ns)
  * carry it (record_quality).
  */
 void
-reflector_errest_tick(struct probe_port *p, uint64_t now)
+reflector_errest_tick(struct probe_queue *p, uint64_t now)
 {
 	const struct probe_app *app = &probe_app;
 	struct stamp_error_estimate ee;
@@ -63,7 +63,7 @@ reflector_errest_tick(struct probe_port *p, uint64_t now)
 }
 
 int
-reflector_setup(struct probe_app *app, struct probe_port *p)
+reflector_setup(struct probe_app *app, struct probe_queue *p)
 {
 	const struct port_conf *pcf = p->conf;
 	struct stamp_error_estimate ee;
@@ -111,7 +111,7 @@ reflector_setup(struct probe_app *app, struct probe_port *p)
 }
 
 static inline void
-swap_headers(struct probe_port *p, uint8_t *d, uint16_t l3_off,
+swap_headers(struct probe_queue *p, uint8_t *d, uint16_t l3_off,
 	     uint16_t l4_off, bool ipv6)
 {
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)d;
@@ -171,7 +171,7 @@ extend_payload(struct rte_mbuf *m, uint16_t l3_off, uint16_t l4_off,
 }
 
 static inline int
-refl_next_seq(struct probe_port *p, const uint8_t *d, uint16_t l3_off,
+refl_next_seq(struct probe_queue *p, const uint8_t *d, uint16_t l3_off,
 	      const struct rte_udp_hdr *udp, bool ipv6, uint16_t ssid,
 	      uint32_t *seq)
 {
@@ -213,7 +213,7 @@ refl_next_seq(struct probe_port *p, const uint8_t *d, uint16_t l3_off,
 }
 
 void
-reflector_input(struct probe_worker *w, struct probe_port *p,
+reflector_input(struct probe_worker *w, struct probe_queue *p,
 		struct rte_mbuf *m, uint16_t l3_off, uint16_t l4_off,
 		bool ipv6, uint64_t rx_ns)
 {
@@ -313,7 +313,7 @@ reflector_input(struct probe_worker *w, struct probe_port *p,
 }
 
 void
-reflector_stamp_tx(struct probe_port *p, struct rte_mbuf *m,
+reflector_stamp_tx(struct probe_queue *p, struct rte_mbuf *m,
 		   struct tx_meta *meta, const struct wire_time *t)
 {
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);

@@ -18,7 +18,7 @@
 static const uint8_t mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 static inline bool
-eth_for_us(const struct probe_port *p, const struct rte_ether_hdr *eth)
+eth_for_us(const struct probe_queue *p, const struct rte_ether_hdr *eth)
 {
 	const uint8_t *d = eth->dst_addr.addr_bytes;
 
@@ -31,7 +31,7 @@ eth_for_us(const struct probe_port *p, const struct rte_ether_hdr *eth)
 }
 
 static inline void
-udp_input(struct probe_worker *w, struct probe_port *p, struct rte_mbuf *m,
+udp_input(struct probe_worker *w, struct probe_queue *p, struct rte_mbuf *m,
 	  uint16_t l3_off, uint16_t l4_off, uint16_t l4_avail, bool ipv6,
 	  uint64_t rx_ns)
 {
@@ -104,7 +104,7 @@ udp_input(struct probe_worker *w, struct probe_port *p, struct rte_mbuf *m,
 }
 
 static inline void
-ipv4_input(struct probe_worker *w, struct probe_port *p, struct rte_mbuf *m,
+ipv4_input(struct probe_worker *w, struct probe_queue *p, struct rte_mbuf *m,
 	   uint16_t l3_off, uint64_t rx_ns)
 {
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
@@ -151,7 +151,7 @@ ipv4_input(struct probe_worker *w, struct probe_port *p, struct rte_mbuf *m,
 }
 
 static inline void
-ipv6_input(struct probe_worker *w, struct probe_port *p, struct rte_mbuf *m,
+ipv6_input(struct probe_worker *w, struct probe_queue *p, struct rte_mbuf *m,
 	   uint16_t l3_off, uint64_t rx_ns, uint64_t now)
 {
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
@@ -194,7 +194,7 @@ ipv6_input(struct probe_worker *w, struct probe_port *p, struct rte_mbuf *m,
 }
 
 static inline void
-frame_input(struct probe_worker *w, struct probe_port *p, struct rte_mbuf *m,
+frame_input(struct probe_worker *w, struct probe_queue *p, struct rte_mbuf *m,
 	    uint64_t rx_ns, uint64_t now)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
@@ -248,7 +248,7 @@ frame_input(struct probe_worker *w, struct probe_port *p, struct rte_mbuf *m,
 /* How long the T1 (T3) of each test (reflected) packet sent was written
  * before the burst left: the transmit side of the timestamp error. */
 static inline void
-tx_lag_note(struct probe_port *p, uint16_t sent, uint64_t lag)
+tx_lag_note(struct probe_queue *p, uint16_t sent, uint64_t lag)
 {
 	for (uint16_t i = 0; i < sent; i++) {
 		struct interval_slot *sl;
@@ -268,7 +268,7 @@ tx_lag_note(struct probe_port *p, uint16_t sent, uint64_t lag)
 
 /* Returns the number of frames the port took. */
 uint16_t
-port_flush(struct probe_worker *w, struct probe_port *p)
+port_flush(struct probe_worker *w, struct probe_queue *p)
 {
 	struct wire_time t;
 	uint64_t tsc;
@@ -287,7 +287,7 @@ port_flush(struct probe_worker *w, struct probe_port *p)
 		else if (meta->kind == TX_REFLECT)
 			reflector_stamp_tx(p, p->tx_pkts[i], meta, &t);
 		if (meta->kind != TX_RAW &&
-		    !capture_packet(p->cap, p->tx_pkts[i], tsc))
+		    !capture_packet(p->capture, p->tx_pkts[i], tsc))
 			p->drops[PROBE_DROP_CAPTURE_FULL]++;
 	}
 	sent = rte_eth_tx_burst(p->port_id, p->queue, p->tx_pkts, p->tx_n);
@@ -305,7 +305,7 @@ port_flush(struct probe_worker *w, struct probe_port *p)
 }
 
 static inline uint64_t
-rx_timestamp_ns(const struct probe_worker *w, struct probe_port *p,
+rx_timestamp_ns(const struct probe_worker *w, struct probe_queue *p,
 		const struct rte_mbuf *m, uint64_t sw_ns)
 {
 	return p->hw_ts ? hwts_port_rx_ns(p, &w->clk, m, sw_ns) : sw_ns;
@@ -326,7 +326,7 @@ prefetch_frame(const struct rte_mbuf *m)
 
 /* One receive burst; returns the number of frames. */
 static inline uint16_t
-port_rx_burst(struct probe_worker *w, struct probe_port *p, uint64_t now)
+port_rx_burst(struct probe_worker *w, struct probe_queue *p, uint64_t now)
 {
 	struct rte_mbuf *pkts[PROBE_BURST];
 	uint16_t n, i;
@@ -356,7 +356,7 @@ port_rx_burst(struct probe_worker *w, struct probe_port *p, uint64_t now)
 		 * its data will change, it no longer holds its template */
 		if (unlikely(pkts[i]->pool != p->pool))
 			tx_tag_clear(pkts[i]);
-		if (!capture_packet(p->cap, pkts[i], tsc))
+		if (!capture_packet(p->capture, pkts[i], tsc))
 			p->drops[PROBE_DROP_CAPTURE_FULL]++;
 		rx_ns = rx_timestamp_ns(w, p, pkts[i], ns);
 		/* a hardware stamp is off by its conversion's bound, a
@@ -374,7 +374,7 @@ port_rx_burst(struct probe_worker *w, struct probe_port *p, uint64_t now)
 
 /* Replies other queues received for this queue's sessions. */
 static inline unsigned
-port_handoff_drain(struct probe_worker *w, struct probe_port *p,
+port_handoff_drain(struct probe_worker *w, struct probe_queue *p,
 		   uint64_t now)
 {
 	struct rte_mbuf *pkts[PROBE_BURST];
@@ -389,7 +389,7 @@ port_handoff_drain(struct probe_worker *w, struct probe_port *p,
 }
 
 static unsigned
-port_poll(struct probe_worker *w, struct probe_port *p, uint64_t now)
+port_poll(struct probe_worker *w, struct probe_queue *p, uint64_t now)
 {
 	unsigned work = 0;
 	uint16_t n;
@@ -421,8 +421,8 @@ port_poll(struct probe_worker *w, struct probe_port *p, uint64_t now)
 static void
 worker_housekeeping(struct probe_worker *w, uint64_t now)
 {
-	for (unsigned i = 0; i < w->n_ports; i++) {
-		struct probe_port *p = w->ports[i];
+	for (unsigned i = 0; i < w->n_queues; i++) {
+		struct probe_queue *p = w->queues[i];
 
 		neigh_tick(p, now, probe_app.tsc_hz);
 		if (now >= p->errest_next_tsc)
@@ -438,8 +438,8 @@ worker_next_deadline(const struct probe_worker *w)
 {
 	uint64_t next = UINT64_MAX;
 
-	for (unsigned i = 0; i < w->n_ports; i++) {
-		const struct probe_port *p = w->ports[i];
+	for (unsigned i = 0; i < w->n_queues; i++) {
+		const struct probe_queue *p = w->queues[i];
 
 		for (unsigned j = 0; j < p->n_sessions; j++) {
 			const struct probe_session *s = p->sessions[j];
@@ -462,8 +462,8 @@ worker_clock_update(struct probe_worker *w, uint64_t now)
 	clock_read(&w->clk);
 	if (likely(w->clk.steps == steps))
 		return;
-	for (unsigned i = 0; i < w->n_ports; i++) {
-		struct probe_port *p = w->ports[i];
+	for (unsigned i = 0; i < w->n_queues; i++) {
+		struct probe_queue *p = w->queues[i];
 
 		for (unsigned j = 0; j < p->n_sessions; j++)
 			session_clock_stepped(w, p->sessions[j], now);
@@ -492,8 +492,8 @@ worker_main(void *arg)
 			worker_housekeeping(w, now);
 			next_house = now + house_period;
 		}
-		for (unsigned i = 0; i < w->n_ports; i++)
-			work += port_poll(w, w->ports[i], now);
+		for (unsigned i = 0; i < w->n_queues; i++)
+			work += port_poll(w, w->queues[i], now);
 		w->loops++;
 		if (w->is_main && now >= next_control) {
 			control_poll(now);
@@ -530,7 +530,7 @@ worker_main(void *arg)
 			w->sleeps++;
 		}
 	}
-	for (unsigned i = 0; i < w->n_ports; i++)
-		port_flush(w, w->ports[i]);
+	for (unsigned i = 0; i < w->n_queues; i++)
+		port_flush(w, w->queues[i]);
 	return 0;
 }

@@ -105,7 +105,7 @@ int
 session_setup(struct probe_app *app, struct probe_session *s)
 {
 	const struct session_conf *sc = s->conf;
-	struct probe_port *p = s->port;
+	struct probe_queue *p = s->port;
 	const struct port_conf *pcf = p->conf;
 	const struct probe_addr *nh = &sc->peer;
 	struct stamp_error_estimate ee;
@@ -410,7 +410,7 @@ session_clock_stepped(struct probe_worker *w, struct probe_session *s,
 }
 
 void
-session_tx(struct probe_worker *w, struct probe_port *p,
+session_tx(struct probe_worker *w, struct probe_queue *p,
 	   struct probe_session *s, uint64_t now)
 {
 	struct rte_mbuf *mb[PROBE_TX_STAGE];
@@ -534,7 +534,7 @@ wire_to_ns(uint64_t wire, bool ptp, uint64_t ref_ns)
  * session: from its peer, a valid STAMP reflector packet (decoded into
  * *rp), its SSID. A frame that is not is dropped and counted. */
 static inline bool
-reply_accept(struct probe_port *p, struct probe_session *s,
+reply_accept(struct probe_queue *p, struct probe_session *s,
 	     struct rte_mbuf *m, uint16_t l3_off, uint16_t l4_off, bool ipv6,
 	     struct stamp_reflector_pkt *rp)
 {
@@ -658,7 +658,7 @@ reply_measure(struct probe_session *s, struct interval_slot *sl, uint32_t seq,
 }
 
 void
-session_rx(struct probe_worker *w, struct probe_port *p,
+session_rx(struct probe_worker *w, struct probe_queue *p,
 	   struct probe_session *s, struct rte_mbuf *m, uint16_t l3_off,
 	   uint16_t l4_off, bool ipv6, uint64_t rx_ns)
 {

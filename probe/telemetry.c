@@ -37,7 +37,7 @@ tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 }
 
 static void
-add_drops(struct rte_tel_data *d, struct probe_port *p, bool all)
+add_drops(struct rte_tel_data *d, struct probe_queue *p, bool all)
 {
 	for (unsigned i = 0; i < PROBE_DROP_N; i++) {
 		uint64_t v = 0;
@@ -56,7 +56,7 @@ add_drops(struct rte_tel_data *d, struct probe_port *p, bool all)
 static int
 tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct probe_port *p = NULL;
+	struct probe_queue *p = NULL;
 
 	(void)cmd;
 	for (unsigned i = 0; params != NULL && i < probe_app.n_ports; i++)
