@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# Collector benchmarks of issue 7 item 6 (benchmarks, not tests; figures
+# Collector benchmarks (benchmarks, not tests; figures
 # go in BENCHMARKS.md, "Collector: ingest and reports"):
 #
 #   scripts/bench-collector.sh [BUILDDIR] [WORKDIR]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Probe benchmarks of issue 7, items 1-5 (a script, not a timed test):
+# Probe benchmarks (a script, not a timed test):
 #   1. dpdk-testpmd io-forward vs metroprobe send+reflect+measure on two
 #      ring ports back to back, same lcores
 #   2. per-packet CPU cost of send+receive-and-measure and of the

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Accuracy of the probe against ground truth (issue 4): probe A in one
+"""Accuracy of the probe against ground truth: probe A in one
 network namespace sends a STAMP session through linkem (the project's link
 emulator, in a second namespace) to probe B (a stateful reflector, in a
 third namespace):

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Builds the data set of the collector's report benchmark (issue 7 item
- * 6) in a SQLite store, the way the daemon would have built it:
+ * Builds the data set of the collector's report benchmark in a SQLite
+ * store, the way the daemon would have built it:
  *
  *   bench_collector_dataset DB [--links 90] [--days 30] [--pkts 600]
  *                           [--end NS] [--seed 1]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Helpers of scripts/bench-probe.sh (issue 7, probe items 1-5).
+"""Helpers of scripts/bench-probe.sh.
 
   bench_probe_tools.py rate RECORDS SESSION PPS
       full intervals (not the first nor the last): achieved pps, error %

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Per-packet cost of the receive path a sender's rx lcore runs on each
- * reflected STAMP packet (issue 2):
+ * reflected STAMP packet:
  *
  *   decode the unauthenticated reflector packet   stamp_decode_reflector
  *   convert T1, T2, T3 from NTP to Unix ns        mp_time_ntp_to_ns

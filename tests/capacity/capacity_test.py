@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Capacity sessions (issue 4) against a known bottleneck.
+"""Capacity sessions against a known bottleneck.
 
   nsA: metroprobe on va -- [bottleneck] -- vb :nsB metroprobe (reflector)
 
