@@ -14,7 +14,10 @@
 #include <rte_icmp.h>
 #include <rte_ip.h>
 
-#include "probe.h"
+#include "log.h"
+#include "neigh.h"
+#include "pkt.h"
+#include "tx.h"
 
 #define ICMP6_NS 135
 #define ICMP6_NA 136
@@ -80,20 +83,6 @@ neigh_learn(struct probe_queue *p, const struct probe_addr *ip,
 		e->last_reply_tsc = now;
 	}
 	rte_spinlock_unlock(&t->lock);
-}
-
-int
-port_stage(struct probe_queue *p, struct rte_mbuf *m,
-	   const struct tx_meta *meta)
-{
-	if (p->tx_n >= PROBE_TX_STAGE) {
-		port_drop(p, PROBE_DROP_TX_FULL, m);
-		return -1;
-	}
-	p->tx_pkts[p->tx_n] = m;
-	p->tx_meta[p->tx_n] = *meta;
-	p->tx_n++;
-	return 0;
 }
 
 /* Ethernet (+ VLAN) header; returns the L3 offset. */

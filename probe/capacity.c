@@ -19,7 +19,8 @@
 #include "metroprobe/seqt.h"
 
 #include "capacity.h"
-#include "probe.h"
+#include "log.h"
+#include "probe-t.h"
 
 /* preamble + SFD (8) and the minimum inter-frame gap (12) */
 #define CAP_L1_OVERHEAD 20

@@ -12,7 +12,8 @@
 
 #include "capture.h"
 #include "clock.h"
-#include "probe.h"
+#include "log.h"
+#include "probe-t.h"
 
 #define CAPTURE_RING_SIZE 4096
 

@@ -14,6 +14,7 @@
 #include <rte_telemetry.h>
 
 #include "hwts_port.h"
+#include "log.h"
 
 /* Stamps accepted this far from the newest pair: a worker's copy is up
  * to a second old (pairs come once a second; three allow a late control

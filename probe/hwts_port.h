@@ -21,7 +21,7 @@
 
 #include "metroprobe/hwts.h"
 
-#include "probe.h"
+#include "probe-t.h"
 
 struct rte_tel_data;
 

@@ -21,6 +21,7 @@
 #include <rte_mbuf_dyn.h>
 
 #include "hwts_port.h"
+#include "log.h"
 
 struct hwts_sim {
 	bool on;

@@ -16,9 +16,10 @@
 #include "metroprobe/mp_time.h"
 #include "metroprobe/record.h"
 
-#include "export.h"
 #include "capacity.h"
-#include "probe.h"
+#include "export.h"
+#include "interval.h"
+#include "log.h"
 
 const char *const probe_drop_names[PROBE_DROP_N] = {
 #define _(sym, name, help) name,
@@ -146,7 +147,7 @@ record_fill_quality(const struct probe_app *app, const struct probe_queue *p,
 	q->present = true;
 	q->ts_rx_error_ns = tsc_to_ns_span(app, sl->rx_err_max_tsc);
 	q->ts_tx_error_ns = tsc_to_ns_span(app, sl->tx_lag_max_tsc);
-	q->clock_error_ns = app->clock_error_ns;
+	q->clock_error_ns = app->sync.error_ns;
 	q->peer_clock_synced = sl->rx_pkts > 0 && sl->peer_synced;
 	q->peer_clock_error_ns = sl->peer_error_ns;
 	/* A synchronised reflector's estimate bounds its T2 and T3 (a
@@ -210,7 +211,7 @@ record_fill(const struct probe_app *app, const struct probe_session *s,
 	r->duplicates = sl->duplicates;
 	r->late = sl->late;
 	/* one-way delays need both clocks synchronised for every sample */
-	r->clock_synced = app->synced && sl->rx_pkts > 0 && sl->all_synced &&
+	r->clock_synced = app->sync.synced && sl->rx_pkts > 0 && sl->all_synced &&
 		sl->ds.owd_valid;
 	r->hw_timestamps = p->hw_ts;
 	record_fill_quality(app, p, sl, r);

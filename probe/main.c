@@ -24,44 +24,34 @@
 
 #include "metroprobe/mp_time.h"
 
+#include "control.h"
 #include "export.h"
 #include "hwts_port.h"
+#include "interval.h"
+#include "log.h"
 #include "options.h"
-#include "probe.h"
+#include "port.h"
 #include "ptp_status.h"
+#include "rx.h"
+#include "telemetry.h"
 
-struct probe_app probe_app = {
+/* The probe: init fills it, then the workers and the control side run
+ * on it (probe-t.h says who writes what). */
+static struct probe_app probe_app = {
 	.exp_lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
-static volatile sig_atomic_t probe_signal;
-
-static void
-on_signal(int sig)
-{
-	probe_signal = sig;
-}
-
-static void
-probe_stop_sessions(struct probe_app *app, const char *why)
-{
-	app->stopping = 1;
-	PROBE_INFO("stopping (%s): sending stops, records follow after the "
-		   "loss timeout", why);
-	for (unsigned i = 0; i < app->n_sessions; i++)
-		__atomic_store_n(&app->sessions[i].stop_req, 1,
-				 __ATOMIC_RELEASE);
-}
-
+/* The exporter's log lines, as the probe's (arg: the app). */
 static void
 export_log(enum export_log_level level, const char *msg, void *arg)
 {
-	(void)arg;
+	const struct probe_app *app = arg;
+
 	if (level <= EXPORT_LOG_ERR)
 		PROBE_ERR("export: %s", msg);
 	else if (level == EXPORT_LOG_WARNING)
 		PROBE_WARN("export: %s", msg);
-	else if (level <= EXPORT_LOG_INFO || probe_app.conf.verbose)
+	else if (level <= EXPORT_LOG_INFO || app->conf.verbose)
 		PROBE_INFO("export: %s", msg);
 }
 
@@ -82,6 +72,7 @@ export_start(struct probe_app *app)
 	ec.spool_dir = app->conf.spool_dir;
 	ec.spool_max_bytes = app->conf.spool_max_bytes;
 	ec.log = export_log;
+	ec.log_arg = app;
 	rc = export_open(&ec, &app->exp, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "metroprobe: error: export: %s\n", err);
@@ -108,134 +99,6 @@ export_stop(struct probe_app *app)
 		   " acknowledged, %s", st.spooled, st.acknowledged,
 		   rc == 0 ? "spool drained" :
 		   "records left in the spool for the next start");
-}
-
-/* Before any port or session: every TSC reading is converted with the
- * rate measured here, never with DPDK's nominal one. */
-static void
-clock_start(struct probe_app *app)
-{
-	const struct clock_stats *st;
-
-	if (clock_init(app->conf.tsc_nominal_ppm,
-		       app->conf.clock_calibration_ns) < 0)
-		rte_exit(EXIT_FAILURE, "cannot calibrate the TSC against "
-			 "CLOCK_REALTIME (was the clock stepped during the "
-			 "calibration?)\n");
-	st = clock_get_stats();
-	app->tsc_hz = st->tsc_hz;
-	app->start_ns = mp_time_now_ns();
-	if (app->conf.clock_sync == CLOCK_SYNC_PTP4L)
-		ptp_watch_start(app->conf.ptp4l_socket, app->conf.ptp4l_domain,
-				app->conf.clock_error_ns);
-	clock_detect_sync(app->conf.clock_sync, app->conf.clock_error_ns,
-			  &app->synced, &app->clock_error_ns);
-	PROBE_INFO("clock: TSC measured at %" PRIu64 " Hz against "
-		   "CLOCK_REALTIME over %" PRIu64 " ms (+-%.2f ppm); nominal "
-		   "%" PRIu64 " Hz%s: measured %+.1f ppm from it", st->tsc_hz,
-		   st->calibration_ns / 1000000, st->calibration_ppm_error,
-		   st->nominal_hz, app->conf.tsc_nominal_ppm != 0 ?
-		   " (forced by tsc_nominal_ppm)" : "", st->ppm_vs_nominal);
-	PROBE_INFO("clock: %s, error estimate %" PRIu64 " ns",
-		   app->synced ? "synchronised (S bit set)" :
-		   "not synchronised", app->clock_error_ns);
-}
-
-/* Once a second: slew the TSC conversion; a step is followed and said. */
-static void
-clock_tick(struct probe_app *app, bool was_set)
-{
-	const struct clock_stats *st;
-
-	if (clock_refresh(was_set) == 0)
-		return;
-	st = clock_get_stats();
-	PROBE_WARN("clock: CLOCK_REALTIME stepped by %+.3f ms (step %" PRIu64
-		   "): followed; samples in flight across it are left out of "
-		   "the figures and the interval is flagged",
-		   (double)st->last_step_ns / 1e6, st->steps);
-	(void)app;
-}
-
-/* The S bit and error estimate as they are now (ptp4l's latest answer)
- * for every test packet sent from here on. */
-static void
-clock_sync_publish(struct probe_app *app)
-{
-	struct stamp_error_estimate ee;
-	uint64_t error_ns;
-	bool synced;
-
-	clock_detect_sync(app->conf.clock_sync, app->conf.clock_error_ns,
-			  &synced, &error_ns);
-	__atomic_store_n(&app->synced, synced, __ATOMIC_RELAXED);
-	__atomic_store_n(&app->clock_error_ns, error_ns, __ATOMIC_RELAXED);
-	for (unsigned i = 0; i < app->n_sessions; i++) {
-		struct probe_session *s = &app->sessions[i];
-
-		stamp_errest_from_ns(error_ns, synced, s->conf->ptp_format,
-				     &ee);
-		__atomic_store_n(&s->errest, stamp_errest_pack(&ee),
-				 __ATOMIC_RELAXED);
-	}
-	/* each reflecting queue takes them up in its own estimate, with
-	 * its timestamps' error, within 100 ms (reflector_errest_tick) */
-}
-
-void
-control_poll(uint64_t now)
-{
-	static uint64_t next_clock;
-	struct probe_app *app = &probe_app;
-	uint64_t t0 = rte_rdtsc(), spent;
-
-	if (clock_was_set()) {
-		clock_tick(app, true);
-		next_clock = now + app->tsc_hz;
-	}
-	if (now >= next_clock) {
-		if (next_clock != 0) {
-			clock_tick(app, false);
-			hwts_port_refresh(app);
-			/* adjtimex() may say otherwise now */
-			if (app->conf.clock_sync == CLOCK_SYNC_AUTO)
-				clock_sync_publish(app);
-		}
-		next_clock = now + app->tsc_hz;
-	}
-	if (app->conf.clock_sync == CLOCK_SYNC_PTP4L && ptp_watch_step())
-		clock_sync_publish(app);
-	if (!app->stopping) {
-		if (probe_signal != 0)
-			probe_stop_sessions(app, probe_signal == SIGINT ?
-					    "SIGINT" : "SIGTERM");
-		else if (app->conf.run_time_ns != 0 &&
-			 mp_time_now_ns() - app->start_ns >=
-			 app->conf.run_time_ns)
-			probe_stop_sessions(app, "--run-time reached");
-	}
-	interval_host_stats_tick(app, mp_time_now_ns());
-	interval_emit_ready(app);
-	capture_drain(app->capture_rings, app->n_capture);
-	interval_log_summaries(app);
-	if (app->stopping && interval_all_done(app))
-		__atomic_store_n(&app->quit, 1, __ATOMIC_RELEASE);
-	/* the longest control step (telemetry /metroprobe/clock) */
-	spent = rte_rdtsc() - t0;
-	if (spent > app->control_max_tsc)
-		app->control_max_tsc = spent;
-}
-
-static void *
-control_thread(void *arg)
-{
-	struct probe_app *app = arg;
-
-	while (!__atomic_load_n(&app->quit, __ATOMIC_ACQUIRE)) {
-		control_poll(rte_rdtsc());
-		usleep(1000);
-	}
-	return NULL;
 }
 
 static int
@@ -292,7 +155,7 @@ assign_lcores(struct probe_app *app)
 		struct probe_worker *w = &app->workers[0];
 
 		w->lcore = rte_get_main_lcore();
-		w->is_main = true;
+		app->single_lcore = true;
 		for (unsigned i = 0; i < app->n_ports; i++) {
 			PORT_FOREACH_QUEUE(q, &app->ports[i])
 				w->queues[w->n_queues++] = q;
@@ -376,36 +239,65 @@ fatal(const char *msg)
 	exit(2);
 }
 
-int
-main(int argc, char **argv)
+/* The read-only context each worker's packet path runs on (probe-t.h). */
+static void
+workers_runtime_fill(struct probe_app *app)
 {
-	struct probe_app *app = &probe_app;
-	struct probe_options po;
-	char err[512];
-	char *probe_argv[argc + 1];
-	int dd, probe_argc = 0, rc;
+	for (unsigned i = 0; i < app->n_workers; i++) {
+		struct worker_rt *rt = &app->workers[i].rt;
+
+		rt->tsc_hz = app->tsc_hz;
+		rt->interval_ns = app->conf.interval_ns;
+		rt->tai_offset_s = app->conf.tai_offset_s;
+		rt->idle_sleep_us = app->conf.idle_sleep_us;
+		rt->idle_polls = app->conf.idle_polls;
+		rt->sessions = app->sessions;
+		rt->sync = &app->sync;
+		rt->quit = &app->quit;
+		rt->inline_control = false;
+		rt->app = app;
+	}
+}
+
+/* The probe options are what follows "--" (EAL takes what is before);
+ * argv[0] leads both. Returns the index of "--" (argc if none). */
+static int
+split_argv(int argc, char **argv, char **probe_argv, int *probe_argc)
+{
+	int dd;
 
 	for (dd = 1; dd < argc && strcmp(argv[dd], "--") != 0; dd++)
 		;
-	probe_argv[probe_argc++] = argv[0];
-	if (dd == argc) {
-		/* no "--": only --help makes sense without EAL options */
-		for (int i = 1; i < argc; i++)
-			if (strcmp(argv[i], "--help") == 0 ||
-			    strcmp(argv[i], "-h") == 0) {
-				probe_print_usage(stdout);
-				return 0;
-			}
-	}
+	*probe_argc = 0;
+	probe_argv[(*probe_argc)++] = argv[0];
 	for (int i = dd + 1; i < argc; i++)
-		probe_argv[probe_argc++] = argv[i];
-	probe_argv[probe_argc] = NULL;
+		probe_argv[(*probe_argc)++] = argv[i];
+	probe_argv[*probe_argc] = NULL;
+	return dd;
+}
 
-	/* from the start: a stop during init is honoured once running */
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+/* --help without "--": only that makes sense without EAL options. */
+static bool
+wants_help_only(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
+/* Options and config file, before EAL: -1 to go on, else the exit code
+ * (--help, --check, or an error already said). */
+static int
+probe_configure(struct probe_app *app, int argc, char **argv)
+{
+	struct probe_options po;
+	char err[512];
+	int rc;
+
 	probe_conf_defaults(&app->conf);
-	rc = probe_parse_options(probe_argc, probe_argv, &app->conf, &po, err,
+	rc = probe_parse_options(argc, argv, &app->conf, &po, err,
 				 sizeof(err));
 	if (po.help) {
 		probe_print_usage(stdout);
@@ -419,6 +311,14 @@ main(int argc, char **argv)
 		       app->conf.n_sessions);
 		return 0;
 	}
+	return -1;
+}
+
+/* --records, --capture and the export spool, before EAL: a path that
+ * cannot be written is said before any port is touched. */
+static int
+open_outputs(struct probe_app *app)
+{
 	if (app->conf.records[0] == '\0' ||
 	    strcmp(app->conf.records, "-") == 0) {
 		app->records = stdout;
@@ -427,27 +327,25 @@ main(int argc, char **argv)
 		if (app->records == NULL) {
 			fprintf(stderr, "metroprobe: error: --records %.200s: "
 				"%s\n", app->conf.records, strerror(errno));
-			return 2;
+			return -1;
 		}
 	}
 	if (capture_open(&app->conf) < 0) {
 		fprintf(stderr, "metroprobe: error: --capture %.200s: cannot "
 			"open\n", app->conf.capture);
-		return 2;
+		return -1;
 	}
+	return export_start(app);
+}
 
-	if (export_start(app) < 0)
-		return 2;
-
-	rc = rte_eal_init(dd, argv);
-	if (rc < 0) {
-		fprintf(stderr, "metroprobe: error: EAL init failed: %s\n",
-			rte_strerror(rte_errno));
-		return 1;
-	}
+/* After EAL: the clock before anything that converts time, then ports,
+ * lcores, capture rings, telemetry. Exits with a message on failure. */
+static void
+probe_start(struct probe_app *app)
+{
 	if (rte_pdump_init() < 0)
 		PROBE_WARN("rte_pdump_init failed: dpdk-dumpcap unavailable");
-	clock_start(app);
+	control_clock_start(app);
 	if (build_runtime(app) < 0)
 		rte_exit(EXIT_FAILURE, "out of memory\n");
 	if (port_setup_all(app) < 0)
@@ -456,41 +354,45 @@ main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "out of memory\n");
 	if (assign_lcores(app) < 0 || setup_capture(app) < 0)
 		rte_exit(EXIT_FAILURE, "lcore or capture setup failed\n");
-	if (probe_telemetry_register() != 0)
+	workers_runtime_fill(app);
+	if (probe_telemetry_register(app) != 0)
 		PROBE_WARN("telemetry commands not registered");
-	if (app->workers[0].is_main) {
-		/* One lcore: control (records, export with its fdatasync,
-		 * capture, clock) in a thread of its own, so none of it
-		 * stalls the packet loop; inline only if that fails. */
-		pthread_t ctl;
+}
 
+/* Until the control side says quit. One lcore: control (records, the
+ * export's fdatasync, capture, clock) in a thread of its own, so none
+ * of it stalls the packet loop; in the loop only if there is no thread.
+ * Several: a worker per lcore, control on the main lcore. */
+static void
+probe_run(struct probe_app *app)
+{
+	pthread_t ctl;
+
+	if (app->single_lcore) {
 		if (rte_ctrl_thread_create(&ctl, "mp-control", NULL,
 					   control_thread, app) == 0) {
-			app->workers[0].is_main = false;
 			worker_main(&app->workers[0]);
 			pthread_join(ctl, NULL);
-		} else {
-			PROBE_WARN("no control thread: control runs in the "
-				   "packet loop");
-			worker_main(&app->workers[0]);
+			return;
 		}
-	} else {
-		for (unsigned i = 0; i < app->n_workers; i++)
-			if (app->workers[i].n_queues > 0)
-				rte_eal_remote_launch(worker_main,
-						      &app->workers[i],
-						      app->workers[i].lcore);
-		while (!__atomic_load_n(&app->quit, __ATOMIC_ACQUIRE)) {
-			control_poll(rte_rdtsc());
-			usleep(1000);
-		}
-		rte_eal_mp_wait_lcore();
+		PROBE_WARN("no control thread: control runs in the packet "
+			   "loop");
+		app->workers[0].rt.inline_control = true;
+		worker_main(&app->workers[0]);
+		return;
 	}
-	interval_emit_ready(app);
-	interval_log_summaries(app);   /* a session done at the last step */
-	capture_drain(app->capture_rings, app->n_capture);
-	capture_close();
-	export_stop(app);
+	for (unsigned i = 0; i < app->n_workers; i++)
+		if (app->workers[i].n_queues > 0)
+			rte_eal_remote_launch(worker_main, &app->workers[i],
+					      app->workers[i].lcore);
+	control_run(app);
+	rte_eal_mp_wait_lcore();
+}
+
+/* One line per port at exit: what its frames and queues did. */
+static void
+probe_log_ports(struct probe_app *app)
+{
 	for (unsigned i = 0; i < app->n_ports; i++) {
 		struct probe_queue *p = &app->ports[i];
 
@@ -517,6 +419,18 @@ main(int argc, char **argv)
 				   ", sent %" PRIu64, p->conf->name, q->queue,
 				   q->rx_pkts, q->tx_pkts_total);
 	}
+}
+
+/* The last records, capture and export, then the ports and EAL. */
+static void
+probe_shutdown(struct probe_app *app)
+{
+	interval_emit_ready(app);
+	interval_log_summaries(app);   /* a session done at the last step */
+	capture_drain(app->capture_rings, app->n_capture);
+	capture_close();
+	export_stop(app);
+	probe_log_ports(app);
 	PROBE_INFO("exit: %" PRIu64 " records emitted", app->records_emitted);
 	if (app->records != stdout)
 		fclose(app->records);
@@ -526,5 +440,35 @@ main(int argc, char **argv)
 	port_close_all(app);
 	rte_eal_cleanup();
 	probe_conf_free(&app->conf);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct probe_app *app = &probe_app;
+	char *probe_argv[argc + 1];
+	int dd, probe_argc, rc;
+
+	dd = split_argv(argc, argv, probe_argv, &probe_argc);
+	if (dd == argc && wants_help_only(argc, argv)) {
+		probe_print_usage(stdout);
+		return 0;
+	}
+	/* from the start: a stop during init is honoured once running */
+	signal(SIGINT, control_on_signal);
+	signal(SIGTERM, control_on_signal);
+	rc = probe_configure(app, probe_argc, probe_argv);
+	if (rc >= 0)
+		return rc;
+	if (open_outputs(app) < 0)
+		return 2;
+	if (rte_eal_init(dd, argv) < 0) {
+		fprintf(stderr, "metroprobe: error: EAL init failed: %s\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	probe_start(app);
+	probe_run(app);
+	probe_shutdown(app);
 	return 0;
 }

@@ -20,8 +20,12 @@
 #include <rte_ring.h>
 
 #include "hwts_port.h"
-#include "probe.h"
+#include "log.h"
+#include "neigh.h"
+#include "port.h"
+#include "reflector.h"
 #include "rss.h"
+#include "sender.h"
 
 /* Two ring ports A and B, A's TX feeding B's RX and back, one ring each
  * way per queue pair: queue q of A talks to queue q of B. */
@@ -283,20 +287,11 @@ port_queue_setup(struct probe_app *app, struct probe_queue *p,
 	return reflector_setup(app, p);
 }
 
+/* The device behind a port, and the queue-0 object's own fields. */
 static int
-port_setup(struct probe_app *app, struct probe_queue *p)
+port_open(struct probe_queue *p, struct rte_eth_dev_info *info)
 {
 	const struct port_conf *pcf = p->conf;
-	struct rte_eth_conf ec;
-	struct rte_eth_dev_info info;
-	uint16_t nb_rx = pcf->rx_desc, nb_tx = pcf->tx_desc;
-	uint16_t nq = pcf->queues;
-	unsigned n_sessions = p->n_sessions;
-	uint32_t frame = port_largest_frame(app, p);
-	char name[RTE_MEMPOOL_NAMESIZE];
-	const char *rss = "";
-	struct rss_plan plan;
-	bool planned = false;
 	int rc;
 
 	if (port_find(pcf->device, &p->port_id) < 0) {
@@ -311,64 +306,99 @@ port_setup(struct probe_app *app, struct probe_queue *p)
 	p->socket = rte_eth_dev_socket_id(p->port_id);
 	if (p->socket < 0)
 		p->socket = (int)rte_socket_id();
-	rc = rte_eth_dev_info_get(p->port_id, &info);
+	rc = rte_eth_dev_info_get(p->port_id, info);
 	if (rc < 0)
 		return rc;
-	if (nq > info.max_rx_queues || nq > info.max_tx_queues) {
+	if (pcf->queues > info->max_rx_queues ||
+	    pcf->queues > info->max_tx_queues) {
 		PROBE_ERR("port %s: queues=%u but device %s has at most %u RX "
-			  "and %u TX queues", pcf->name, nq, pcf->device,
-			  info.max_rx_queues, info.max_tx_queues);
+			  "and %u TX queues", pcf->name, pcf->queues,
+			  pcf->device, info->max_rx_queues,
+			  info->max_tx_queues);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* The receive pool, and the transmit pool of test packets when the
+ * port sends. Both carry a struct tx_tag, so a receive path can clear
+ * the tag of whatever mbuf it gets (rx.c). */
+static int
+port_pools_create(struct probe_app *app, struct probe_queue *p,
+		  uint32_t frame)
+{
+	char name[RTE_MEMPOOL_NAMESIZE];
+
 	snprintf(name, sizeof(name), "mp_pool_%u", p->idx);
-	/* both pools carry a struct tx_tag, so a receive path can clear
-	 * the tag of whatever mbuf it gets (rx.c) */
 	p->pool = port_pool_create(app, p, name, frame);
 	if (p->pool == NULL)
 		return -ENOMEM;
-	if (n_sessions > 0) {
-		snprintf(name, sizeof(name), "mp_txpool_%u", p->idx);
-		p->tx_pool = port_pool_create(app, p, name, frame);
-		if (p->tx_pool == NULL)
-			return -ENOMEM;
-	}
-	memset(&ec, 0, sizeof(ec));
-	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) {
-		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
+	if (p->n_sessions == 0)
+		return 0;
+	snprintf(name, sizeof(name), "mp_txpool_%u", p->idx);
+	p->tx_pool = port_pool_create(app, p, name, frame);
+	return p->tx_pool == NULL ? -ENOMEM : 0;
+}
+
+/* Receive offloads the probe uses where the device has them: hardware
+ * timestamps, UDP checksum checks (the software check reads the whole
+ * datagram). */
+static void
+port_offloads(struct probe_queue *p, const struct rte_eth_dev_info *info,
+	      struct rte_eth_conf *ec)
+{
+	if (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_TIMESTAMP) {
+		ec->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
 		if (rte_mbuf_dyn_rx_timestamp_register(&p->ts_offset,
 						       &p->ts_flag) == 0)
 			p->hw_ts = true;
 	}
-	p->cksum_partial_ok = port_passes_partial_cksum(&info);
-	/* Receive checksum checks in the port where it can (the software
-	 * check reads the whole datagram). */
-	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
-		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
-	/* Several queues: RSS on addresses and UDP ports keeps each
-	 * session's packets on one queue (RFC 4737 order is per queue).
-	 * Without RSS the device spreads them its own way (a ring pair:
-	 * queue to queue; af_packet: the kernel's fanout hash); either way
-	 * a reply reaching another queue than its session's is handed over. */
-	if (nq > 1) {
-		uint64_t hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) &
-			      info.flow_type_rss_offloads;
+	p->cksum_partial_ok = port_passes_partial_cksum(info);
+	if (info->rx_offload_capa & RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
+		ec->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+}
 
-		if (hf != 0) {
-			rss_plan_init(&plan, info.hash_key_size, (hf &
-				(RTE_ETH_RSS_NONFRAG_IPV4_UDP |
-				 RTE_ETH_RSS_NONFRAG_IPV6_UDP)) != 0,
-				info.reta_size, nq);
-			planned = info.reta_size > 0;
-			ec.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-			ec.rx_adv_conf.rss_conf.rss_hf = hf;
-			ec.rx_adv_conf.rss_conf.rss_key = plan.key;
-			ec.rx_adv_conf.rss_conf.rss_key_len = plan.key_len;
-			rss = ", RSS";
-		} else {
-			rss = ", no RSS in the device";
-		}
-	}
-	rc = rte_eth_dev_configure(p->port_id, nq, nq, &ec);
+/*
+ * Several queues: RSS on addresses and UDP ports keeps each session's
+ * packets on one queue (RFC 4737 order is per queue). Without RSS the
+ * device spreads them its own way (a ring pair: queue to queue;
+ * af_packet: the kernel's fanout hash); either way a reply reaching
+ * another queue than its session's is handed over. Returns what to say
+ * in the port's log line; *planned when the table is ours to set.
+ */
+static const char *
+port_rss_conf(const struct rte_eth_dev_info *info, uint16_t nq,
+	      struct rte_eth_conf *ec, struct rss_plan *plan, bool *planned)
+{
+	uint64_t hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) &
+		info->flow_type_rss_offloads;
+
+	*planned = false;
+	if (nq < 2)
+		return "";
+	if (hf == 0)
+		return ", no RSS in the device";
+	rss_plan_init(plan, info->hash_key_size, (hf &
+		(RTE_ETH_RSS_NONFRAG_IPV4_UDP |
+		 RTE_ETH_RSS_NONFRAG_IPV6_UDP)) != 0, info->reta_size, nq);
+	*planned = info->reta_size > 0;
+	ec->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	ec->rx_adv_conf.rss_conf.rss_hf = hf;
+	ec->rx_adv_conf.rss_conf.rss_key = plan->key;
+	ec->rx_adv_conf.rss_conf.rss_key_len = plan->key_len;
+	return ", RSS";
+}
+
+/* Configures the device: queues, MTU for jumbo test frames, ring sizes,
+ * the port's MAC (a locally administered one for ring ports). */
+static int
+port_configure(struct probe_queue *p, const struct rte_eth_conf *ec,
+	       uint32_t frame, uint16_t *nb_rx, uint16_t *nb_tx)
+{
+	const struct port_conf *pcf = p->conf;
+	int rc;
+
+	rc = rte_eth_dev_configure(p->port_id, pcf->queues, pcf->queues, ec);
 	if (rc < 0) {
 		PROBE_ERR("port %s: configure failed: %s", pcf->name,
 			  rte_strerror(-rc));
@@ -378,15 +408,23 @@ port_setup(struct probe_app *app, struct probe_queue *p)
 						(uint16_t)(frame - 18)) < 0)
 		PROBE_WARN("port %s: cannot set MTU %u for %u-octet frames",
 			   pcf->name, frame - 18, frame);
-	rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nb_rx, &nb_tx);
+	rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, nb_rx, nb_tx);
 	rte_eth_macaddr_get(p->port_id, &p->mac);
 	if (rte_is_zero_ether_addr(&p->mac)) {
-		/* ring ports have no address: a locally administered one */
 		struct rte_ether_addr la = {{ 0x02, 0x6d, 0x70, 0, 0,
 					      (uint8_t)(p->idx + 1) }};
 
 		p->mac = la;
 	}
+	return 0;
+}
+
+/* Static neighbours, and the map from a UDP port to its session. */
+static int
+port_tables(struct probe_queue *p)
+{
+	const struct port_conf *pcf = p->conf;
+
 	p->session_by_port = rte_zmalloc_socket("session_by_port",
 		65536 * sizeof(uint16_t), 64, p->socket);
 	if (p->session_by_port == NULL)
@@ -396,9 +434,19 @@ port_setup(struct probe_app *app, struct probe_queue *p)
 	for (unsigned i = 0; i < p->n_sessions; i++)
 		p->session_by_port[p->sessions[i]->conf->src_port] =
 			(uint16_t)(p->sessions[i]->idx + 1);
-	rc = port_queues_create(p);
+	return 0;
+}
+
+/* Queues 1..N-1, sessions spread over them, every queue set up, the
+ * device started, its clock read, the RSS table set. */
+static int
+port_start(struct probe_app *app, struct probe_queue *p, uint16_t nb_rx,
+	   uint16_t nb_tx, const struct rss_plan *plan, const char **rss)
+{
+	int rc = port_queues_create(p);
+
 	if (rc == 0)
-		rc = port_sessions_spread(p, planned ? &plan : NULL);
+		rc = port_sessions_spread(p, plan);
 	if (rc < 0)
 		return rc;
 	PORT_FOREACH_QUEUE(q, p) {
@@ -408,24 +456,52 @@ port_setup(struct probe_app *app, struct probe_queue *p)
 	}
 	rc = rte_eth_dev_start(p->port_id);
 	if (rc < 0) {
-		PROBE_ERR("port %s: start failed: %s", pcf->name,
+		PROBE_ERR("port %s: start failed: %s", p->conf->name,
 			  rte_strerror(-rc));
 		return rc;
 	}
 	hwts_port_start(app, p);
-	if (planned && port_reta_set(p, &plan) < 0) {
+	if (plan != NULL && port_reta_set(p, plan) < 0) {
 		PROBE_WARN("port %s: cannot set the RSS table: replies may "
 			   "reach another queue than their session's and are "
-			   "then handed over in software", pcf->name);
-		rss = ", RSS (device's own table)";
+			   "then handed over in software", p->conf->name);
+		*rss = ", RSS (device's own table)";
 	}
+	return 0;
+}
+
+static int
+port_setup(struct probe_app *app, struct probe_queue *p)
+{
+	const struct port_conf *pcf = p->conf;
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf ec;
+	uint16_t nb_rx = pcf->rx_desc, nb_tx = pcf->tx_desc;
+	uint32_t frame = port_largest_frame(app, p);
+	unsigned n_sessions = p->n_sessions;   /* before the spread */
+	struct rss_plan plan;
+	const char *rss;
+	bool planned;
+	int rc;
+
+	if ((rc = port_open(p, &info)) < 0 ||
+	    (rc = port_pools_create(app, p, frame)) < 0)
+		return rc;
+	memset(&ec, 0, sizeof(ec));
+	port_offloads(p, &info, &ec);
+	rss = port_rss_conf(&info, pcf->queues, &ec, &plan, &planned);
+	if ((rc = port_configure(p, &ec, frame, &nb_rx, &nb_tx)) < 0 ||
+	    (rc = port_tables(p)) < 0 ||
+	    (rc = port_start(app, p, nb_rx, nb_tx, planned ? &plan : NULL,
+			     &rss)) < 0)
+		return rc;
 	PROBE_INFO("port %s: DPDK port %u (%s), socket %d, MAC "
 		   RTE_ETHER_ADDR_PRT_FMT ", %u queue pair(s)%s, %u sessions, "
 		   "reflector %s on UDP %u%s", pcf->name, p->port_id,
-		   pcf->device, p->socket, RTE_ETHER_ADDR_BYTES(&p->mac), nq,
-		   rss, n_sessions, pcf->reflector == REFL_OFF ?
-		   "off" : pcf->reflector == REFL_STATEFUL ? "stateful" :
-		   "stateless", pcf->stamp_port,
+		   pcf->device, p->socket, RTE_ETHER_ADDR_BYTES(&p->mac),
+		   pcf->queues, rss, n_sessions, pcf->reflector ==
+		   REFL_OFF ? "off" : pcf->reflector == REFL_STATEFUL ?
+		   "stateful" : "stateless", pcf->stamp_port,
 		   p->hw_ts ? ", hardware rx timestamps" : "");
 	return 0;
 }

@@ -19,7 +19,8 @@
 
 #include "metroprobe/mp_time.h"
 
-#include "probe.h"
+#include "log.h"
+#include "probe-t.h"
 #include "ptp_status.h"
 
 #define PTP_RECV_BURST  32     /* datagrams read per step at most */
@@ -271,6 +272,7 @@ static struct {
 	struct ptp_status last;        /* decided */
 	bool decided;                  /* last holds a decision */
 	bool unreachable;              /* logged as such */
+	bool verbose;          /* log every answer */
 } ptp_watch = { .cl = { .fd = -1 } };
 
 static void
@@ -300,7 +302,7 @@ watch_log(const struct ptp_status *old, const struct ptp_status *st,
 		PROBE_INFO("clock: ptp4l at %s answers", sock);
 	ptp_watch.unreachable = false;
 	gm_str(st->gm_identity, gm, sizeof(gm));
-	if (probe_app.conf.verbose)
+	if (ptp_watch.verbose)
 		PROBE_INFO("clock: ptp4l: port %u %s, grandmaster %s %s, "
 			   "offset %" PRId64 " ns (ingress %" PRId64 "), "
 			   "time %straceable", st->port,
@@ -337,13 +339,15 @@ watch_finish(const struct ptp_status *answer, const char *why)
 }
 
 int
-ptp_watch_start(const char *sock, uint8_t domain, uint64_t margin_ns)
+ptp_watch_start(const char *sock, uint8_t domain, uint64_t margin_ns,
+		bool verbose)
 {
 	struct ptp_status st;
 	char err[512];
 	int rc;
 
 	ptp_watch.margin_ns = margin_ns;
+	ptp_watch.verbose = verbose;
 	ptp_mgmt_status_init(&ptp_watch.last, 0);
 	ptp_mgmt_decide(&ptp_watch.last, NULL, margin_ns);
 	/* the socket the watch keeps, then a first answer before any

@@ -44,12 +44,13 @@ int ptp_status_query(const char *sock, uint8_t domain, uint64_t margin_ns,
  * once a second and reads the answers without waiting; it logs a change
  * of synchronisation (with the offset), ptp4l becoming unreachable (once,
  * not every second) and answering again, and every round's answer when
- * verbose. It returns true when the decision (synced or error) changed.
+ * <verbose>. It returns true when the decision (synced or error) changed.
  * ptp_watch_get gives the latest decision: not synchronised with
  * PTP_MGMT_UNKNOWN_ERROR_NS until ptp4l has answered. Control thread
  * only.
  */
-int ptp_watch_start(const char *sock, uint8_t domain, uint64_t margin_ns);
+int ptp_watch_start(const char *sock, uint8_t domain, uint64_t margin_ns,
+		    bool verbose);
 bool ptp_watch_step(void);
 void ptp_watch_get(bool *synced, uint64_t *error_ns);
 void ptp_watch_stop(void);

@@ -20,15 +20,10 @@
 
 #include "metroprobe/mp_time.h"
 
-#include "probe.h"
-
-void
-probe_wire_time_set(struct wire_time *t, uint64_t ns)
-{
-	t->ns = ns;
-	t->ntp = mp_time_ns_to_ntp(ns);
-	t->ptp = mp_time_ns_to_ptp(ns, probe_app.conf.tai_offset_s);
-}
+#include "log.h"
+#include "pkt.h"
+#include "reflector.h"
+#include "tx.h"
 
 /* The window over which the reflector's timestamp error is taken. */
 #define REFL_ERREST_WINDOW_MS 100
@@ -42,24 +37,25 @@ probe_wire_time_set(struct wire_time *t, uint64_t ns)
  * carry it (record_quality).
  */
 void
-reflector_errest_tick(struct probe_queue *p, uint64_t now)
+reflector_errest_tick(struct probe_worker *w, struct probe_queue *p,
+		      uint64_t now)
 {
-	const struct probe_app *app = &probe_app;
+	const struct worker_rt *rt = &w->rt;
 	struct stamp_error_estimate ee;
 	uint64_t ts = RTE_MAX(p->ts_gap_win_tsc[0], p->ts_gap_win_tsc[1]) +
 		RTE_MAX(p->ts_lag_win_tsc[0], p->ts_lag_win_tsc[1]);
 	uint64_t ns = (uint64_t)((unsigned __int128)ts * MP_NS_PER_SEC /
-				 app->tsc_hz);
+				 rt->tsc_hz);
 
-	stamp_errest_from_ns(__atomic_load_n(&app->clock_error_ns,
+	stamp_errest_from_ns(__atomic_load_n(&rt->sync->error_ns,
 					     __ATOMIC_RELAXED) + ns,
-			     __atomic_load_n(&app->synced, __ATOMIC_RELAXED),
+			     __atomic_load_n(&rt->sync->synced, __ATOMIC_RELAXED),
 			     p->conf->reflector_ptp, &ee);
 	p->refl_errest = stamp_errest_pack(&ee);
 	p->ts_gap_win_tsc[1] = p->ts_gap_win_tsc[0];
 	p->ts_lag_win_tsc[1] = p->ts_lag_win_tsc[0];
 	p->ts_gap_win_tsc[0] = p->ts_lag_win_tsc[0] = 0;
-	p->errest_next_tsc = now + app->tsc_hz / 1000 * REFL_ERREST_WINDOW_MS;
+	p->errest_next_tsc = now + rt->tsc_hz / 1000 * REFL_ERREST_WINDOW_MS;
 }
 
 int
@@ -69,7 +65,7 @@ reflector_setup(struct probe_app *app, struct probe_queue *p)
 	struct stamp_error_estimate ee;
 	char name[RTE_HASH_NAMESIZE];
 
-	stamp_errest_from_ns(app->clock_error_ns, app->synced,
+	stamp_errest_from_ns(app->sync.error_ns, app->sync.synced,
 			     pcf->reflector_ptp, &ee);
 	p->refl_errest = stamp_errest_pack(&ee);
 	if (pcf->reflector_auth) {
@@ -285,7 +281,7 @@ reflector_input(struct probe_worker *w, struct probe_queue *p,
 		   : ((struct rte_ipv4_hdr *)(d + l3_off))->time_to_live;
 	/* T2: packets of one burst share their receive time */
 	if (rx_ns != w->rx_wire.ns)
-		probe_wire_time_set(&w->rx_wire, rx_ns);
+		wire_time_set(&w->rx_wire, rx_ns, w->rt.tai_offset_s);
 	t2 = pcf->reflector_ptp ? w->rx_wire.ptp : w->rx_wire.ntp;
 	/* The checksum was verified on receipt; swapping addresses and
 	 * ports leaves its sum as it is, so only the STAMP fields are

@@ -12,8 +12,14 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "control.h"
 #include "hwts_port.h"
-#include "probe.h"
+#include "neigh.h"
+#include "pkt.h"
+#include "reflector.h"
+#include "rx.h"
+#include "sender.h"
+#include "tx.h"
 
 static const uint8_t mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
@@ -84,7 +90,7 @@ udp_input(struct probe_worker *w, struct probe_queue *p, struct rte_mbuf *m,
 	}
 	sidx = p->session_by_port[dport];
 	if (sidx != 0) {
-		struct probe_session *s = &probe_app.sessions[sidx - 1];
+		struct probe_session *s = &w->rt.sessions[sidx - 1];
 
 		if (likely(s->port == p)) {
 			session_rx(w, p, s, m, l3_off, l4_off, ipv6, rx_ns);
@@ -245,65 +251,6 @@ frame_input(struct probe_worker *w, struct probe_queue *p, struct rte_mbuf *m,
 	}
 }
 
-/* How long the T1 (T3) of each test (reflected) packet sent was written
- * before the burst left: the transmit side of the timestamp error. */
-static inline void
-tx_lag_note(struct probe_queue *p, uint16_t sent, uint64_t lag)
-{
-	for (uint16_t i = 0; i < sent; i++) {
-		struct interval_slot *sl;
-
-		if (p->tx_meta[i].kind == TX_REFLECT) {
-			if (lag > p->ts_lag_win_tsc[0])
-				p->ts_lag_win_tsc[0] = lag;
-			continue;
-		}
-		if (p->tx_meta[i].kind != TX_SENDER)
-			continue;
-		sl = p->tx_meta[i].session->cur_slot;
-		if (lag > sl->tx_lag_max_tsc)
-			sl->tx_lag_max_tsc = lag;
-	}
-}
-
-/* Returns the number of frames the port took. */
-uint16_t
-port_flush(struct probe_worker *w, struct probe_queue *p)
-{
-	struct wire_time t;
-	uint64_t tsc;
-	uint16_t sent;
-
-	if (p->tx_n == 0)
-		return 0;
-	/* T1 / T3: taken just before the burst leaves. */
-	tsc = rte_rdtsc();
-	probe_wire_time_set(&t, clock_tsc_to_ns(&w->clk, tsc));
-	for (uint16_t i = 0; i < p->tx_n; i++) {
-		struct tx_meta *meta = &p->tx_meta[i];
-
-		if (meta->kind == TX_SENDER)
-			session_stamp_tx(p->tx_pkts[i], meta, &t);
-		else if (meta->kind == TX_REFLECT)
-			reflector_stamp_tx(p, p->tx_pkts[i], meta, &t);
-		if (meta->kind != TX_RAW &&
-		    !capture_packet(p->capture, p->tx_pkts[i], tsc))
-			p->drops[PROBE_DROP_CAPTURE_FULL]++;
-	}
-	sent = rte_eth_tx_burst(p->port_id, p->queue, p->tx_pkts, p->tx_n);
-	p->tx_pkts_total += sent;
-	tx_lag_note(p, sent, rte_rdtsc() - tsc);
-	if (sent < p->tx_n) {
-		/* keep the rest; they are stamped again on the next try */
-		memmove(p->tx_pkts, p->tx_pkts + sent,
-			(p->tx_n - sent) * sizeof(p->tx_pkts[0]));
-		memmove(p->tx_meta, p->tx_meta + sent,
-			(p->tx_n - sent) * sizeof(p->tx_meta[0]));
-	}
-	p->tx_n -= sent;
-	return sent;
-}
-
 static inline uint64_t
 rx_timestamp_ns(const struct probe_worker *w, struct probe_queue *p,
 		const struct rte_mbuf *m, uint64_t sw_ns)
@@ -424,9 +371,9 @@ worker_housekeeping(struct probe_worker *w, uint64_t now)
 	for (unsigned i = 0; i < w->n_queues; i++) {
 		struct probe_queue *p = w->queues[i];
 
-		neigh_tick(p, now, probe_app.tsc_hz);
+		neigh_tick(p, now, w->rt.tsc_hz);
 		if (now >= p->errest_next_tsc)
-			reflector_errest_tick(p, now);
+			reflector_errest_tick(w, p, now);
 		for (unsigned j = 0; j < p->n_sessions; j++)
 			session_housekeeping(w, p->sessions[j], now);
 	}
@@ -470,18 +417,42 @@ worker_clock_update(struct probe_worker *w, uint64_t now)
 	}
 }
 
+/* Virtual-wire back-off, after an empty poll: sleep, never past the next
+ * send deadline nor the next housekeeping, unless that is under 10 us. */
+static void
+worker_idle(struct probe_worker *w, uint64_t next_house)
+{
+	const struct worker_rt *rt = &w->rt;
+	uint64_t until = worker_next_deadline(w);
+	uint64_t sleep_tsc = rt->tsc_hz / 1000000 * rt->idle_sleep_us;
+	uint64_t now = rte_rdtsc();
+	struct timespec ts;
+
+	/* a deadline still past after this poll's send could not be staged
+	 * (queue full): back off all the same */
+	if (until > now && until - now < sleep_tsc)
+		sleep_tsc = until - now;
+	if (now + sleep_tsc > next_house)
+		sleep_tsc = next_house > now ? next_house - now : 0;
+	if (sleep_tsc < rt->tsc_hz / 100000)   /* < 10 us: spin */
+		return;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)(sleep_tsc * 1000000000ULL / rt->tsc_hz);
+	nanosleep(&ts, NULL);
+	w->sleeps++;
+}
+
 int
 worker_main(void *arg)
 {
 	struct probe_worker *w = arg;
-	const struct probe_conf *pc = &probe_app.conf;
-	uint64_t hz = probe_app.tsc_hz;
+	const struct worker_rt *rt = &w->rt;
 	uint64_t next_house = 0, next_control = 0;
-	uint64_t house_period = hz / 1000;       /* 1 ms */
+	uint64_t house_period = rt->tsc_hz / 1000;       /* 1 ms */
 	uint32_t empty = 0;
 
 	clock_read(&w->clk);
-	while (!__atomic_load_n(&probe_app.quit, __ATOMIC_ACQUIRE)) {
+	while (!__atomic_load_n(rt->quit, __ATOMIC_ACQUIRE)) {
 		uint64_t now = rte_rdtsc();
 		unsigned work = 0;
 
@@ -495,40 +466,20 @@ worker_main(void *arg)
 		for (unsigned i = 0; i < w->n_queues; i++)
 			work += port_poll(w, w->queues[i], now);
 		w->loops++;
-		if (w->is_main && now >= next_control) {
-			control_poll(now);
+		if (rt->inline_control && now >= next_control) {
+			control_poll(rt->app, now);
 			next_control = now + house_period;
 		}
-		if (work != 0 || pc->idle_sleep_us == 0) {
+		if (work != 0 || rt->idle_sleep_us == 0) {
 			empty = 0;
 			continue;
 		}
-		/* Virtual-wire back-off: after idle_polls empty polls sleep,
-		 * never past the next send deadline, and stay backed off
-		 * (sleep again at the next empty poll) until there is work. */
-		if (++empty < pc->idle_polls)
+		/* after idle_polls empty polls, stay backed off (sleep again
+		 * at the next empty poll) until there is work */
+		if (++empty < rt->idle_polls)
 			continue;
-		empty = pc->idle_polls - 1;
-		{
-			uint64_t until = worker_next_deadline(w);
-			uint64_t sleep_tsc = hz / 1000000 * pc->idle_sleep_us;
-			struct timespec ts;
-
-			now = rte_rdtsc();
-			/* a deadline still past after this poll's send could not
-			 * be staged (queue full): back off all the same */
-			if (until > now && until - now < sleep_tsc)
-				sleep_tsc = until - now;
-			if (now + sleep_tsc > next_house)
-				sleep_tsc = next_house > now ?
-					next_house - now : 0;
-			if (sleep_tsc < hz / 100000)   /* < 10 us: spin */
-				continue;
-			ts.tv_sec = 0;
-			ts.tv_nsec = (long)(sleep_tsc * 1000000000ULL / hz);
-			nanosleep(&ts, NULL);
-			w->sleeps++;
-		}
+		empty = rt->idle_polls - 1;
+		worker_idle(w, next_house);
 	}
 	for (unsigned i = 0; i < w->n_queues; i++)
 		port_flush(w, w->queues[i]);

@@ -19,7 +19,11 @@
 #include "metroprobe/mp_time.h"
 
 #include "capacity.h"
-#include "probe.h"
+#include "log.h"
+#include "neigh.h"
+#include "pkt.h"
+#include "sender.h"
+#include "tx.h"
 
 static uint32_t
 pow2_at_least(uint64_t v)
@@ -161,7 +165,7 @@ session_setup(struct probe_app *app, struct probe_session *s)
 	}
 	s->neigh_idx = (uint16_t)idx;
 
-	stamp_errest_from_ns(app->clock_error_ns, app->synced, sc->ptp_format,
+	stamp_errest_from_ns(app->sync.error_ns, app->sync.synced, sc->ptp_format,
 			     &ee);
 	s->errest = stamp_errest_pack(&ee);
 	s->period_q16 = (uint64_t)llround((double)app->tsc_hz * 65536.0 /
@@ -224,7 +228,7 @@ slot_open(struct probe_session *s, uint64_t counter, uint64_t index)
 static void
 session_start(struct probe_worker *w, struct probe_session *s, uint64_t now)
 {
-	uint64_t interval = probe_app.conf.interval_ns;
+	uint64_t interval = w->rt.interval_ns;
 	uint64_t ns = clock_tsc_to_ns(&w->clk, now);
 	uint64_t index = ns / interval;
 
@@ -238,7 +242,7 @@ session_start(struct probe_worker *w, struct probe_session *s, uint64_t now)
 	session_pace_from(s, now);
 	if (s->conf->duration_ns != 0)
 		s->stop_tsc = now + (uint64_t)((double)s->conf->duration_ns *
-			(double)probe_app.tsc_hz / 1e9);
+			(double)w->rt.tsc_hz / 1e9);
 	if (s->cap != NULL)
 		capacity_start(s, now);
 	__atomic_store_n(&s->state, SESSION_RUNNING, __ATOMIC_RELEASE);
@@ -264,7 +268,7 @@ session_roll(struct probe_worker *w, struct probe_session *s)
 		s->cur_slot = session_slot(s, s->cur);
 	}
 	s->next_boundary_tsc = clock_ns_to_tsc(&w->clk, (next_index + 1) *
-					       probe_app.conf.interval_ns);
+					       w->rt.interval_ns);
 }
 
 /*
@@ -406,7 +410,7 @@ session_clock_stepped(struct probe_worker *w, struct probe_session *s,
 	if (s->state == SESSION_RUNNING && !sl->ended)
 		s->next_boundary_tsc = clock_ns_to_tsc(&w->clk,
 			(sl->index + sl->n_intervals) *
-			probe_app.conf.interval_ns);
+			w->rt.interval_ns);
 }
 
 void
@@ -523,10 +527,9 @@ slot_for_seq(struct probe_session *s, uint32_t seq)
 }
 
 static inline uint64_t
-wire_to_ns(uint64_t wire, bool ptp, uint64_t ref_ns)
+wire_to_ns(uint64_t wire, bool ptp, int32_t tai_offset_s, uint64_t ref_ns)
 {
-	return ptp ? mp_time_ptp_to_ns(wire, probe_app.conf.tai_offset_s,
-				       ref_ns)
+	return ptp ? mp_time_ptp_to_ns(wire, tai_offset_s, ref_ns)
 		   : mp_time_ntp_to_ns(wire, ref_ns);
 }
 
@@ -569,20 +572,21 @@ reply_accept(struct probe_queue *p, struct probe_session *s,
 /* T1..T4 of a reply in Unix ns; the reflector's error estimate in *ee
  * (its value in ns kept while it does not change). */
 static inline void
-reply_times(struct probe_session *s, const struct stamp_reflector_pkt *rp,
-	    uint64_t rx_ns, struct stamp_error_estimate *ee,
-	    struct stamp_times *t)
+reply_times(const struct probe_worker *w, struct probe_session *s,
+	    const struct stamp_reflector_pkt *rp, uint64_t rx_ns,
+	    struct stamp_error_estimate *ee, struct stamp_times *t)
 {
 	bool ptp = s->conf->ptp_format;
+	int32_t tai = w->rt.tai_offset_s;
 
 	stamp_errest_unpack(rp->error_estimate, ee);
 	if (unlikely(rp->error_estimate != s->peer_errest_raw)) {
 		s->peer_errest_raw = rp->error_estimate;
 		s->peer_errest_ns = stamp_errest_to_ns(ee);
 	}
-	t->t1 = wire_to_ns(rp->sender_timestamp, ptp, rx_ns);
-	t->t2 = wire_to_ns(rp->rx_timestamp, ee->ptp_format, rx_ns);
-	t->t3 = wire_to_ns(rp->timestamp, ee->ptp_format, rx_ns);
+	t->t1 = wire_to_ns(rp->sender_timestamp, ptp, tai, rx_ns);
+	t->t2 = wire_to_ns(rp->rx_timestamp, ee->ptp_format, tai, rx_ns);
+	t->t3 = wire_to_ns(rp->timestamp, ee->ptp_format, tai, rx_ns);
 	t->t4 = rx_ns;
 }
 
@@ -675,7 +679,7 @@ session_rx(struct probe_worker *w, struct probe_queue *p,
 		rte_pktmbuf_free(m);
 		return;
 	}
-	reply_times(s, &rp, rx_ns, &ee, &t);
+	reply_times(w, s, &rp, rx_ns, &ee, &t);
 	v = seqt_rx(&s->seqt, rp.sender_seq);
 	switch (v) {
 	case SEQT_LATE:
@@ -700,7 +704,8 @@ session_rx(struct probe_worker *w, struct probe_queue *p,
 		slot_loss_mark(s, sl, &rp);
 		slot_quality_note(w, s, sl, &ee);
 		reply_measure(s, sl, rp.sender_seq, &t,
-			      probe_app.synced && ee.synced);
+			      __atomic_load_n(&w->rt.sync->synced,
+					      __ATOMIC_RELAXED) && ee.synced);
 		break;
 	}
 	rte_pktmbuf_free(m);

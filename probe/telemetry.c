@@ -17,7 +17,8 @@
 
 #include "export.h"
 #include "hwts_port.h"
-#include "probe.h"
+#include "log.h"
+#include "telemetry.h"
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
@@ -25,14 +26,18 @@ static const char *const session_state_names[] = {
 	"waiting_for_neighbour", "running", "draining", "done",
 };
 
+/* The probe the commands describe: DPDK's telemetry callbacks take no
+ * argument of ours, so it is kept here, set once before they can run. */
+static struct probe_app *tel_app;
+
 static int
 tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	(void)cmd;
 	(void)params;
 	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
-	for (unsigned i = 0; i < probe_app.n_ports; i++)
-		rte_tel_data_add_array_string(d, probe_app.ports[i].conf->name);
+	for (unsigned i = 0; i < tel_app->n_ports; i++)
+		rte_tel_data_add_array_string(d, tel_app->ports[i].conf->name);
 	return 0;
 }
 
@@ -45,8 +50,8 @@ add_drops(struct rte_tel_data *d, struct probe_queue *p, bool all)
 		if (p != NULL) {
 			v = PORT_SUM(p, drops[i]);
 		} else {
-			for (unsigned j = 0; j < probe_app.n_ports; j++)
-				v += PORT_SUM(&probe_app.ports[j], drops[i]);
+			for (unsigned j = 0; j < tel_app->n_ports; j++)
+				v += PORT_SUM(&tel_app->ports[j], drops[i]);
 		}
 		if (v != 0 || all)
 			rte_tel_data_add_dict_u64(d, probe_drop_names[i], v);
@@ -59,9 +64,9 @@ tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
 	struct probe_queue *p = NULL;
 
 	(void)cmd;
-	for (unsigned i = 0; params != NULL && i < probe_app.n_ports; i++)
-		if (strcmp(probe_app.ports[i].conf->name, params) == 0)
-			p = &probe_app.ports[i];
+	for (unsigned i = 0; params != NULL && i < tel_app->n_ports; i++)
+		if (strcmp(tel_app->ports[i].conf->name, params) == 0)
+			p = &tel_app->ports[i];
 	if (p == NULL)
 		return -EINVAL;
 	rte_tel_data_start_dict(d);
@@ -102,9 +107,9 @@ tel_sessions(const char *cmd, const char *params, struct rte_tel_data *d)
 	(void)cmd;
 	(void)params;
 	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
-	for (unsigned i = 0; i < probe_app.n_sessions; i++)
+	for (unsigned i = 0; i < tel_app->n_sessions; i++)
 		rte_tel_data_add_array_string(d,
-			probe_app.sessions[i].conf->name);
+			tel_app->sessions[i].conf->name);
 	return 0;
 }
 
@@ -116,9 +121,9 @@ tel_session(const char *cmd, const char *params, struct rte_tel_data *d)
 	uint32_t st;
 
 	(void)cmd;
-	for (unsigned i = 0; params != NULL && i < probe_app.n_sessions; i++)
-		if (strcmp(probe_app.sessions[i].conf->name, params) == 0)
-			s = &probe_app.sessions[i];
+	for (unsigned i = 0; params != NULL && i < tel_app->n_sessions; i++)
+		if (strcmp(tel_app->sessions[i].conf->name, params) == 0)
+			s = &tel_app->sessions[i];
 	if (s == NULL)
 		return -EINVAL;
 	st = LOAD(s->state);
@@ -166,8 +171,8 @@ tel_clock(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "synced", c->synced);
 	rte_tel_data_add_dict_u64(d, "error_estimate_ns", c->error_ns);
 	rte_tel_data_add_dict_u64(d, "control_step_max_ns",
-		probe_app.tsc_hz ? probe_app.control_max_tsc * 1000000000ULL /
-		probe_app.tsc_hz : 0);
+		tel_app->tsc_hz ? tel_app->control_max_tsc * 1000000000ULL /
+		tel_app->tsc_hz : 0);
 	return 0;
 }
 
@@ -179,15 +184,15 @@ tel_export(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	(void)cmd;
 	(void)params;
-	pthread_mutex_lock(&probe_app.exp_lock);
-	on = probe_app.exp != NULL;
+	pthread_mutex_lock(&tel_app->exp_lock);
+	on = tel_app->exp != NULL;
 	if (on)
-		export_stats(probe_app.exp, &st);
-	pthread_mutex_unlock(&probe_app.exp_lock);
+		export_stats(tel_app->exp, &st);
+	pthread_mutex_unlock(&tel_app->exp_lock);
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "enabled", on);
 	rte_tel_data_add_dict_u64(d, "submit_errors",
-				  LOAD(probe_app.export_errors));
+				  LOAD(tel_app->export_errors));
 	if (!on)
 		return 0;
 	rte_tel_data_add_dict_u64(d, "recovered", st.recovered);
@@ -210,9 +215,11 @@ tel_export(const char *cmd, const char *params, struct rte_tel_data *d)
 }
 
 int
-probe_telemetry_register(void)
+probe_telemetry_register(struct probe_app *app)
 {
 	int rc = 0;
+
+	tel_app = app;
 
 	rc |= rte_telemetry_register_cmd("/metroprobe/ports", tel_ports,
 		"Lists the probe's ports (probe identities)");

@@ -20,39 +20,6 @@
 #define EXPORT_INGEST_PATH "/api/v1/intervals"
 #define EXPORT_TOKEN_MAX   4096
 
-uint64_t
-export_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static void
-export_vlog(const struct export_config *cfg, enum export_log_level level,
-	    const char *fmt, va_list ap)
-{
-	char msg[768];
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (cfg->log != NULL)
-		cfg->log(level, msg, cfg->log_arg);
-	else
-		fprintf(stderr, "export: %s\n", msg);
-}
-
-void
-export_logf(struct exporter *exp, enum export_log_level level,
-	    const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	export_vlog(&exp->cfg, level, fmt, ap);
-	va_end(ap);
-}
-
 static void
 export_spool_log(enum export_log_level level, const char *msg, void *arg)
 {
