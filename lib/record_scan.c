@@ -85,7 +85,8 @@ static const struct scan_key {
 	SCAN_KEY("drops", SCAN_DROPS, false, drops, 0),
 };
 #define N_SCAN_KEYS (sizeof(scan_keys) / sizeof(scan_keys[0]))
-_Static_assert(N_SCAN_KEYS <= 32, "seen keys are bits of a uint32_t");
+_Static_assert(N_SCAN_KEYS <= 64, "seen keys are bits of a uint64_t");
+#define SCAN_BIT(i) (UINT64_C(1) << (i))
 
 #define SCAN_UNKNOWN_MAX 8   /* unknown keys per object it takes */
 #define SCAN_NONE        (-1)
@@ -102,7 +103,7 @@ struct record_scan {
 	unsigned depth;        /* 0 before the record, 1 in it, 2 inside
 				* one of its objects */
 	bool done;             /* the record's closing brace was read */
-	uint32_t seen;         /* keys of the record, bits of scan_keys */
+	uint64_t seen;         /* keys of the record, bits of scan_keys */
 	int key;               /* scan_keys index of the value to come, or
 				* SCAN_NONE for an unknown key */
 	unsigned next;         /* the index expected next (the producer
@@ -265,9 +266,9 @@ scan_map_key(struct record_scan *sc, const char *k, size_t len)
 		if (idx == SCAN_NONE)
 			return scan_note_unknown(sc->unknown, &sc->n_unknown,
 						 k, len);
-		if (sc->seen & (1u << idx))
+		if (sc->seen & SCAN_BIT(idx))
 			return 0;                     /* duplicate */
-		sc->seen |= 1u << idx;
+		sc->seen |= SCAN_BIT(idx);
 		sc->next = (unsigned)idx + 1;
 		return 1;
 	}
@@ -643,7 +644,7 @@ static int
 record_scan_json(struct record_parser *p, const char *json, size_t len,
 		 struct interval_record *r)
 {
-	uint32_t required = 0;
+	uint64_t required = 0;
 	bool ok;
 
 	record_init(r);
@@ -662,7 +663,7 @@ record_scan_json(struct record_parser *p, const char *json, size_t len,
 
 	for (unsigned i = 0; i < N_SCAN_KEYS; i++)
 		if (scan_keys[i].required)
-			required |= 1u << i;
+			required |= SCAN_BIT(i);
 	if (ok && sc.done && (sc.seen & required) == required)
 		return 0;
 	record_free(r);
