@@ -211,6 +211,8 @@ record_to_json(const struct interval_record *r)
 		rc |= json_object_set_new(drops, r->drops[k].name,
 					  json_u64(r->drops[k].value));
 	rc |= json_object_set_new(o, "drops", drops);
+	if (record_quality_to_json(o, &r->q) != 0)
+		rc = -1;
 
 	char *out = NULL;
 	if (rc == 0)
@@ -490,7 +492,9 @@ dec_record(struct record_decoder *d, json_t *root, struct interval_record *r)
 					"true or false");
 		r->hw_timestamps = json_is_true(v);
 	}
-	return dec_drops(d, root, r);
+	if ((rc = dec_drops(d, root, r)) < 0)
+		return rc;
+	return record_quality_from_json(root, &r->q, d->err, d->errlen);
 }
 
 int

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * What the two interval record decoders share (lib/record.c, the jansson
- * DOM decoder; lib/record_scan.c, the one-pass decoder). Private to lib/.
+ * DOM decoder; lib/record_scan.c, the one-pass decoder), and the JSON of
+ * the quality keys (lib/record_quality.c). Private to lib/.
  */
 #ifndef METROPROBE_RECORD_PRIV_H
 #define METROPROBE_RECORD_PRIV_H
@@ -27,5 +28,16 @@ summary_field(struct delay_summary *s, unsigned k)
 	};
 	return f[k];
 }
+
+struct json_t;
+
+/* Adds the quality keys to a record's object when q->present; 0 or a
+ * negative number when one could not be added. */
+int record_quality_to_json(struct json_t *o, const struct record_quality *q);
+/* Decodes the quality keys of a record's object into q (zeroed by the
+ * caller): each is optional, any one sets q->present. 0, or -EINVAL
+ * with the key named in err. */
+int record_quality_from_json(struct json_t *root, struct record_quality *q,
+			     char *err, size_t errlen);
 
 #endif

@@ -40,6 +40,7 @@
 enum scan_kind {
 	SCAN_SCHEMA, SCAN_STRING, SCAN_U64, SCAN_BOOL, SCAN_SUMMARY,
 	SCAN_RATE, SCAN_HIST, SCAN_DROPS,
+	SCAN_NONPOS,             /* int64_t <= 0 */
 };
 
 /* size: of a string field, with its NUL */
@@ -83,8 +84,14 @@ static const struct scan_key {
 	SCAN_KEY("late", SCAN_U64, false, late, 0),
 	SCAN_KEY("hw_timestamps", SCAN_BOOL, false, hw_timestamps, 0),
 	SCAN_KEY("drops", SCAN_DROPS, false, drops, 0),
+	/* the quality keys, optional and last (SCAN_FIRST_QUALITY): any
+	 * one sets q.present */
+#define _(f, type, merge) SCAN_KEY(#f, SCAN_##type, false, q.f, 0),
+	foreach_record_quality_key
+#undef _
 };
 #define N_SCAN_KEYS (sizeof(scan_keys) / sizeof(scan_keys[0]))
+#define SCAN_FIRST_QUALITY (N_SCAN_KEYS - RECORD_QUALITY_NKEYS)
 _Static_assert(N_SCAN_KEYS <= 64, "seen keys are bits of a uint64_t");
 #define SCAN_BIT(i) (UINT64_C(1) << (i))
 
@@ -175,6 +182,26 @@ scan_u64(const char *s, size_t len, uint64_t *out)
 	if (v > (uint64_t)INT64_MAX)
 		return false;
 	*out = v;
+	return true;
+}
+
+/*
+ * A JSON integer that jansson reads as an integer <= 0 (what the quality
+ * keys *_negative_min_ns take): "0", or '-' and digits without a leading
+ * zero, down to -INT64_MAX (INT64_MIN is left to the DOM decoder).
+ */
+static bool
+scan_nonpos(const char *s, size_t len, int64_t *out)
+{
+	uint64_t v;
+
+	if (len == 1 && s[0] == '0') {
+		*out = 0;
+		return true;
+	}
+	if (len < 2 || s[0] != '-' || !scan_u64(s + 1, len - 1, &v))
+		return false;
+	*out = -(int64_t)v;             /* "-0": 0, as jansson reads it */
 	return true;
 }
 
@@ -366,6 +393,9 @@ scan_number(struct record_scan *sc, const char *s, size_t len)
 		if (k->kind == SCAN_RATE)
 			return scan_rate(s, len,
 					 (double *)((char *)r + k->off));
+		if (k->kind == SCAN_NONPOS)
+			return scan_nonpos(s, len,
+					   (int64_t *)((char *)r + k->off));
 		return 0;
 	}
 	if (sc->depth != 2)
@@ -664,8 +694,10 @@ record_scan_json(struct record_parser *p, const char *json, size_t len,
 	for (unsigned i = 0; i < N_SCAN_KEYS; i++)
 		if (scan_keys[i].required)
 			required |= SCAN_BIT(i);
-	if (ok && sc.done && (sc.seen & required) == required)
+	if (ok && sc.done && (sc.seen & required) == required) {
+		r->q.present = (sc.seen >> SCAN_FIRST_QUALITY) != 0;
 		return 0;
+	}
 	record_free(r);
 	if (p != NULL)
 		for (unsigned i = 0; i < RECORD_HIST_COUNT; i++)

@@ -114,6 +114,84 @@ struct record_quality {
 	bool present;    /* the record carried the quality keys */
 };
 
+/*
+ * The quality keys in one list, in the order record_to_json writes them
+ * (after "drops"): _(field, type, merge)
+ *   type   U64: non-negative integer; BOOL: true or false; NONPOS: signed
+ *          integer <= 0
+ *   merge  how record_merge combines two records' values: MAX for
+ *          bounds, ADD for counts, MIN for the lowest negative samples,
+ *          OR for the flags that warn, AND for peer_clock_synced
+ * The collector stores the figures in this order: append new keys at
+ * the end, never reorder.
+ */
+#define foreach_record_quality_key                 \
+	_(ts_rx_error_ns, U64, MAX)                \
+	_(ts_tx_error_ns, U64, MAX)                \
+	_(clock_error_ns, U64, MAX)                \
+	_(peer_clock_synced, BOOL, AND)            \
+	_(peer_clock_error_ns, U64, MAX)           \
+	_(rtt_error_ns, U64, MAX)                  \
+	_(owd_error_ns, U64, MAX)                  \
+	_(clock_steps, U64, ADD)                   \
+	_(step_excluded, U64, ADD)                 \
+	_(rtt_negative, U64, ADD)                  \
+	_(owd_fwd_negative, U64, ADD)              \
+	_(owd_back_negative, U64, ADD)             \
+	_(owd_fwd_negative_min_ns, NONPOS, MIN)    \
+	_(owd_back_negative_min_ns, NONPOS, MIN)   \
+	_(owd_implausible, BOOL, OR)               \
+	_(host_imissed, U64, ADD)                  \
+	_(host_rx_nombuf, U64, ADD)                \
+	_(host_ierrors, U64, ADD)                  \
+	_(poll_gap_max_ns, U64, MAX)               \
+	_(host_loss_suspect, BOOL, OR)
+
+enum record_quality_type {
+	RECORD_Q_U64,
+	RECORD_Q_BOOL,
+	RECORD_Q_NONPOS,
+};
+
+enum record_quality_merge {
+	RECORD_Q_MAX,
+	RECORD_Q_ADD,
+	RECORD_Q_MIN,
+	RECORD_Q_OR,
+	RECORD_Q_AND,
+};
+
+struct record_quality_key {
+	const char *name;                  /* JSON key = field name */
+	enum record_quality_type type;
+	enum record_quality_merge merge;
+	size_t off;                        /* in struct record_quality */
+};
+
+enum {
+#define _(f, type, merge) RECORD_Q_KEY_##f,
+	foreach_record_quality_key
+#undef _
+	RECORD_QUALITY_NKEYS
+};
+
+/* foreach_record_quality_key as a table, index RECORD_Q_KEY_<field>. */
+extern const struct record_quality_key
+	record_quality_keys[RECORD_QUALITY_NKEYS];
+
+/* The field of key k: a uint64_t (U64), bool (BOOL) or int64_t (NONPOS). */
+static inline void *
+record_quality_field(struct record_quality *q, unsigned k)
+{
+	return (char *)q + record_quality_keys[k].off;
+}
+
+static inline const void *
+record_quality_field_c(const struct record_quality *q, unsigned k)
+{
+	return (const char *)q + record_quality_keys[k].off;
+}
+
 struct interval_record {
 	char probe[RECORD_NAME_MAX];
 	char session[RECORD_NAME_MAX];
@@ -188,8 +266,10 @@ void record_finish_summaries(struct interval_record *acc);
 /*
  * Encodes one JSON object (no trailing newline). Returns a malloc'd
  * string or NULL on allocation failure (or a name that is not UTF-8).
- * The optional keys are always written. Counts above INT64_MAX (JSON
- * integers are signed) are written as INT64_MAX.
+ * The optional keys are always written, but the quality keys: all of
+ * them when r->q.present, none otherwise. Counts above INT64_MAX (JSON
+ * integers are signed) are written as INT64_MAX, a *_negative_min_ns
+ * above 0 as 0.
  */
 char *record_to_json(const struct interval_record *r);
 
@@ -200,8 +280,10 @@ char *record_to_json(const struct interval_record *r);
  * Histograms are allocated (the caller calls record_free); on error r
  * is left empty. Also rejected, with the key named: strings empty, too
  * long or holding NUL, summaries whose values are not ordered, bad
- * histograms, duplicate keys. Keys the schema does not define are
- * ignored (a later v1 producer may add optional keys).
+ * histograms, duplicate keys, a quality key of the wrong type or sign.
+ * The quality keys are each optional; any one of them sets r->q.present.
+ * Keys the schema does not define are ignored (a later v1 producer may
+ * add optional keys).
  */
 int record_from_json(const char *json, size_t len, struct interval_record *r,
 		     char *err, size_t errlen);

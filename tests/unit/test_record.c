@@ -109,6 +109,54 @@ add_sample(struct interval_record *r, struct interval_record *u,
 }
 
 static void
+expect_quality_equal(const struct record_quality *a,
+		     const struct record_quality *b)
+{
+	assert_int_equal(a->present, b->present);
+	for (unsigned k = 0; k < RECORD_QUALITY_NKEYS; k++) {
+		const void *fa = record_quality_field_c(a, k);
+		const void *fb = record_quality_field_c(b, k);
+
+		bool same = record_quality_keys[k].type == RECORD_Q_BOOL ?
+			    *(const bool *)fa == *(const bool *)fb :
+			    /* uint64_t or int64_t: the same 8 octets */
+			    memcmp(fa, fb, sizeof(uint64_t)) == 0;
+
+		if (!same)
+			fail_msg("%s differs", record_quality_keys[k].name);
+	}
+}
+
+/* Every quality figure stated, each a different value: bounds in the
+ * microseconds, a few counts, the flags set. */
+static void
+quality_fill(struct record_quality *q, uint64_t seed)
+{
+	q->ts_rx_error_ns = 2000 + seed;
+	q->ts_tx_error_ns = 800 + seed;
+	q->clock_error_ns = 50000 + seed;
+	q->peer_clock_synced = true;
+	q->peer_clock_error_ns = 40000 + seed;
+	q->rtt_error_ns = q->ts_rx_error_ns + q->ts_tx_error_ns;
+	q->owd_error_ns = q->rtt_error_ns + q->clock_error_ns +
+			  q->peer_clock_error_ns;
+	q->clock_steps = 1;
+	q->step_excluded = 3 + seed;
+	q->rtt_negative = 2;
+	q->owd_fwd_negative = 5;
+	q->owd_back_negative = 0;
+	q->owd_fwd_negative_min_ns = -1200 - (int64_t)seed;
+	q->owd_back_negative_min_ns = 0;
+	q->owd_implausible = false;
+	q->host_imissed = 17;
+	q->host_rx_nombuf = 0;
+	q->host_ierrors = 1;
+	q->poll_gap_max_ns = 2000 + seed;
+	q->host_loss_suspect = true;
+	q->present = true;
+}
+
+static void
 expect_records_equal(const struct interval_record *a,
 		     const struct interval_record *b)
 {
@@ -148,6 +196,7 @@ expect_records_equal(const struct interval_record *a,
 		assert_string_equal(a->drops[k].name, b->drops[k].name);
 		assert_int_equal(a->drops[k].value, b->drops[k].value);
 	}
+	expect_quality_equal(&a->q, &b->q);
 }
 
 static void
@@ -261,6 +310,96 @@ test_producer_histograms_are_not_freed(void **state)
 	record_free(&r);
 	assert_null(r.hist[RECORD_HIST_RTT]);
 	assert_int_equal(h.count, 1);
+}
+
+/* The quality keys: all of them, after "drops", when stated; none when
+ * not, so a line of an older probe encodes again to the same line. */
+static void
+test_quality_keys_are_written_after_drops_when_stated(void **state)
+{
+	(void)state;
+	struct interval_record r, back;
+	char err[256];
+
+	record_fill(&r, "a-to-b", 1795000000000000000ULL, 10, 1000000, true);
+	for (int i = 0; i < 10; i++)
+		add_sample(&r, NULL, 1000000);
+	record_summarise(&r);
+	char *plain = record_to_json(&r);
+	for (unsigned k = 0; k < RECORD_QUALITY_NKEYS; k++)
+		assert_null(strstr(plain, record_quality_keys[k].name));
+	assert_int_equal(record_from_json(plain, strlen(plain), &back, err,
+					  sizeof(err)), 0);
+	assert_false(back.q.present);
+	char *again = record_to_json(&back);
+	assert_string_equal(again, plain);
+	free(again);
+	record_free(&back);
+
+	quality_fill(&r.q, 0);
+	char *json = record_to_json(&r);
+	const char *drops = strstr(json, "\"drops\":");
+	const char *prev = drops;
+	assert_non_null(drops);
+	for (unsigned k = 0; k < RECORD_QUALITY_NKEYS; k++) {
+		char key[64];
+		snprintf(key, sizeof(key), "\"%s\":",
+			 record_quality_keys[k].name);
+		const char *at = strstr(json, key);
+		if (at == NULL || at < prev)
+			fail_msg("%s missing or out of order", key);
+		prev = at;
+	}
+	assert_non_null(strstr(json, "\"owd_fwd_negative_min_ns\":-1200,"));
+	assert_non_null(strstr(json, "\"owd_back_negative_min_ns\":0,"));
+	assert_non_null(strstr(json, "\"host_loss_suspect\":true}"));
+	assert_int_equal(record_from_json(json, strlen(json), &back, err,
+					  sizeof(err)), 0);
+	expect_records_equal(&r, &back);
+	assert_true(back.q.present);
+	assert_int_equal(back.q.owd_error_ns, 2000 + 800 + 50000 + 40000);
+	free(json);
+	free(plain);
+	record_free(&back);
+	record_free(&r);
+}
+
+/* One quality key is enough to state the quality; the others read 0.
+ * What a decoder would refuse is written as the nearest value it takes. */
+static void
+test_quality_of_one_key_and_clamped_values(void **state)
+{
+	(void)state;
+	struct interval_record r, back;
+	char err[256], line[8192];
+	char *json = NULL;
+
+	record_fill(&r, "a-to-b", 1, 0, 1000, false);
+	json = record_to_json(&r);
+	size_t len = strlen(json);
+	snprintf(line, sizeof(line), "%.*s,\"clock_steps\":0}",
+		 (int)(len - 1), json);
+	assert_int_equal(record_from_json(line, strlen(line), &back, err,
+					  sizeof(err)), 0);
+	assert_true(back.q.present);
+	assert_int_equal(back.q.clock_steps, 0);
+	assert_false(back.q.peer_clock_synced);
+	record_free(&back);
+	free(json);
+
+	r.q.present = true;
+	r.q.owd_back_negative_min_ns = 5;        /* not a negative sample */
+	r.q.host_imissed = UINT64_MAX;
+	json = record_to_json(&r);
+	assert_non_null(strstr(json, "\"owd_back_negative_min_ns\":0,"));
+	assert_non_null(strstr(json, "\"host_imissed\":9223372036854775807,"));
+	assert_int_equal(record_from_json(json, strlen(json), &back, err,
+					  sizeof(err)), 0);
+	assert_int_equal(back.q.owd_back_negative_min_ns, 0);
+	assert_int_equal(back.q.host_imissed, INT64_MAX);
+	record_free(&back);
+	free(json);
+	record_free(&r);
 }
 
 /* ---- validation ---- */
@@ -443,6 +582,37 @@ edit_hw_string(json_t *o)
 }
 
 static void
+edit_q_u64_negative(json_t *o)
+{
+	json_object_set_new(o, "host_imissed", json_integer(-1));
+}
+static void
+edit_q_u64_string(json_t *o)
+{
+	json_object_set_new(o, "rtt_error_ns", json_string("5"));
+}
+static void
+edit_q_u64_null(json_t *o)
+{
+	json_object_set_new(o, "clock_steps", json_null());
+}
+static void
+edit_q_bool_int(json_t *o)
+{
+	json_object_set_new(o, "host_loss_suspect", json_integer(1));
+}
+static void
+edit_q_min_positive(json_t *o)
+{
+	json_object_set_new(o, "owd_fwd_negative_min_ns", json_integer(3));
+}
+static void
+edit_q_min_real(json_t *o)
+{
+	json_object_set_new(o, "owd_back_negative_min_ns", json_real(-1.5));
+}
+
+static void
 test_each_bad_value_is_named(void **state)
 {
 	(void)state;
@@ -475,6 +645,17 @@ test_each_bad_value_is_named(void **state)
 	expect_rejected(edit_throughput_string, "key 'throughput_bps'");
 	expect_rejected(edit_drops_negative, "key 'drops.bad_stamp'");
 	expect_rejected(edit_hw_string, "key 'hw_timestamps'");
+	expect_rejected(edit_q_u64_negative, "key 'host_imissed': expected a "
+			"non-negative integer, got -1");
+	expect_rejected(edit_q_u64_string, "key 'rtt_error_ns': expected a "
+			"non-negative integer");
+	expect_rejected(edit_q_u64_null, "key 'clock_steps'");
+	expect_rejected(edit_q_bool_int, "key 'host_loss_suspect': expected "
+			"true or false");
+	expect_rejected(edit_q_min_positive, "key 'owd_fwd_negative_min_ns': "
+			"expected an integer <= 0, got 3");
+	expect_rejected(edit_q_min_real, "key 'owd_back_negative_min_ns': "
+			"expected an integer <= 0");
 }
 
 static void
@@ -927,6 +1108,44 @@ random_rate(void)
 	return x;
 }
 
+/* A lowest negative one-way sample: none, small, large, or above 0
+ * (which the encoder writes as 0). */
+static int64_t
+random_nonpos(void)
+{
+	switch (rng() % 5) {
+	case 0: return 0;
+	case 1: return -(int64_t)(rng() % 10);
+	case 2: return -(int64_t)(rng() >> 1);     /* down to -INT64_MAX */
+	case 3: return (int64_t)(rng() % 100) + 1;
+	default: return -(int64_t)(rng() % 100000000);
+	}
+}
+
+/* Random quality figures, every key stated (some all zero). */
+static void
+random_quality(struct record_quality *q)
+{
+	bool zero = rng() % 10 == 0;
+
+	q->present = true;
+	for (unsigned k = 0; k < RECORD_QUALITY_NKEYS && !zero; k++) {
+		void *f = record_quality_field(q, k);
+
+		switch (record_quality_keys[k].type) {
+		case RECORD_Q_U64:
+			*(uint64_t *)f = random_count();
+			break;
+		case RECORD_Q_BOOL:
+			*(bool *)f = rng() % 2;
+			break;
+		default:
+			*(int64_t *)f = random_nonpos();
+			break;
+		}
+	}
+}
+
 /* A valid record as a probe could write it, every field random. */
 static char *
 random_record_json(void)
@@ -976,6 +1195,8 @@ random_record_json(void)
 			       sizeof(r.drops[k].name) - 1);
 		r.drops[k].value = random_count();
 	}
+	if (rng() % 3 != 0)
+		random_quality(&r.q);
 	json = record_to_json(&r);
 	assert_non_null(json);
 	record_free(&r);
@@ -1051,11 +1272,15 @@ damage(char *s)
 		"\"caf\\u00e9\"", "\"caf\xc3\xa9\"", "\"caf\xe9\"",
 		"\"a\\u0000b\"", "\"\\ud800\"", "\"\\/\"", "1.5", "2e2",
 		"0.0000000000000000000000001", "123456789012345678",
+		"-5", "-01", "-9223372036854775807", "-9223372036854775808",
+		"-9223372036854775809",
 	};
 	static const char *const keys[] = {
 		"schema", "probe", "lost", "rtt_ns", "min", "p99", "hist",
 		"rtt", "ipdv", "drops", "late", "future", "a", "drop_0",
 		"hw_timestamps", "throughput_bps", "x\\u0041",
+		"owd_fwd_negative_min_ns", "host_loss_suspect", "rtt_error_ns",
+		"clock_steps",
 	};
 	static const char junk[] =
 		"{}[]\",:-+.0123456789eEnulltrfa \\xyz\t\v\f\n\r\x7f\x80\xc3";
@@ -1288,6 +1513,103 @@ test_one_pass_equals_dom_on_edge_cases(void **state)
 	record_parser_free(p);
 }
 
+/* A valid line with every quality key (quality_fill). */
+static char *
+valid_quality_json(void)
+{
+	struct interval_record r;
+
+	record_fill(&r, "a-to-b", 1795000000000000000ULL, 20, 1000000, true);
+	for (int i = 0; i < 20; i++)
+		add_sample(&r, NULL, 1000000);
+	record_summarise(&r);
+	quality_fill(&r.q, 0);
+	char *json = record_to_json(&r);
+	record_free(&r);
+	return json;
+}
+
+/* The quality keys on the border of what the one-pass decoder takes:
+ * signs, forms of zero, the int64 ends, wrong types, duplicates. */
+static void
+test_one_pass_equals_dom_on_quality_edge_cases(void **state)
+{
+	(void)state;
+	struct record_parser *p = record_parser_new();
+	char *json = valid_quality_json();
+	uint64_t n_onepass, n_dom;
+	static const struct {
+		const char *find, *replace;
+		int rc;
+	} edits[] = {
+		{ "\"owd_fwd_negative_min_ns\":-1200",
+		  "\"owd_fwd_negative_min_ns\":-0", 0 },
+		{ "\"owd_fwd_negative_min_ns\":-1200",
+		  "\"owd_fwd_negative_min_ns\":0", 0 },
+		{ "\"owd_fwd_negative_min_ns\":-1200",
+		  "\"owd_fwd_negative_min_ns\":5", -EINVAL },
+		{ "\"owd_fwd_negative_min_ns\":-1200",
+		  "\"owd_fwd_negative_min_ns\":-01200", -EINVAL },
+		{ "\"owd_fwd_negative_min_ns\":-1200",
+		  "\"owd_fwd_negative_min_ns\":-1200.0", -EINVAL },
+		{ "\"owd_fwd_negative_min_ns\":-1200",
+		  "\"owd_fwd_negative_min_ns\":-1.2e3", -EINVAL },
+		{ "\"owd_fwd_negative_min_ns\":-1200",
+		  "\"owd_fwd_negative_min_ns\":-9223372036854775807", 0 },
+		{ "\"owd_fwd_negative_min_ns\":-1200",
+		  "\"owd_fwd_negative_min_ns\":-9223372036854775808", 0 },
+		{ "\"owd_fwd_negative_min_ns\":-1200",
+		  "\"owd_fwd_negative_min_ns\":-9223372036854775809", -EINVAL },
+		{ "\"owd_fwd_negative_min_ns\":-1200",
+		  "\"owd_fwd_negative_min_ns\":null", -EINVAL },
+		{ "\"owd_fwd_negative_min_ns\":-1200",
+		  "\"owd_fwd_negative_min_ns\":\"-1200\"", -EINVAL },
+		{ "\"owd_fwd_negative_min_ns\":-1200",
+		  "\"owd_fwd_negative_min_ns\":- 1200", -EINVAL },
+		{ "\"host_loss_suspect\":true", "\"host_loss_suspect\":1",
+		  -EINVAL },
+		{ "\"host_loss_suspect\":true", "\"host_loss_suspect\":null",
+		  -EINVAL },
+		{ "\"host_loss_suspect\":true",
+		  "\"host_loss_suspect\":\"true\"", -EINVAL },
+		{ "\"host_loss_suspect\":true",
+		  "\"host_loss_suspect\": false", 0 },
+		{ "\"clock_steps\":1", "\"clock_steps\":-1", -EINVAL },
+		{ "\"clock_steps\":1", "\"clock_steps\":1.0", -EINVAL },
+		{ "\"clock_steps\":1", "\"clock_steps\":-0", 0 },
+		{ "\"clock_steps\":1", "\"clock_steps\":1,\"clock_steps\":1",
+		  -EINVAL },
+		{ "\"host_imissed\":17",
+		  "\"host_imissed\":9223372036854775808", -EINVAL },
+		{ "\"host_imissed\":17", "\"host_imissed\":{}", -EINVAL },
+		{ "\"host_imissed\":17", "\"host_imissed\":[17]", -EINVAL },
+		/* out of the writer's order: still one pass */
+		{ "\"ts_rx_error_ns\":2000,", "", 0 },
+		{ "\"drops\":{", "\"ts_rx_error_ns\":1,\"drops\":{", -EINVAL },
+	};
+
+	assert_non_null(p);
+	/* the line as the probe writes it takes the one-pass path */
+	assert_int_equal(expect_decoders_agree(p, json, strlen(json)), 0);
+	record_parser_counts(p, &n_onepass, &n_dom);
+	assert_int_equal(n_onepass, 1);
+	for (size_t k = 0; k < sizeof(edits) / sizeof(edits[0]); k++) {
+		const char *at = strstr(json, edits[k].find);
+		char line[8192];
+
+		assert_non_null(at);
+		size_t pre = (size_t)(at - json), fl = strlen(edits[k].find);
+		int n = snprintf(line, sizeof(line), "%.*s%s%s", (int)pre, json,
+				 edits[k].replace, json + pre + fl);
+		assert_true(n > 0 && (size_t)n < sizeof(line));
+		if (expect_decoders_agree(p, line, (size_t)n) != edits[k].rc)
+			fail_msg("'%s': not %d", edits[k].replace,
+				 edits[k].rc);
+	}
+	free(json);
+	record_parser_free(p);
+}
+
 /* The bucket list of a histogram, walked from its buckets: what the
  * serialised form and the collector's stored form hold. */
 static size_t
@@ -1430,6 +1752,9 @@ main(void)
 		cmocka_unit_test(test_full_record_round_trips),
 		cmocka_unit_test(test_unsynced_record_has_null_one_way_delays),
 		cmocka_unit_test(test_producer_histograms_are_not_freed),
+		cmocka_unit_test(
+			test_quality_keys_are_written_after_drops_when_stated),
+		cmocka_unit_test(test_quality_of_one_key_and_clamped_values),
 		cmocka_unit_test(test_each_bad_value_is_named),
 		cmocka_unit_test(test_each_missing_required_key_is_named),
 		cmocka_unit_test(test_not_a_record_is_rejected),
@@ -1444,6 +1769,8 @@ main(void)
 		cmocka_unit_test(test_one_pass_equals_dom_on_valid_records),
 		cmocka_unit_test(test_one_pass_equals_dom_on_damaged_records),
 		cmocka_unit_test(test_one_pass_equals_dom_on_edge_cases),
+		cmocka_unit_test(
+			test_one_pass_equals_dom_on_quality_edge_cases),
 		cmocka_unit_test(test_parser_reuses_histograms_cleanly),
 		cmocka_unit_test(test_parser_keeps_bucket_lists),
 	};
