@@ -612,6 +612,7 @@ record_merge_common(struct interval_record *acc,
 		acc->jitter_ns = r->jitter_ns;
 	for (unsigned k = 0; k < r->n_drops && k < RECORD_MAX_DROPS; k++)
 		drops_add(acc, r->drops[k].name, r->drops[k].value);
+	record_quality_merge(&acc->q, &r->q);
 
 	for (unsigned i = 0; i < RECORD_HIST_COUNT; i++) {
 		struct delay_summary *s = record_summary(acc, i);

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The measurement-quality keys of an interval record (record.h, struct
- * record_quality): the table made from foreach_record_quality_key, and
- * their JSON for the encoder and the DOM decoder of record.c. The
- * one-pass decoder (record_scan.c) builds its own keys from the same
- * list, so the three cannot drift apart.
+ * record_quality): the table made from foreach_record_quality_key, their
+ * JSON for the encoder and the DOM decoder of record.c, and their merge.
+ * The one-pass decoder (record_scan.c) builds its own keys from the same
+ * list, so none of them can drift apart.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -139,4 +139,46 @@ record_quality_from_json(struct json_t *root, struct record_quality *q,
 		q->present = true;
 	}
 	return 0;
+}
+
+/* One key of r into acc, both stated. */
+static void
+quality_merge_key(const struct record_quality_key *key, void *acc,
+		  const void *r)
+{
+	switch (key->merge) {
+	case RECORD_Q_MAX:
+		if (*(const uint64_t *)r > *(uint64_t *)acc)
+			*(uint64_t *)acc = *(const uint64_t *)r;
+		break;
+	case RECORD_Q_ADD:
+		*(uint64_t *)acc += *(const uint64_t *)r;
+		break;
+	case RECORD_Q_MIN:
+		if (*(const int64_t *)r < *(int64_t *)acc)
+			*(int64_t *)acc = *(const int64_t *)r;
+		break;
+	case RECORD_Q_OR:
+		*(bool *)acc = *(bool *)acc || *(const bool *)r;
+		break;
+	default:                                         /* AND */
+		*(bool *)acc = *(bool *)acc && *(const bool *)r;
+		break;
+	}
+}
+
+void
+record_quality_merge(struct record_quality *acc,
+		     const struct record_quality *r)
+{
+	if (!r->present)
+		return;                 /* nothing stated: nothing to add */
+	if (!acc->present) {
+		*acc = *r;
+		return;
+	}
+	for (unsigned k = 0; k < RECORD_QUALITY_NKEYS; k++)
+		quality_merge_key(&record_quality_keys[k],
+				  record_quality_field(acc, k),
+				  record_quality_field_c(r, k));
 }

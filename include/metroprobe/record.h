@@ -192,6 +192,16 @@ record_quality_field_c(const struct record_quality *q, unsigned k)
 	return (const char *)q + record_quality_keys[k].off;
 }
 
+/*
+ * Merges r into acc by each key's rule (foreach_record_quality_key).
+ * Only records that stated their quality take part: an r without it
+ * changes nothing, an acc without it takes r's figures as they are; so
+ * peer_clock_synced holds when it held for every record that said, and
+ * acc->present when any record said.
+ */
+void record_quality_merge(struct record_quality *acc,
+			  const struct record_quality *r);
+
 struct interval_record {
 	char probe[RECORD_NAME_MAX];
 	char session[RECORD_NAME_MAX];
@@ -245,7 +255,14 @@ void record_free(struct interval_record *r);
  * summary without a histogram cannot be merged exactly: it is kept when
  * it is the only one for its metric, and becomes null otherwise. Drop
  * counters add up by name; past RECORD_MAX_DROPS names the last slot is
- * renamed "other" and takes the rest, so totals are kept.
+ * renamed "other" and takes the rest, so totals are kept. The quality
+ * figures merge by record_quality_merge: bounds (ts_*_error, clock_error,
+ * peer_clock_error, rtt_error, owd_error, poll_gap_max) take the
+ * maximum, counts (clock_steps, step_excluded, rtt_negative,
+ * owd_*_negative, host_*) add up, *_negative_min_ns take the minimum,
+ * owd_implausible and host_loss_suspect hold if they hold for any,
+ * peer_clock_synced if it holds for every record that stated quality;
+ * q.present when any record stated it.
  */
 int record_merge(struct interval_record *acc, const struct interval_record *r);
 

@@ -952,6 +952,133 @@ test_merge_keeps_drop_totals_when_names_overflow(void **state)
 	record_free(&acc);
 }
 
+/* Two sets of quality figures, and their merge worked out by hand. */
+static const struct record_quality quality_a = {
+	.ts_rx_error_ns = 2000, .ts_tx_error_ns = 800,
+	.clock_error_ns = 50000, .peer_clock_synced = true,
+	.peer_clock_error_ns = 40000, .rtt_error_ns = 2800,
+	.owd_error_ns = 92800, .clock_steps = 1, .step_excluded = 3,
+	.rtt_negative = 2, .owd_fwd_negative = 5, .owd_back_negative = 0,
+	.owd_fwd_negative_min_ns = -1200, .owd_back_negative_min_ns = 0,
+	.owd_implausible = false, .host_imissed = 17, .host_rx_nombuf = 0,
+	.host_ierrors = 1, .poll_gap_max_ns = 2000, .host_loss_suspect = false,
+	.present = true,
+};
+static const struct record_quality quality_b = {
+	.ts_rx_error_ns = 500, .ts_tx_error_ns = 9000,
+	.clock_error_ns = 10000, .peer_clock_synced = false,
+	.peer_clock_error_ns = 70000, .rtt_error_ns = 9500,
+	.owd_error_ns = 89500, .clock_steps = 0, .step_excluded = 0,
+	.rtt_negative = 1, .owd_fwd_negative = 1, .owd_back_negative = 4,
+	.owd_fwd_negative_min_ns = -300, .owd_back_negative_min_ns = -2500,
+	.owd_implausible = true, .host_imissed = 0, .host_rx_nombuf = 6,
+	.host_ierrors = 0, .poll_gap_max_ns = 9000, .host_loss_suspect = true,
+	.present = true,
+};
+static const struct record_quality quality_a_b = {
+	.ts_rx_error_ns = 2000, .ts_tx_error_ns = 9000,       /* max */
+	.clock_error_ns = 50000, .peer_clock_synced = false,  /* and */
+	.peer_clock_error_ns = 70000, .rtt_error_ns = 9500,
+	.owd_error_ns = 92800, .clock_steps = 1, .step_excluded = 3, /* add */
+	.rtt_negative = 3, .owd_fwd_negative = 6, .owd_back_negative = 4,
+	.owd_fwd_negative_min_ns = -1200,                     /* min */
+	.owd_back_negative_min_ns = -2500,
+	.owd_implausible = true, .host_imissed = 17,          /* or, add */
+	.host_rx_nombuf = 6, .host_ierrors = 1, .poll_gap_max_ns = 9000,
+	.host_loss_suspect = true, .present = true,
+};
+
+/* A record of one interval with the given quality figures. */
+static void
+record_with_quality(struct interval_record *r, uint64_t start_ns,
+		    const struct record_quality *q)
+{
+	record_fill(r, "s", start_ns, 10, 100000, true);
+	for (int i = 0; i < 10; i++)
+		add_sample(r, NULL, 100000);
+	record_summarise(r);
+	if (q != NULL)
+		r->q = *q;
+}
+
+static void
+test_merge_of_quality_by_hand(void **state)
+{
+	(void)state;
+	struct interval_record a, b, none, acc, acc2;
+
+	record_with_quality(&a, 0, &quality_a);
+	record_with_quality(&b, 1000000000, &quality_b);
+	record_with_quality(&none, 2000000000, NULL);   /* an older probe */
+	record_init(&acc);
+	assert_int_equal(record_merge(&acc, &a), 0);
+	assert_int_equal(record_merge(&acc, &none), 0);
+	assert_int_equal(record_merge(&acc, &b), 0);
+	expect_quality_equal(&acc.q, &quality_a_b);
+	/* the other way round, and without summaries: the same */
+	record_init(&acc2);
+	assert_int_equal(record_merge_hists_only(&acc2, &b), 0);
+	assert_int_equal(record_merge_hists_only(&acc2, &a), 0);
+	assert_int_equal(record_merge_hists_only(&acc2, &none), 0);
+	expect_quality_equal(&acc2.q, &quality_a_b);
+	record_free(&acc);
+	record_free(&acc2);
+
+	/* through JSON, as the collector merges stored records */
+	char *ja = record_to_json(&a), *jb = record_to_json(&b);
+	struct interval_record da, db;
+	char err[256];
+	assert_int_equal(record_from_json(ja, strlen(ja), &da, err,
+					  sizeof(err)), 0);
+	assert_int_equal(record_from_json(jb, strlen(jb), &db, err,
+					  sizeof(err)), 0);
+	record_init(&acc);
+	assert_int_equal(record_merge(&acc, &db), 0);
+	assert_int_equal(record_merge(&acc, &da), 0);
+	expect_quality_equal(&acc.q, &quality_a_b);
+	free(ja);
+	free(jb);
+	record_free(&da);
+	record_free(&db);
+	record_free(&acc);
+	record_free(&a);
+	record_free(&b);
+	record_free(&none);
+}
+
+/* Records that state no quality take no part: peer_clock_synced is not
+ * cleared by them, and a merge of none of them states nothing. */
+static void
+test_merge_of_quality_only_over_records_that_state_it(void **state)
+{
+	(void)state;
+	struct interval_record a, none, acc;
+
+	record_with_quality(&a, 0, &quality_a);
+	record_with_quality(&none, 1000000000, NULL);
+	record_init(&acc);
+	assert_int_equal(record_merge(&acc, &none), 0);
+	assert_false(acc.q.present);
+	assert_int_equal(record_merge(&acc, &none), 0);
+	struct record_quality zero;
+	memset(&zero, 0, sizeof(zero));
+	expect_quality_equal(&acc.q, &zero);
+	assert_int_equal(record_merge(&acc, &a), 0);
+	assert_int_equal(record_merge(&acc, &none), 0);
+	expect_quality_equal(&acc.q, &quality_a);
+	assert_true(acc.q.peer_clock_synced);
+	/* a second stated record: counts add, bounds stay the largest */
+	assert_int_equal(record_merge(&acc, &a), 0);
+	assert_int_equal(acc.q.clock_steps, 2);
+	assert_int_equal(acc.q.host_imissed, 34);
+	assert_int_equal(acc.q.owd_error_ns, 92800);
+	assert_int_equal(acc.q.owd_fwd_negative_min_ns, -1200);
+	assert_true(acc.q.peer_clock_synced);
+	record_free(&acc);
+	record_free(&a);
+	record_free(&none);
+}
+
 /* Merges without summaries, then finished once, equal record_merge at
  * every step: summaries, histograms and every other field. */
 static void
@@ -977,6 +1104,8 @@ test_merge_hists_only_then_finish_equals_merge(void **state)
 			for (unsigned n = 0; n < 50 + k * 7; n++)
 				add_sample(&r, NULL, 100000 * (k % 4 + 1));
 			record_summarise(&r);
+			if (k % 4 == 1)
+				quality_fill(&r.q, k);
 		}
 		assert_int_equal(record_merge(&acc1, &r), 0);
 		assert_int_equal(record_merge_hists_only(&acc2, &r), 0);
@@ -1764,6 +1893,9 @@ main(void)
 		cmocka_unit_test(test_merge_with_unsynced_interval),
 		cmocka_unit_test(test_merge_of_summaries_without_histograms),
 		cmocka_unit_test(test_merge_hists_only_then_finish_equals_merge),
+		cmocka_unit_test(test_merge_of_quality_by_hand),
+		cmocka_unit_test(
+			test_merge_of_quality_only_over_records_that_state_it),
 		cmocka_unit_test(
 			test_merge_keeps_drop_totals_when_names_overflow),
 		cmocka_unit_test(test_one_pass_equals_dom_on_valid_records),
