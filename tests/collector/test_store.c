@@ -294,6 +294,16 @@ raw_set_make(struct raw_set *s)
 		make_record(&s->recs[i], "p1", "s-a", T0 + i * 10 * NS, i);
 		make_record(&s->recs[N_PER_LINK + i], "p1", "s-b",
 			    T0 + i * 10 * NS, 100000 + i);
+		/* s-a states its quality in most minutes, s-b never */
+		if (i % 13 < 9) {
+			struct record_quality *q = &s->recs[i].q;
+
+			q->present = true;
+			q->rtt_error_ns = 1000 + i % 17 * 100;
+			q->owd_error_ns = 50000 + i % 5 * 1000;
+			q->host_loss_suspect = i % 29 == 0;
+			q->host_imissed = i % 29 == 0 ? 3 : 0;
+		}
 	}
 }
 
@@ -1025,6 +1035,10 @@ figs_of_rollup(const struct interval_record *r, void *arg)
 	assert_int_equal(f->rx_pkts, r->rx_pkts);
 	assert_int_equal(f->lost, r->lost);
 	assert_int_equal(f->clock_synced, r->clock_synced);
+	assert_int_equal(f->q_stated, r->q.present);
+	assert_int_equal(f->host_loss_suspect, r->q.host_loss_suspect);
+	assert_int_equal(f->rtt_error_ns, r->q.rtt_error_ns);
+	assert_int_equal(f->owd_error_ns, r->q.owd_error_ns);
 	assert_true(f->throughput_bps == r->throughput_bps);
 	assert_true(f->throughput_l1_bps == r->throughput_l1_bps);
 	for (i = 0; i < RECORD_HIST_COUNT; i++) {
