@@ -429,6 +429,16 @@ html_profile(struct rbuf *b, const struct sla_profile *p, bool config)
 		}
 		rbuf_puts(b, "</td></tr>");
 	}
+	if (p->max_error_ns > 0)
+		rbuf_printf(b, "<tr data-key=\"max_error_ns\"><th scope=\"row\">"
+			    "Measurement error bound</th><td>\xe2\x89\xa4 %s "
+			    "(%" PRIu64 " ns); a \xce\x94t whose records state "
+			    "a larger one is measurement degraded</td></tr>",
+			    report_fmt_ns((double)p->max_error_ns, v,
+					  sizeof(v)), p->max_error_ns);
+	else
+		rbuf_puts(b, "<tr data-key=\"max_error_ns\"><th scope=\"row\">"
+			  "Measurement error bound</th><td>no limit</td></tr>");
 	rbuf_puts(b, "</tbody></table>");
 }
 

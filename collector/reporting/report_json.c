@@ -72,6 +72,9 @@ report_json_profile(const struct sla_profile *p, bool from_config)
 		json_array_append_new(sessions,
 				      json_string(p->capacity_sessions.name[i]));
 	json_object_set_new(o, "capacity_sessions", sessions);
+	json_object_set_new(o, "max_error_ns", p->max_error_ns ?
+			    json_integer((json_int_t)p->max_error_ns) :
+			    json_null());
 	return o;
 }
 

@@ -86,6 +86,11 @@ struct sla_profile {
 	double capacity_min_bps;        /* layer-1 bits per second */
 	struct sla_name_list capacity_sessions;  /* fnmatch patterns */
 
+	/* largest error bound a delta-t may state and still be judged on
+	 * delay and delay variation (max_error_ns: the records'
+	 * rtt_error_ns or owd_error_ns, by the delay basis); 0: no limit */
+	uint64_t max_error_ns;
+
 	struct sla_match match;
 };
 

@@ -121,6 +121,10 @@ def check_json(doc):
     east = doc["profiles"][1]
     check(east["delay_max_ns"] == 2000000 and east["capacity_min_bps"] is None
           and east["source"] == "config", "json profile east")
+    check(east["max_error_ns"] == 50000 and
+          doc["profiles"][0]["max_error_ns"] is None,
+          "json profile error limits %r" % [p["max_error_ns"]
+                                            for p in doc["profiles"]])
     d = doc["profiles"][0]
     check(d["delay_max_ns"] == 1000000 and close(d["loss_ratio_max"], 1e-5)
           and d["dv_max_ns"] == 100000
@@ -273,6 +277,12 @@ def check_html_static(text):
     check("=s-e &lt;b&gt;&quot;x&quot;,&amp;&#39;" in text,
           "html: escaped session name")
     check(text.count("<svg") == 6, "html: one chart per link")
+    # every profile states its measurement error limit
+    rows = re.findall(r'<tr data-key="max_error_ns"><th scope="row">'
+                      r'Measurement error bound</th><td>([^<]*)</td>', text)
+    check(rows == ["no limit", "\u2264 50 \u00b5s (50000 ns); a \u0394t "
+                   "whose records state a larger one is measurement "
+                   "degraded", "no limit"], "html: error limits %r" % rows)
 
 
 class Dom(html.parser.HTMLParser):
@@ -547,7 +557,7 @@ def run(tmp):
         f.write("[collector]\ndatabase = %s\n\n"
                 "[sla.default]\ncapacity_sessions = *-cap\n\n"
                 "[sla.east]\npeers = east\ndelay_max = 2ms\n"
-                "capacity_min = off\n\n"
+                "capacity_min = off\nmax_error_ns = 50000\n\n"
                 "[sla.captest]\nsessions = north-south-cap\n"
                 "availability_min = off\n" % db)
     p = subprocess.run([FIXTURE, db, ini, tmp], capture_output=True,

@@ -158,6 +158,7 @@ test_builtin_default_profile(void **state)
 	assert_int_equal(set->def.dv_max_ns, 100000);
 	assert_true(set->def.availability_min_pct == 99.99);
 	assert_true(set->def.capacity_min_bps == 100e9);
+	assert_int_equal(set->def.max_error_ns, 0);        /* no limit */
 	assert_ptr_equal(sla_profile_for_link(set, "x", "y", "10.9.9.9:862",
 					      NULL), &set->def);
 	sla_profiles_free(set);
@@ -183,11 +184,13 @@ static const char profiles_ini[] =
 	"unavailable_loss_ratio = 0.001\n"
 	"capacity_min = 40Gbps\n"
 	"capacity_sessions = *-cap, probe-x\n"
+	"max_error_ns = 50000\n"
 	"\n"
 	"[sla.east]\n"
 	"peers = east, 10.0.9.9\n"
 	"loss_ratio_max = off\n"
 	"capacity_min = off\n"
+	"max_error_ns = 20us\n"
 	"\n"
 	"[sla.metro]\n"
 	"groups = core\n"
@@ -228,6 +231,11 @@ test_profiles_from_config(void **state)
 	assert_string_equal(p->capacity_sessions.name[0], "*-cap");
 	/* inherited from [sla.default] */
 	assert_int_equal(p->interval_ns, 300 * S);
+	/* in ns, or as a duration; none: no limit */
+	assert_int_equal(p->max_error_ns, 50000);
+	assert_int_equal(set->profiles[1].max_error_ns, 20000);
+	assert_int_equal(set->profiles[2].max_error_ns, 0);
+	assert_int_equal(set->def.max_error_ns, 0);
 
 	p = &set->profiles[1];
 	assert_false(p->loss_set);
@@ -315,6 +323,15 @@ test_profile_errors_name_file_line_key(void **state)
 			    "profile applies to every link");
 	expect_config_error("[group.g]\nprobes = a\nmembers = b\n",
 			    "bad.ini:3: [group.g] members: unknown key");
+	expect_config_error("[sla.a]\nprobes = x\nmax_error_ns = -5\n",
+			    "bad.ini:3: [sla.a] max_error_ns: '-5' is not a "
+			    "number of nanoseconds");
+	expect_config_error("[sla.a]\nprobes = x\nmax_error_ns = 1e5\n",
+			    "bad.ini:3: [sla.a] max_error_ns: '1e5' is not a "
+			    "number of nanoseconds");
+	expect_config_error("[sla.a]\nprobes = x\nmax_error_ns = "
+			    "99999999999999999999\n", "max_error_ns: "
+			    "'99999999999999999999' is not a number");
 }
 
 /* ---- evaluation ---- */
