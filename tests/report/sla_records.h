@@ -57,6 +57,7 @@ struct rec_spec {
 	bool synced;
 	uint64_t rtt, fwd, back, ipdv;   /* one value each, 0: none */
 	double l1_bps;
+	const struct record_quality *q;  /* NULL: not stated */
 };
 
 /* A record of link north -> south with rx = tx - lost samples of each
@@ -84,6 +85,8 @@ rec_make(struct interval_record *r, const struct rec_spec *s)
 	r->hist_owned = (1u << RECORD_HIST_COUNT) - 1;
 	r->throughput_l1_bps = s->l1_bps;
 	r->throughput_bps = s->l1_bps * 0.9;
+	if (s->q != NULL)
+		r->q = *s->q;
 }
 
 static inline void
