@@ -170,10 +170,16 @@ html_summary(struct rbuf *b, const struct report_data *d)
 		    "</div></div>"
 		    "<div class=\"card\"><div class=\"n\" id=\"n-viol\">%zu"
 		    "</div><div class=\"l\">violating \xce\x94t</div></div>"
+		    "<div class=\"card\"><div class=\"n\" id=\"n-degraded\">%"
+		    PRIu64 "</div><div class=\"l\">measurement-degraded "
+		    "\xce\x94t (not judged on delay)</div></div>"
+		    "<div class=\"card\"><div class=\"n\" id=\"n-unstated\">%"
+		    PRIu64 "</div><div class=\"l\">\xce\x94t without a stated "
+		    "error bound</div></div>"
 		    "</div>",
 		    d->n_links, d->n_pass, d->n_fail ? " bad" : "", d->n_fail,
 		    report_fmt_pct(d->coverage_pct, cov, sizeof(cov)),
-		    d->n_violations);
+		    d->n_violations, d->n_degraded, d->n_unstated);
 	if (d->n_links == 0)
 		rbuf_puts(b, "<p class=\"verdict bad\" id=\"verdict\">No "
 			  "measurement was stored for this period: nothing "
@@ -566,6 +572,15 @@ html_method(struct rbuf *b)
 		"capacity sessions on the same path when there are any, else "
 		"from the link itself; \xe2\x80\x9cnot measured\xe2\x80\x9d "
 		"when there is no throughput figure.</dd>"
+		"<dt>Measurement error</dt><dd>Each record states how far "
+		"its delays could be off (timestamping, and for one-way delay "
+		"both clocks' error estimates). A \xce\x94t in which a "
+		"record stated a bound for the link's delay basis over the "
+		"profile's limit is measurement degraded: listed apart, its "
+		"delay and delay variation neither pass nor violate; loss and "
+		"availability are judged as always. A \xce\x94t whose "
+		"records state no bound is judged as before and counted. "
+		"Figures over the whole period cover every sample.</dd>"
 		"<dt>Bounds</dt><dd>A value exactly at its bound complies.</dd>"
 		"</dl>");
 }
@@ -584,6 +599,7 @@ report_render_html(const struct report_data *d, struct rbuf *b)
 	html_profiles(b, d);
 	if (d->n_links > 0) {
 		report_html_violations(b, d);
+		report_html_quality(b, d);
 		html_link_details(b, d);
 	}
 	html_method(b);
