@@ -91,6 +91,8 @@ char *report_html_metric_label(const struct sla_link_result *l,
 			       enum sla_metric m, char *buf, size_t len);
 void report_html_link_name(struct rbuf *b, const struct sla_link_result *l);
 void report_html_violations(struct rbuf *b, const struct report_data *d);
+/* The thresholds of the SLA profiles applied (report_html_profile.c). */
+void report_html_profiles(struct rbuf *b, const struct report_data *d);
 /* The measurement-quality table of every link and the list of degraded
  * delta-t (report_html_quality.c). */
 void report_html_quality(struct rbuf *b, const struct report_data *d);
