@@ -89,6 +89,12 @@ struct store_minute_figs {
 	bool clock_synced;
 	double throughput_bps, throughput_l1_bps;
 	struct store_hist_figs h[RECORD_HIST_COUNT];
+	/* the rollup's measurement quality (record.h): q_stated when a
+	 * record of the minute stated it, then its largest bounds and
+	 * whether the host may have lost packets itself */
+	bool q_stated;
+	bool host_loss_suspect;
+	uint64_t rtt_error_ns, owd_error_ns;
 };
 
 /* Called per minute, ordered by (probe, session, start_ns) like

@@ -14,6 +14,8 @@
 #define CODEC_VARINT_MAX 10
 #define CODEC_N_COUNTERS 13
 #define CODEC_N_SUMMARY  7
+#define CODEC_FLAG_QUALITY (1u << 10)
+#define CODEC_FLAGS_KNOWN  ((1u << 11) - 1)
 
 _Static_assert(HIST_NBUCKETS % 4 == 0 && HIST_NBUCKETS < (1u << 14),
 	       "put_hist rounds ranges to 4 buckets, writes n in two octets");
@@ -187,6 +189,33 @@ put_hist_pairs(struct store_buf *b, const struct hist *h,
 	return 0;
 }
 
+/* The quality figures (flag bit 10), as record_to_json writes them:
+ * counts clamped to INT64_MAX, a lowest negative sample above 0 as 0. */
+static void
+put_quality(struct store_buf *b, const struct record_quality *q)
+{
+	unsigned k;
+
+	store_buf_put_varint(b, RECORD_QUALITY_NKEYS);
+	for (k = 0; k < RECORD_QUALITY_NKEYS; k++) {
+		const void *f = record_quality_field_c(q, k);
+		int64_t v;
+
+		switch (record_quality_keys[k].type) {
+		case RECORD_Q_U64:
+			put_count(b, *(const uint64_t *)f);
+			break;
+		case RECORD_Q_BOOL:
+			store_buf_put_varint(b, *(const bool *)f ? 1 : 0);
+			break;
+		default:
+			v = *(const int64_t *)f;
+			store_buf_put_varint(b, v > 0 ? 0 : 0 - (uint64_t)v);
+			break;
+		}
+	}
+}
+
 int
 store_codec_encode(struct store_buf *b, const struct interval_record *r)
 {
@@ -206,7 +235,8 @@ store_codec_encode(struct store_buf *b, const struct interval_record *r)
 			 (CODEC_N_COUNTERS + 1) * CODEC_VARINT_MAX + 16 +
 			 RECORD_HIST_COUNT * CODEC_N_SUMMARY * CODEC_VARINT_MAX +
 			 CODEC_VARINT_MAX + RECORD_MAX_DROPS *
-			 (sizeof(r->drops[0].name) + 2 * CODEC_VARINT_MAX));
+			 (sizeof(r->drops[0].name) + 2 * CODEC_VARINT_MAX) +
+			 (RECORD_QUALITY_NKEYS + 1) * CODEC_VARINT_MAX);
 	if (rc < 0)
 		return rc;
 	b->data[b->len++] = STORE_CODEC_VERSION;
@@ -226,6 +256,8 @@ store_codec_encode(struct store_buf *b, const struct interval_record *r)
 		if (r->hist[i] != NULL)
 			flags |= 1u << (6 + i);
 	}
+	if (r->q.present)
+		flags |= CODEC_FLAG_QUALITY;
 	store_buf_put_varint(b, flags);
 	store_buf_put_rate(b, r->throughput_bps);
 	store_buf_put_rate(b, r->throughput_l1_bps);
@@ -247,6 +279,8 @@ store_codec_encode(struct store_buf *b, const struct interval_record *r)
 		put_string(b, r->drops[k].name, sizeof(r->drops[k].name));
 		put_count(b, r->drops[k].value);
 	}
+	if (r->q.present)
+		put_quality(b, &r->q);
 	for (i = 0; i < RECORD_HIST_COUNT; i++) {
 		struct hist_pairs pairs;
 
@@ -359,6 +393,40 @@ get_hist(struct codec_reader *rd, struct store_hist_slots *sl, unsigned i,
 	return 0;
 }
 
+/* The quality figures put_quality wrote (of a writer that may know
+ * more keys, or fewer). */
+static void
+get_quality(struct codec_reader *rd, struct record_quality *q)
+{
+	uint64_t n = codec_get_varint(rd), k, v;
+
+	for (k = 0; k < n && !rd->bad; k++) {
+		void *f;
+
+		v = codec_get_varint(rd);
+		if (k >= RECORD_QUALITY_NKEYS)
+			continue;       /* a key of a later writer */
+		f = record_quality_field(q, (unsigned)k);
+		switch (record_quality_keys[k].type) {
+		case RECORD_Q_U64:
+			*(uint64_t *)f = v;
+			break;
+		case RECORD_Q_BOOL:
+			if (v > 1)
+				rd->bad = 1;
+			*(bool *)f = v == 1;
+			break;
+		default:
+			if (v > (uint64_t)INT64_MAX + 1)
+				rd->bad = 1;
+			*(int64_t *)f = v > (uint64_t)INT64_MAX ? INT64_MIN :
+					-(int64_t)v;
+			break;
+		}
+	}
+	q->present = true;
+}
+
 int
 store_codec_decode(const void *blob, size_t len, struct interval_record *r,
 		   struct store_hist_slots *slots)
@@ -411,6 +479,8 @@ store_codec_decode(const void *blob, size_t len, struct interval_record *r,
 		get_string(&rd, r->drops[k].name, sizeof(r->drops[k].name));
 		r->drops[k].value = codec_get_varint(&rd);
 	}
+	if (flags & CODEC_FLAG_QUALITY)
+		get_quality(&rd, &r->q);
 	if (rd.bad)
 		goto fail;
 	for (i = 0; i < RECORD_HIST_COUNT; i++) {
@@ -422,7 +492,7 @@ store_codec_decode(const void *blob, size_t len, struct interval_record *r,
 		if (rc < 0)
 			goto fail;
 	}
-	if (rd.p != rd.end || (flags >> 10) != 0) {
+	if (rd.p != rd.end || (flags & ~(uint64_t)CODEC_FLAGS_KNOWN) != 0) {
 		rc = -EINVAL;
 		goto fail;
 	}

@@ -14,11 +14,19 @@
  *   start_ns, interval_ns, tx_pkts, tx_bytes, rx_pkts, rx_bytes, lost,
  *   lost_fwd, lost_back, reordered, duplicates, late, jitter_ns
  *   flags: bit 0 clock_synced, bit 1 hw_timestamps, bits 2-5 summary i
- *          present, bits 6-9 histogram i present
+ *          present, bits 6-9 histogram i present, bit 10 quality stated
  *   throughput_bps, throughput_l1_bps: 8 octets each, IEEE 754 binary64,
  *          little-endian
  *   each present summary: min, mean, p50, p90, p99, p999, max
  *   n_drops, then per drop: name length, name, value
+ *   when the quality is stated (flag bit 10): n, then n values in
+ *          foreach_record_quality_key order (record.h): U64 as a count,
+ *          BOOL as 0 or 1, NONPOS as its magnitude (0 - value). n is
+ *          the number of keys of the writer: a reader fills the keys it
+ *          knows, leaves the ones the writer did not have at 0 and
+ *          skips those it does not know. A record without quality
+ *          (older probes, older stores) is stored as before: bit 10
+ *          clear, nothing written.
  *   each present histogram: count, sum, min, max, overflow, n (non-empty
  *          buckets, always two octets: 0x80 | low 7 bits, high bits), n
  *          pairs (index gap, count) as in hist.c's wire form

@@ -16,7 +16,8 @@
  * with its first and last start_ns, so a scan
  * walks links and then one index range per link. Beside each 1-minute
  * rollup, `rollup_minute_figs` keeps its per-minute figures (store.h,
- * schema version 2).
+ * schema version 2). Since schema version 3 a record may hold its
+ * measurement-quality figures (record.h, struct record_quality).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -85,6 +86,12 @@ static const char *const store_migrations[] = {
 	"  probe TEXT NOT NULL, session TEXT NOT NULL,"
 	"  start_ns INTEGER NOT NULL, figs BLOB NOT NULL,"
 	"  PRIMARY KEY (probe, session, start_ns)) WITHOUT ROWID;",
+	/* 2 -> 3: records and rollups may hold measurement-quality
+	 * figures (stored form flag bit 10, store_codec.h), which a
+	 * program of schema 2 reads as malformed rows: it refuses the
+	 * store instead. Older rows hold none and read as "not stated" as
+	 * they are, so nothing is converted. */
+	"SELECT 1;",
 };
 #define STORE_SCHEMA_VERSION \
 	((int)(sizeof(store_migrations) / sizeof(store_migrations[0])))

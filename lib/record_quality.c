@@ -99,7 +99,8 @@ quality_decode_value(const struct record_quality_key *key, json_t *v,
 	if (key->type == RECORD_Q_U64) {
 		if (!json_is_integer(v))
 			return quality_fail(err, errlen, "key '%s': expected "
-					    "a non-negative integer", key->name);
+					    "a non-negative integer",
+					    key->name);
 		i = json_integer_value(v);
 		if (i < 0)
 			return quality_fail(err, errlen, "key '%s': expected "

@@ -1085,6 +1085,9 @@ report_data_build(struct store *st, const struct sla_profile_set *set,
 		for (v = 0; v < res->n_violations; v++)
 			if (res->violations[v].metric != SLA_M_NO_DATA)
 				d->n_violations++;
+		d->n_degraded += res->n_degraded;
+		d->n_unstated += res->n_unstated;
+		d->lost_host_suspect += res->lost_host_suspect;
 	}
 	d->coverage_pct = d->n_windows ?
 		100.0 * (double)d->n_data / (double)d->n_windows : 0.0;

@@ -4,9 +4,14 @@
  * any CSV reader takes it whole. row_type "metric" rows give each link's
  * figure per metric over the period (start, end = the period); row_type
  * "violation" rows give each violating delta-t (start, end = the
- * delta-t) and each run of delta-t without data.
+ * delta-t) and each run of delta-t without data. After them, row_type
+ * "quality" rows give each link's measurement-quality figures over the
+ * period (status "info", or "not stated" for a bound no record stated)
+ * and "degraded" rows each measurement-degraded delta-t (value: the
+ * largest error bound stated, bound: the profile's max_error_ns).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "report_render.h"
@@ -74,6 +79,81 @@ report_csv_metric(struct rbuf *b, const struct sla_link_result *l,
 		    sla_status_name(r->status));
 }
 
+/* One figure of a link's measurement quality over the period. */
+static void
+report_csv_quality_row(struct rbuf *b, const struct sla_link_result *l,
+		       const char *figure, const char *basis, bool stated,
+		       uint64_t value, const char *unit, const char *from,
+		       const char *to)
+{
+	report_csv_link_cols(b, "quality", l);
+	rbuf_printf(b, "%s,%s,,%s,%s,", figure, basis, from, to);
+	if (stated)
+		rbuf_printf(b, "%" PRIu64, value);
+	rbuf_printf(b, ",%s,,,%s\r\n", unit, stated ? "info" : "not stated");
+}
+
+static void
+report_csv_quality(struct rbuf *b, const struct sla_link_result *l,
+		   const char *from, const char *to)
+{
+	const struct record_quality *q = &l->q;
+	const struct {
+		const char *figure, *basis, *unit;
+		bool stated;
+		uint64_t value;
+	} rows[] = {
+		{ "error_bound_max", "round-trip", "ns", q->present,
+		  q->rtt_error_ns },
+		{ "error_bound_max", "one-way", "ns", q->present,
+		  q->owd_error_ns },
+		{ "degraded", "", "intervals", true, l->n_degraded },
+		{ "bound_not_stated", "", "intervals", true, l->n_unstated },
+		{ "clock_steps", "", "count", true, q->clock_steps },
+		{ "excluded_clock_step", "", "samples", true,
+		  q->step_excluded },
+		{ "excluded_negative_rtt", "", "samples", true,
+		  q->rtt_negative },
+		{ "negative_one_way", "forward", "samples", true,
+		  q->owd_fwd_negative },
+		{ "negative_one_way", "backward", "samples", true,
+		  q->owd_back_negative },
+		{ "lost_network", "", "packets", true,
+		  l->lost - l->lost_host_suspect },
+		{ "lost_host_suspect", "", "packets", true,
+		  l->lost_host_suspect },
+		{ "host_imissed", "", "packets", true, q->host_imissed },
+		{ "host_rx_nombuf", "", "packets", true, q->host_rx_nombuf },
+		{ "host_ierrors", "", "packets", true, q->host_ierrors },
+		{ "host_drops", "", "packets", true, q->host_imissed +
+		  q->host_rx_nombuf + q->host_ierrors },
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(rows) / sizeof(rows[0]); k++)
+		report_csv_quality_row(b, l, rows[k].figure, rows[k].basis,
+				       rows[k].stated, rows[k].value,
+				       rows[k].unit, from, to);
+}
+
+static void
+report_csv_degraded(struct rbuf *b, const struct sla_link_result *l)
+{
+	char s[48], e[48];
+	size_t j;
+
+	for (j = 0; j < l->n_degraded; j++) {
+		const struct sla_degraded *g = &l->degraded[j];
+
+		report_csv_link_cols(b, "degraded", l);
+		rbuf_printf(b, "error_bound,%s,,%s,%s,%" PRIu64 ",ns,%" PRIu64
+			    ",<=,degraded\r\n", report_basis_name(l->owd),
+			    report_time(g->start_ns, s, sizeof(s)),
+			    report_time(g->end_ns, e, sizeof(e)),
+			    g->bound_ns, l->profile->max_error_ns);
+	}
+}
+
 int
 report_render_csv(const struct report_data *d, struct rbuf *b)
 {
@@ -127,5 +207,9 @@ report_render_csv(const struct report_data *d, struct rbuf *b)
 			}
 		}
 	}
+	for (i = 0; i < d->n_links; i++)
+		report_csv_quality(b, &d->links[i], from, to);
+	for (i = 0; i < d->n_links; i++)
+		report_csv_degraded(b, &d->links[i]);
 	return b->oom ? -ENOMEM : 0;
 }

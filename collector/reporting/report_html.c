@@ -170,10 +170,16 @@ html_summary(struct rbuf *b, const struct report_data *d)
 		    "</div></div>"
 		    "<div class=\"card\"><div class=\"n\" id=\"n-viol\">%zu"
 		    "</div><div class=\"l\">violating \xce\x94t</div></div>"
+		    "<div class=\"card\"><div class=\"n\" id=\"n-degraded\">%"
+		    PRIu64 "</div><div class=\"l\">measurement-degraded "
+		    "\xce\x94t (not judged on delay)</div></div>"
+		    "<div class=\"card\"><div class=\"n\" id=\"n-unstated\">%"
+		    PRIu64 "</div><div class=\"l\">\xce\x94t without a stated "
+		    "error bound</div></div>"
 		    "</div>",
 		    d->n_links, d->n_pass, d->n_fail ? " bad" : "", d->n_fail,
 		    report_fmt_pct(d->coverage_pct, cov, sizeof(cov)),
-		    d->n_violations);
+		    d->n_violations, d->n_degraded, d->n_unstated);
 	if (d->n_links == 0)
 		rbuf_puts(b, "<p class=\"verdict bad\" id=\"verdict\">No "
 			  "measurement was stored for this period: nothing "
@@ -366,90 +372,6 @@ html_links_table(struct rbuf *b, const struct report_data *d)
 }
 
 static void
-html_profile_row(struct rbuf *b, const char *label, bool set,
-		 const char *value)
-{
-	rbuf_printf(b, "<tr><th scope=\"row\">%s</th><td>%s</td></tr>", label,
-		    set ? value : "not evaluated");
-}
-
-static void
-html_profile(struct rbuf *b, const struct sla_profile *p, bool config)
-{
-	char v[96], w[64];
-	unsigned i;
-
-	rbuf_puts(b, "<table class=\"profile\" data-profile=\"");
-	rbuf_html(b, p->name);
-	rbuf_puts(b, "\"><thead><tr><th colspan=\"2\">Profile ");
-	rbuf_html(b, p->name);
-	rbuf_printf(b, " (%s)</th></tr></thead><tbody>",
-		    config ? "from the collector configuration" :
-		    "built-in default for this backbone");
-	report_fmt_duration(p->interval_ns, v, sizeof(v));
-	html_profile_row(b, "Evaluation interval \xce\x94t", true, v);
-	snprintf(v, sizeof(v), "p%g \xe2\x89\xa4 %s", p->delay_percentile,
-		 report_fmt_ns((double)p->delay_max_ns, w, sizeof(w)));
-	html_profile_row(b, p->delay_basis == SLA_DELAY_RTT ?
-			 "Round-trip delay" : "One-way delay",
-			 p->delay_set && p->delay_basis != SLA_DELAY_RTT, v);
-	if (p->delay_basis != SLA_DELAY_OWD) {
-		snprintf(v, sizeof(v), "p%g \xe2\x89\xa4 %s",
-			 p->delay_percentile,
-			 report_fmt_ns((double)p->rtt_max_ns, w, sizeof(w)));
-		html_profile_row(b, p->delay_basis == SLA_DELAY_RTT ?
-				 "Round-trip delay" : "Round-trip delay (when "
-				 "clocks are not synchronised)",
-				 p->delay_set, v);
-	}
-	snprintf(v, sizeof(v), "\xe2\x89\xa4 %s",
-		 report_fmt_ratio(p->loss_ratio_max, w, sizeof(w)));
-	html_profile_row(b, "Loss ratio", p->loss_set, v);
-	snprintf(v, sizeof(v), "p%g \xe2\x89\xa4 %s", p->dv_percentile,
-		 report_fmt_ns((double)p->dv_max_ns, w, sizeof(w)));
-	html_profile_row(b, p->dv_kind == SLA_DV_IPDV ?
-			 "Delay variation (IPDV, RFC 3393)" :
-			 "Delay variation (PDV, RFC 5481)", p->dv_set, v);
-	snprintf(v, sizeof(v), "\xe2\x89\xa5 %s",
-		 report_fmt_pct(p->availability_min_pct, w, sizeof(w)));
-	html_profile_row(b, "Availability", p->availability_set, v);
-	snprintf(v, sizeof(v), "loss ratio > %s",
-		 report_fmt_ratio(p->unavail_loss_ratio, w, sizeof(w)));
-	html_profile_row(b, "\xce\x94t unavailable when", p->unavail_loss_set,
-			 v);
-	snprintf(v, sizeof(v), "\xe2\x89\xa5 %s",
-		 report_fmt_bps(p->capacity_min_bps, w, sizeof(w)));
-	html_profile_row(b, "Capacity (layer 1)", p->capacity_set, v);
-	if (p->capacity_sessions.n > 0) {
-		rbuf_puts(b, "<tr><th scope=\"row\">Capacity sessions</th><td>");
-		for (i = 0; i < p->capacity_sessions.n; i++) {
-			if (i > 0)
-				rbuf_puts(b, ", ");
-			rbuf_html(b, p->capacity_sessions.name[i]);
-		}
-		rbuf_puts(b, "</td></tr>");
-	}
-	rbuf_puts(b, "</tbody></table>");
-}
-
-static void
-html_profiles(struct rbuf *b, const struct report_data *d)
-{
-	size_t i;
-
-	rbuf_puts(b, "<h2>SLA profiles applied</h2><div id=\"profiles\">");
-	if (report_profile_used(d, &d->set->def) || d->n_links == 0)
-		html_profile(b, &d->set->def, d->set->def_from_config);
-	for (i = 0; i < d->set->n_profiles; i++) {
-		if (!report_profile_used(d, &d->set->profiles[i]))
-			continue;
-		rbuf_puts(b, "<div style=\"height:8px\"></div>");
-		html_profile(b, &d->set->profiles[i], true);
-	}
-	rbuf_puts(b, "</div>");
-}
-
-static void
 html_link_details(struct rbuf *b, const struct report_data *d)
 {
 	char label[96], v[64], w[64];
@@ -556,6 +478,15 @@ html_method(struct rbuf *b)
 		"capacity sessions on the same path when there are any, else "
 		"from the link itself; \xe2\x80\x9cnot measured\xe2\x80\x9d "
 		"when there is no throughput figure.</dd>"
+		"<dt>Measurement error</dt><dd>Each record states how far "
+		"its delays could be off (timestamping, and for one-way delay "
+		"both clocks' error estimates). A \xce\x94t in which a "
+		"record stated a bound for the link's delay basis over the "
+		"profile's limit is measurement degraded: listed apart, its "
+		"delay and delay variation neither pass nor violate; loss and "
+		"availability are judged as always. A \xce\x94t whose "
+		"records state no bound is judged as before and counted. "
+		"Figures over the whole period cover every sample.</dd>"
 		"<dt>Bounds</dt><dd>A value exactly at its bound complies.</dd>"
 		"</dl>");
 }
@@ -571,9 +502,10 @@ report_render_html(const struct report_data *d, struct rbuf *b)
 		html_matrix(b, d);
 		html_links_table(b, d);
 	}
-	html_profiles(b, d);
+	report_html_profiles(b, d);
 	if (d->n_links > 0) {
 		report_html_violations(b, d);
+		report_html_quality(b, d);
 		html_link_details(b, d);
 	}
 	html_method(b);

@@ -72,6 +72,9 @@ report_json_profile(const struct sla_profile *p, bool from_config)
 		json_array_append_new(sessions,
 				      json_string(p->capacity_sessions.name[i]));
 	json_object_set_new(o, "capacity_sessions", sessions);
+	json_object_set_new(o, "max_error_ns", p->max_error_ns ?
+			    json_integer((json_int_t)p->max_error_ns) :
+			    json_null());
 	return o;
 }
 
@@ -112,6 +115,93 @@ report_json_metric(const struct sla_link_result *l, enum sla_metric m)
 	json_object_set_new(o, "status", json_string(
 			    sla_status_name(r->status)));
 	return o;
+}
+
+/* A count of the period's merged quality figures. */
+static json_t *
+report_json_count(uint64_t v)
+{
+	return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+/*
+ * The link's measurement quality over the period: the records' figures
+ * merged (bounds the largest, counts summed; null where no record
+ * stated them), the delta-t degraded and without a stated bound, and
+ * the loss split by whether the measuring host may have caused it.
+ */
+static json_t *
+report_json_quality(const struct sla_link_result *l)
+{
+	const struct record_quality *q = &l->q;
+	const struct {
+		const char *key;
+		uint64_t v;
+	} counts[] = {
+		{ "intervals_degraded", l->n_degraded },
+		{ "intervals_bound_not_stated", l->n_unstated },
+		{ "clock_steps", q->clock_steps },
+		{ "samples_excluded_clock_step", q->step_excluded },
+		{ "samples_excluded_negative_rtt", q->rtt_negative },
+		{ "owd_fwd_negative_samples", q->owd_fwd_negative },
+		{ "owd_back_negative_samples", q->owd_back_negative },
+		{ "lost_network_pkts", l->lost - l->lost_host_suspect },
+		{ "lost_host_suspect_pkts", l->lost_host_suspect },
+		{ "host_imissed", q->host_imissed },
+		{ "host_rx_nombuf", q->host_rx_nombuf },
+		{ "host_ierrors", q->host_ierrors },
+		{ "host_drops_total", q->host_imissed + q->host_rx_nombuf +
+		  q->host_ierrors },
+	};
+	json_t *o = json_object();
+	size_t k;
+
+	json_object_set_new(o, "stated", json_boolean(q->present));
+	json_object_set_new(o, "rtt_error_max_ns", q->present ?
+			    report_json_count(q->rtt_error_ns) : json_null());
+	json_object_set_new(o, "owd_error_max_ns", q->present ?
+			    report_json_count(q->owd_error_ns) : json_null());
+	json_object_set_new(o, "max_error_ns", l->profile->max_error_ns ?
+			    report_json_count(l->profile->max_error_ns) :
+			    json_null());
+	for (k = 0; k < sizeof(counts) / sizeof(counts[0]); k++)
+		json_object_set_new(o, counts[k].key,
+				    report_json_count(counts[k].v));
+	json_object_set_new(o, "owd_fwd_negative_min_ns",
+			    json_integer(q->owd_fwd_negative_min_ns));
+	json_object_set_new(o, "owd_back_negative_min_ns",
+			    json_integer(q->owd_back_negative_min_ns));
+	json_object_set_new(o, "owd_implausible",
+			    json_boolean(q->owd_implausible));
+	return o;
+}
+
+/* The link's measurement-degraded delta-t. */
+static json_t *
+report_json_degraded(const struct sla_link_result *l)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < l->n_degraded; i++) {
+		const struct sla_degraded *g = &l->degraded[i];
+		json_t *e = json_object();
+
+		json_object_set_new(e, "start", report_json_time(g->start_ns));
+		json_object_set_new(e, "end", report_json_time(g->end_ns));
+		json_object_set_new(e, "start_ns",
+				    report_json_count(g->start_ns));
+		json_object_set_new(e, "end_ns",
+				    report_json_count(g->end_ns));
+		json_object_set_new(e, "basis", json_string(
+				    report_basis_name(l->owd)));
+		json_object_set_new(e, "error_bound_ns",
+				    report_json_count(g->bound_ns));
+		json_object_set_new(e, "max_error_ns",
+			report_json_count(l->profile->max_error_ns));
+		json_array_append_new(a, e);
+	}
+	return a;
 }
 
 static json_t *
@@ -208,6 +298,10 @@ report_json_link(const struct sla_link_result *l)
 		json_array_append_new(chart, e);
 	}
 	json_object_set_new(o, "delay_over_time", chart);
+	json_object_set_new(o, "measurement_quality", report_json_quality(l));
+	json_object_set_new(o, "degraded_intervals", report_json_degraded(l));
+	json_object_set_new(o, "degraded_truncated",
+			    json_boolean(l->degraded_truncated));
 	return o;
 }
 
@@ -260,6 +354,12 @@ report_render_json(const struct report_data *d, struct rbuf *b)
 			    json_real(d->coverage_pct));
 	json_object_set_new(summary, "violating_intervals", json_integer(
 			    (json_int_t)d->n_violations));
+	json_object_set_new(summary, "degraded_intervals",
+			    report_json_count(d->n_degraded));
+	json_object_set_new(summary, "bound_not_stated_intervals",
+			    report_json_count(d->n_unstated));
+	json_object_set_new(summary, "lost_host_suspect_pkts",
+			    report_json_count(d->lost_host_suspect));
 	json_object_set_new(doc, "summary", summary);
 
 	if (report_profile_used(d, &d->set->def) || d->n_links == 0)

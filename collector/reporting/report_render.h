@@ -33,6 +33,9 @@ struct report_data {
 	uint64_t n_windows, n_data;      /* over all links */
 	double coverage_pct;
 	size_t n_violations;             /* violating delta-t, all links */
+	/* measurement quality, all links: delta-t degraded, delta-t with
+	 * data but no stated bound, packets lost in host-suspect delta-t */
+	uint64_t n_degraded, n_unstated, lost_host_suspect;
 
 	/* what the evaluation read (tests, benchmarks): per-minute
 	 * figures, hour rollups, records read and decoded one by one */
@@ -88,6 +91,11 @@ char *report_html_metric_label(const struct sla_link_result *l,
 			       enum sla_metric m, char *buf, size_t len);
 void report_html_link_name(struct rbuf *b, const struct sla_link_result *l);
 void report_html_violations(struct rbuf *b, const struct report_data *d);
+/* The thresholds of the SLA profiles applied (report_html_profile.c). */
+void report_html_profiles(struct rbuf *b, const struct report_data *d);
+/* The measurement-quality table of every link and the list of degraded
+ * delta-t (report_html_quality.c). */
+void report_html_quality(struct rbuf *b, const struct report_data *d);
 
 /* Inline SVG delay-over-time chart of one link. */
 void report_svg_delay_chart(struct rbuf *b, const struct sla_link_result *l);

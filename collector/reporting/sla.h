@@ -10,7 +10,9 @@
  * over the availability threshold; a delta-t without data is neither
  * available nor compliant (availability = available delta-t / all
  * delta-t of the period), and coverage (delta-t with data / all) is
- * stated beside it.
+ * stated beside it. A delta-t whose records state an error bound over
+ * the profile's max_error_ns is measurement degraded: listed apart, its
+ * delay and delay variation not judged (struct sla_degraded).
  */
 #ifndef METROPROBE_COLLECTOR_SLA_H
 #define METROPROBE_COLLECTOR_SLA_H
@@ -86,6 +88,11 @@ struct sla_profile {
 	double capacity_min_bps;        /* layer-1 bits per second */
 	struct sla_name_list capacity_sessions;  /* fnmatch patterns */
 
+	/* largest error bound a delta-t may state and still be judged on
+	 * delay and delay variation (max_error_ns: the records'
+	 * rtt_error_ns or owd_error_ns, by the delay basis); 0: no limit */
+	uint64_t max_error_ns;
+
 	struct sla_match match;
 };
 
@@ -159,6 +166,19 @@ struct sla_violation {
 	double bound;
 };
 
+/*
+ * One measurement-degraded delta-t: a record in it stated an error
+ * bound (rtt_error_ns, or owd_error_ns on a one-way basis) over the
+ * profile's max_error_ns, so its delay and delay variation are not
+ * judged (neither a pass nor a violation); loss and availability are,
+ * as they do not rest on timestamps.
+ */
+struct sla_degraded {
+	uint64_t start_ns;
+	uint64_t end_ns;
+	uint64_t bound_ns;        /* the largest bound stated in it */
+};
+
 /* One point of the delay-over-time chart: delay percentiles over
  * [start_ns, end_ns) from the merged histogram (one delta-t, or several
  * when the period holds more delta-t than a chart can show). */
@@ -202,6 +222,22 @@ struct sla_link_result {
 	bool violations_truncated;
 	size_t n_chart;
 	struct sla_chart_point *chart;
+
+	/* Measurement quality. q: the figures of every record of the
+	 * period merged (record.h; q.present when any stated them). Per
+	 * delta-t with data: degraded (listed), or judged with its bound
+	 * stated, or judged with none stated (n_unstated: no record of it
+	 * stated quality, as from probes that do not; a delta-t where some
+	 * did is judged by their largest bound, as its rollups cannot tell
+	 * more). lost_host_suspect: packets lost in delta-t flagged
+	 * host_loss_suspect, which the measuring host may have dropped
+	 * itself (counted in lost too). */
+	struct record_quality q;
+	uint64_t n_unstated;
+	uint64_t lost_host_suspect;
+	size_t n_degraded;
+	struct sla_degraded *degraded;
+	bool degraded_truncated;
 };
 
 void sla_link_result_free(struct sla_link_result *res);

@@ -25,7 +25,7 @@ struct sla_link_eval {
 
 	struct sla_link_result res;
 	bool have_identity;
-	size_t viol_cap;
+	size_t viol_cap, degraded_cap;
 
 	bool have_window;
 	uint64_t cur_w;                 /* window being merged */
@@ -121,11 +121,14 @@ sla_acc_merge(struct sla_link_eval *ev, struct interval_record *acc,
 }
 
 /* What a window's verdict reads: from a merged window or a minute's
- * figures. */
+ * figures. bound: the largest error bound stated for the delay basis,
+ * when q_stated. */
 struct sla_win {
 	uint64_t tx_pkts, lost;
 	bool has_delay, has_dv;
 	uint64_t delay, dv;
+	bool q_stated, host_suspect;
+	uint64_t bound;
 };
 
 const char *
@@ -401,6 +404,52 @@ sla_figs_delay(const struct store_minute_figs *f, bool owd, int k,
 	return n > 0;
 }
 
+static int
+sla_add_degraded(struct sla_link_eval *ev, uint64_t start, uint64_t end,
+		 uint64_t bound)
+{
+	struct sla_link_result *res = &ev->res;
+
+	if (res->n_degraded == SLA_MAX_VIOLATIONS) {
+		res->degraded_truncated = true;
+		return 0;
+	}
+	if (res->n_degraded == ev->degraded_cap) {
+		size_t cap = ev->degraded_cap ? ev->degraded_cap * 2 : 16;
+		struct sla_degraded *d = realloc(res->degraded,
+						 cap * sizeof(*d));
+
+		if (d == NULL)
+			return -ENOMEM;
+		res->degraded = d;
+		ev->degraded_cap = cap;
+	}
+	res->degraded[res->n_degraded++] = (struct sla_degraded){
+		.start_ns = start, .end_ns = end, .bound_ns = bound,
+	};
+	return 0;
+}
+
+/* A window's measurement quality: its loss the host may have caused,
+ * whether it stated a bound, and whether that bound is over the
+ * profile's limit (1: degraded, delay and delay variation not judged). */
+static int
+sla_window_quality(struct sla_link_eval *ev, const struct sla_win *w,
+		   uint64_t start, uint64_t end)
+{
+	const struct sla_profile *p = ev->p;
+
+	if (w->host_suspect)
+		ev->res.lost_host_suspect += w->lost;
+	if (!w->q_stated) {
+		ev->res.n_unstated++;
+		return 0;
+	}
+	if (p->max_error_ns == 0 || w->bound <= p->max_error_ns)
+		return 0;
+	return sla_add_degraded(ev, start, end, w->bound) < 0 ? -ENOMEM : 1;
+}
+
 /* A window's verdict: data, availability, per-delta-t bounds. */
 static int
 sla_judge_window(struct sla_link_eval *ev, const struct sla_win *w)
@@ -408,8 +457,8 @@ sla_judge_window(struct sla_link_eval *ev, const struct sla_win *w)
 	const struct sla_profile *p = ev->p;
 	uint64_t start = sla_window_start(ev, ev->cur_w);
 	uint64_t end = sla_window_end(ev, ev->cur_w);
+	int rc = 0, degraded;
 	double loss;
-	int rc = 0;
 
 	if (w->tx_pkts == 0) {
 		/* records, but no test packet sent: no data */
@@ -419,8 +468,11 @@ sla_judge_window(struct sla_link_eval *ev, const struct sla_win *w)
 	loss = (double)w->lost / (double)w->tx_pkts;
 	if (!p->unavail_loss_set || sla_le(loss, p->unavail_loss_ratio))
 		ev->res.n_available++;
+	degraded = sla_window_quality(ev, w, start, end);
+	if (degraded < 0)
+		return degraded;
 
-	if (p->delay_set && w->has_delay) {
+	if (p->delay_set && w->has_delay && !degraded) {
 		double bound = (double)(ev->owd ? p->delay_max_ns :
 						  p->rtt_max_ns);
 
@@ -431,8 +483,8 @@ sla_judge_window(struct sla_link_eval *ev, const struct sla_win *w)
 	if (p->loss_set && !sla_le(loss, p->loss_ratio_max))
 		rc |= sla_add_violation(ev, start, end, SLA_M_LOSS, loss,
 					p->loss_ratio_max);
-	if (p->dv_set && w->has_dv && !sla_le((double)w->dv,
-					      (double)p->dv_max_ns))
+	if (p->dv_set && w->has_dv && !degraded &&
+	    !sla_le((double)w->dv, (double)p->dv_max_ns))
 		rc |= sla_add_violation(ev, start, end, SLA_M_DV,
 					(double)w->dv, (double)p->dv_max_ns);
 	/* a loss violation at the same threshold already says the delta-t
@@ -450,7 +502,11 @@ sla_close_window_figs(struct sla_link_eval *ev)
 {
 	const struct sla_profile *p = ev->p;
 	const struct store_minute_figs *f = &ev->wf;
-	struct sla_win w = { f->tx_pkts, f->lost, false, false, 0, 0 };
+	struct sla_win w = {
+		.tx_pkts = f->tx_pkts, .lost = f->lost,
+		.q_stated = f->q_stated, .host_suspect = f->host_loss_suspect,
+		.bound = ev->owd ? f->owd_error_ns : f->rtt_error_ns,
+	};
 
 	if (!ev->have_window)
 		return 0;
@@ -490,7 +546,12 @@ sla_close_window(struct sla_link_eval *ev)
 {
 	const struct sla_profile *p = ev->p;
 	const struct interval_record *win = &ev->win;
-	struct sla_win w = { win->tx_pkts, win->lost, false, false, 0, 0 };
+	struct sla_win w = {
+		.tx_pkts = win->tx_pkts, .lost = win->lost,
+		.q_stated = win->q.present,
+		.host_suspect = win->q.host_loss_suspect,
+		.bound = ev->owd ? win->q.owd_error_ns : win->q.rtt_error_ns,
+	};
 	int rc;
 
 	if (ev->figs)
@@ -806,6 +867,7 @@ sla_period_metrics(struct sla_link_eval *ev)
 	res->tx_pkts = pr->tx_pkts;
 	res->rx_pkts = pr->rx_pkts;
 	res->lost = pr->lost;
+	res->q = pr->q;
 	res->coverage_pct = res->n_windows ?
 		100.0 * (double)res->n_data / (double)res->n_windows : 0.0;
 
@@ -915,10 +977,13 @@ sla_link_result_free(struct sla_link_result *res)
 {
 	free(res->violations);
 	free(res->chart);
+	free(res->degraded);
 	res->violations = NULL;
 	res->chart = NULL;
+	res->degraded = NULL;
 	res->n_violations = 0;
 	res->n_chart = 0;
+	res->n_degraded = 0;
 }
 
 int

@@ -26,7 +26,8 @@ static const char *const sla_keys[] = {
 	"interval", "delay_basis", "delay_percentile", "delay_max", "rtt_max",
 	"loss_ratio_max", "dv", "dv_percentile", "dv_max",
 	"availability_min", "unavailable_loss_ratio", "capacity_min",
-	"capacity_sessions", "probes", "peers", "sessions", "groups", NULL,
+	"capacity_sessions", "max_error_ns", "probes", "peers", "sessions",
+	"groups", NULL,
 };
 
 static const char *const group_keys[] = {
@@ -240,6 +241,39 @@ bad:
 		       "(e.g. 100G, 40Gbps, 1e11) or 'off'");
 }
 
+/*
+ * The measurement error limit: a number of ns (what the key's name
+ * says), a duration with its unit (50us), or "off"; 0 and "off" are no
+ * limit.
+ */
+static int
+sla_get_error_limit(const struct sla_parse *ps, const char *section,
+		    const char *key, uint64_t *out)
+{
+	const char *v = mp_config_get(ps->cfg, section, key);
+	unsigned long long ns;
+	char *end;
+
+	if (v == NULL)
+		return 0;
+	if (sla_is_off(v)) {
+		*out = 0;
+		return 0;
+	}
+	if (v[0] >= '0' && v[0] <= '9' && v[strspn(v, "0123456789")] == '\0') {
+		errno = 0;
+		ns = strtoull(v, &end, 10);
+		if (errno == 0 && ns <= INT64_MAX) {
+			*out = ns;
+			return 0;
+		}
+	} else if (mp_time_parse_duration(v, out) == 0) {
+		return 0;
+	}
+	return sla_bad(ps, section, key, v, "is not a number of nanoseconds "
+		       "(e.g. 50000), a duration (e.g. 50us) or 'off'");
+}
+
 static int
 sla_get_list(const struct sla_parse *ps, const char *section,
 	     const char *key, struct sla_name_list *l)
@@ -412,6 +446,9 @@ sla_parse_profile(const struct sla_parse *ps, const char *section,
 		return rc;
 	if ((rc = sla_get_list(ps, section, "capacity_sessions",
 			       &p->capacity_sessions)) < 0)
+		return rc;
+	if ((rc = sla_get_error_limit(ps, section, "max_error_ns",
+				      &p->max_error_ns)) < 0)
 		return rc;
 	return sla_parse_match(ps, section, &p->match, true);
 }

@@ -191,6 +191,35 @@ class CollectorHttpTest(unittest.TestCase):
         sent = [json.loads(l) for l in body.splitlines()]
         self.assertEqual(recs, sent)      # stored exactly as sent
 
+    def test_quality_keys_are_stored_as_sent(self):
+        lines = [json.loads(l) for l in gen(session="quality",
+                                            count=3).splitlines()]
+        quality = {
+            "ts_rx_error_ns": 2000, "ts_tx_error_ns": 800,
+            "clock_error_ns": 50000, "peer_clock_synced": True,
+            "peer_clock_error_ns": 40000, "rtt_error_ns": 2800,
+            "owd_error_ns": 92800, "clock_steps": 1, "step_excluded": 3,
+            "rtt_negative": 2, "owd_fwd_negative": 5,
+            "owd_back_negative": 0, "owd_fwd_negative_min_ns": -1200,
+            "owd_back_negative_min_ns": 0, "owd_implausible": False,
+            "host_imissed": 17, "host_rx_nombuf": 0, "host_ierrors": 1,
+            "poll_gap_max_ns": 2000, "host_loss_suspect": True,
+        }
+        lines[0].update(quality)
+        lines[2].update(quality, host_loss_suspect=False)
+        # line 1 as an older probe writes it: no quality keys
+        status, _, resp = self.c.post(self.encode(lines))
+        self.assertEqual(status, 200, resp)
+        self.assertEqual(json.loads(resp)["new"], 3)
+        self.assertEqual(self.stored("quality"), lines)
+        bad = [json.loads(l) for l in gen(session="quality-bad",
+                                          count=2).splitlines()]
+        bad[1].update(quality, owd_back_negative_min_ns=5)
+        status, _, resp = self.c.post(self.encode(bad))
+        self.assert_error(status, resp, 400, "line 2",
+                          "owd_back_negative_min_ns")
+        self.assertEqual(self.stored("quality-bad"), [])
+
     def test_blank_lines_and_crlf_are_accepted(self):
         lines = gen(session="crlf", count=2).splitlines()
         body = b"\r\n".join([lines[0], b"", lines[1]]) + b"\r\n\r\n"

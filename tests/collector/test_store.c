@@ -4,7 +4,9 @@
  * idempotent inserts, all-or-nothing transactions, rollups that equal an
  * exact merge of the raw histograms (also after a late record), retention,
  * reopening, refusing a damaged or newer database, the compact stored
- * form (every field kept) and reading the JSON rows of older stores.
+ * form (every field kept) and reading the JSON rows of older stores,
+ * measurement-quality figures kept and merged into the rollups, and a
+ * store of schema version 2 migrated.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -125,6 +127,7 @@ struct collected {
 	char session[4096][RECORD_NAME_MAX];
 	uint64_t rtt_count[4096];
 	char *json[4096];
+	struct record_quality q[4096];
 };
 
 static int
@@ -139,6 +142,7 @@ collect(const struct interval_record *r, void *arg)
 	c->rtt_count[c->n] = r->hist[RECORD_HIST_RTT] != NULL ?
 		r->hist[RECORD_HIST_RTT]->count : 0;
 	c->json[c->n] = record_to_json(r);
+	c->q[c->n] = r->q;
 	c->n++;
 	return 0;
 }
@@ -290,6 +294,16 @@ raw_set_make(struct raw_set *s)
 		make_record(&s->recs[i], "p1", "s-a", T0 + i * 10 * NS, i);
 		make_record(&s->recs[N_PER_LINK + i], "p1", "s-b",
 			    T0 + i * 10 * NS, 100000 + i);
+		/* s-a states its quality in most minutes, s-b never */
+		if (i % 13 < 9) {
+			struct record_quality *q = &s->recs[i].q;
+
+			q->present = true;
+			q->rtt_error_ns = 1000 + i % 17 * 100;
+			q->owd_error_ns = 50000 + i % 5 * 1000;
+			q->host_loss_suspect = i % 29 == 0;
+			q->host_imissed = i % 29 == 0 ? 3 : 0;
+		}
 	}
 }
 
@@ -546,7 +560,7 @@ data_survives_reopening(void **state)
 					    "schema_version", -1, &q, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(q, 0), 2);
+	assert_int_equal(sqlite3_column_int(q, 0), 3);
 	sqlite3_finalize(q);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q,
 					    NULL), SQLITE_OK);
@@ -1021,6 +1035,10 @@ figs_of_rollup(const struct interval_record *r, void *arg)
 	assert_int_equal(f->rx_pkts, r->rx_pkts);
 	assert_int_equal(f->lost, r->lost);
 	assert_int_equal(f->clock_synced, r->clock_synced);
+	assert_int_equal(f->q_stated, r->q.present);
+	assert_int_equal(f->host_loss_suspect, r->q.host_loss_suspect);
+	assert_int_equal(f->rtt_error_ns, r->q.rtt_error_ns);
+	assert_int_equal(f->owd_error_ns, r->q.owd_error_ns);
 	assert_true(f->throughput_bps == r->throughput_bps);
 	assert_true(f->throughput_l1_bps == r->throughput_l1_bps);
 	for (i = 0; i < RECORD_HIST_COUNT; i++) {
@@ -1108,6 +1126,369 @@ minute_figures_follow_their_rollups(void **state)
 	free(raw);
 }
 
+/* ---- measurement quality ----------------------------------------- */
+
+/* Three records' quality figures; the minute and hour merges below are
+ * worked out by hand (record.h: bounds max, counts add, minima min,
+ * warnings or, peer_clock_synced and). */
+static const struct record_quality quality_a = {
+	.ts_rx_error_ns = 2000, .ts_tx_error_ns = 800,
+	.clock_error_ns = 50000, .peer_clock_synced = true,
+	.peer_clock_error_ns = 40000, .rtt_error_ns = 2800,
+	.owd_error_ns = 92800, .clock_steps = 1, .step_excluded = 3,
+	.rtt_negative = 2, .owd_fwd_negative = 5, .owd_back_negative = 0,
+	.owd_fwd_negative_min_ns = -1200, .owd_back_negative_min_ns = 0,
+	.owd_implausible = false, .host_imissed = 17, .host_rx_nombuf = 0,
+	.host_ierrors = 1, .poll_gap_max_ns = 2000, .host_loss_suspect = false,
+	.present = true,
+};
+static const struct record_quality quality_b = {
+	.ts_rx_error_ns = 500, .ts_tx_error_ns = 9000,
+	.clock_error_ns = 10000, .peer_clock_synced = false,
+	.peer_clock_error_ns = 70000, .rtt_error_ns = 9500,
+	.owd_error_ns = 89500, .clock_steps = 0, .step_excluded = 0,
+	.rtt_negative = 1, .owd_fwd_negative = 1, .owd_back_negative = 4,
+	.owd_fwd_negative_min_ns = -300, .owd_back_negative_min_ns = -2500,
+	.owd_implausible = true, .host_imissed = 0, .host_rx_nombuf = 6,
+	.host_ierrors = 0, .poll_gap_max_ns = 9000, .host_loss_suspect = true,
+	.present = true,
+};
+static const struct record_quality quality_c = {
+	.ts_rx_error_ns = 100, .ts_tx_error_ns = 100,
+	.clock_error_ns = 60000, .peer_clock_synced = true,
+	.peer_clock_error_ns = 1000, .rtt_error_ns = 200,
+	.owd_error_ns = 61200, .clock_steps = 2, .owd_back_negative = 1,
+	.owd_back_negative_min_ns = -7000, .host_imissed = 1,
+	.host_rx_nombuf = 1, .host_ierrors = 1, .poll_gap_max_ns = 100,
+	.present = true,
+};
+/* minute 0: a, a record without quality, b */
+static const struct record_quality quality_ab = {
+	.ts_rx_error_ns = 2000, .ts_tx_error_ns = 9000,
+	.clock_error_ns = 50000, .peer_clock_synced = false,
+	.peer_clock_error_ns = 70000, .rtt_error_ns = 9500,
+	.owd_error_ns = 92800, .clock_steps = 1, .step_excluded = 3,
+	.rtt_negative = 3, .owd_fwd_negative = 6, .owd_back_negative = 4,
+	.owd_fwd_negative_min_ns = -1200, .owd_back_negative_min_ns = -2500,
+	.owd_implausible = true, .host_imissed = 17, .host_rx_nombuf = 6,
+	.host_ierrors = 1, .poll_gap_max_ns = 9000, .host_loss_suspect = true,
+	.present = true,
+};
+/* the hour: minute 0 and minute 1 (c) */
+static const struct record_quality quality_abc = {
+	.ts_rx_error_ns = 2000, .ts_tx_error_ns = 9000,
+	.clock_error_ns = 60000, .peer_clock_synced = false,
+	.peer_clock_error_ns = 70000, .rtt_error_ns = 9500,
+	.owd_error_ns = 92800, .clock_steps = 3, .step_excluded = 3,
+	.rtt_negative = 3, .owd_fwd_negative = 6, .owd_back_negative = 5,
+	.owd_fwd_negative_min_ns = -1200, .owd_back_negative_min_ns = -7000,
+	.owd_implausible = true, .host_imissed = 18, .host_rx_nombuf = 7,
+	.host_ierrors = 2, .poll_gap_max_ns = 9000, .host_loss_suspect = true,
+	.present = true,
+};
+
+static void
+expect_quality(const struct record_quality *got,
+	       const struct record_quality *want)
+{
+	unsigned k;
+
+	assert_int_equal(got->present, want->present);
+	for (k = 0; k < RECORD_QUALITY_NKEYS; k++) {
+		const void *g = record_quality_field_c(got, k);
+		const void *w = record_quality_field_c(want, k);
+		bool same = record_quality_keys[k].type == RECORD_Q_BOOL ?
+			    *(const bool *)g == *(const bool *)w :
+			    memcmp(g, w, sizeof(uint64_t)) == 0;
+
+		if (!same)
+			fail_msg("quality key %s differs",
+				 record_quality_keys[k].name);
+	}
+}
+
+static void
+quality_is_kept_and_merged_into_the_rollups(void **state)
+{
+	const struct record_quality *qs[4] = {
+		&quality_a, NULL, &quality_b, &quality_c,
+	};
+	const uint64_t at[4] = { 0, 10 * NS, 20 * NS, MIN };
+	struct interval_record recs[4], again;
+	struct collected *c = calloc(1, sizeof(*c));
+	struct store *st = open_store(NULL);
+	struct record_quality none;
+	size_t dup, i;
+
+	(void)state;
+	assert_non_null(c);
+	memset(&none, 0, sizeof(none));
+	for (i = 0; i < 4; i++) {
+		make_record(&recs[i], "p1", "s-q", T0 + at[i], i);
+		if (qs[i] != NULL)
+			recs[i].q = *qs[i];
+	}
+	assert_int_equal(insert(st, recs, 4, &dup), 4);
+	/* the same records again, one with other figures: stored once,
+	 * as first stored */
+	make_record(&again, "p1", "s-q", T0, 0);
+	again.q = quality_c;
+	assert_int_equal(insert(st, &again, 1, &dup), 0);
+	assert_int_equal(dup, 1);
+	assert_int_equal(insert(st, recs, 4, &dup), 0);
+	assert_int_equal(dup, 4);
+	record_free(&again);
+
+	scan_all(st, STORE_RES_RAW, c);
+	assert_int_equal(c->n, 4);
+	for (i = 0; i < 4; i++)
+		expect_quality(&c->q[i], qs[i] != NULL ? qs[i] : &none);
+	collected_free(c);
+
+	assert_int_equal(store_maintain(st, T0 + HOUR), 0);
+	scan_all(st, STORE_RES_MINUTE, c);
+	assert_int_equal(c->n, 2);
+	expect_quality(&c->q[0], &quality_ab);
+	expect_quality(&c->q[1], &quality_c);
+	collected_free(c);
+	scan_all(st, STORE_RES_HOUR, c);
+	assert_int_equal(c->n, 1);
+	expect_quality(&c->q[0], &quality_abc);
+	collected_free(c);
+	store_close(st);
+
+	/* and after reopening */
+	st = open_store(NULL);
+	scan_all(st, STORE_RES_HOUR, c);
+	assert_int_equal(c->n, 1);
+	expect_quality(&c->q[0], &quality_abc);
+	collected_free(c);
+	store_close(st);
+	for (i = 0; i < 4; i++)
+		record_free(&recs[i]);
+	free(c);
+}
+
+/* The stored form of the quality figures: every value kept, clamped as
+ * record_to_json clamps, a record without them stored as before, and
+ * the figures of a writer with more keys, or fewer, read. */
+static void
+the_stored_form_keeps_the_quality_figures(void **state)
+{
+	struct store_buf b = { NULL, 0, 0 };
+	struct interval_record r, back;
+	size_t plain, n;
+
+	(void)state;
+	make_record(&r, "p1", "s", T0, 5);
+	assert_int_equal(store_codec_encode(&b, &r), 0);
+	plain = b.len;
+	r.q = quality_b;
+	r.q.owd_fwd_negative_min_ns = INT64_MIN;
+	b.len = 0;
+	assert_int_equal(store_codec_encode(&b, &r), 0);
+	/* one octet of count, one or more per value */
+	assert_true(b.len >= plain + 1 + RECORD_QUALITY_NKEYS);
+	record_init(&back);
+	assert_int_equal(store_codec_decode(b.data, b.len, &back, NULL), 0);
+	expect_quality(&back.q, &r.q);
+	record_free(&back);
+	/* what a decoder of the JSON line would refuse: clamped */
+	r.q.host_imissed = UINT64_MAX;              /* kept as INT64_MAX */
+	r.q.owd_back_negative_min_ns = 9;           /* kept as 0, "none" */
+	b.len = 0;
+	assert_int_equal(store_codec_encode(&b, &r), 0);
+	record_init(&back);
+	assert_int_equal(store_codec_decode(b.data, b.len, &back, NULL), 0);
+	r.q.host_imissed = INT64_MAX;
+	r.q.owd_back_negative_min_ns = 0;
+	expect_quality(&back.q, &r.q);
+	record_free(&back);
+	for (n = plain; n < b.len; n++) {
+		record_init(&back);
+		assert_int_equal(store_codec_decode(b.data, n, &back, NULL),
+				 -EINVAL);
+	}
+	store_buf_free(&b);
+	record_free(&r);
+
+	/* Without histograms the quality figures end the stored form:
+	 * rewritten as a writer with two more keys, and with five keys
+	 * only, would have written them. */
+	{
+		uint8_t more[512], fewer[512];
+		size_t start, len, k, skip = 0;
+
+		record_init(&r);
+		snprintf(r.probe, sizeof(r.probe), "p1");
+		snprintf(r.session, sizeof(r.session), "s");
+		snprintf(r.src, sizeof(r.src), "192.0.2.1:862");
+		snprintf(r.dst, sizeof(r.dst), "192.0.2.2:862");
+		assert_int_equal(store_codec_encode(&b, &r), 0);
+		start = b.len + 1;        /* the flags grow by one octet */
+		b.len = 0;
+		r.q = quality_a;
+		assert_int_equal(store_codec_encode(&b, &r), 0);
+		assert_int_equal(b.data[start], RECORD_QUALITY_NKEYS);
+		len = b.len;
+		memcpy(more, b.data, len);
+		more[start] = RECORD_QUALITY_NKEYS + 2;
+		more[len] = 0x05;
+		more[len + 1] = 0x81;
+		more[len + 2] = 0x01;
+		record_init(&back);
+		assert_int_equal(store_codec_decode(more, len + 3, &back,
+						    NULL), 0);
+		expect_quality(&back.q, &quality_a);
+		memcpy(fewer, b.data, start);
+		fewer[start] = 5;
+		for (k = 0; k < 5; k++)
+			while (b.data[start + 1 + skip++] & 0x80)
+				;
+		memcpy(fewer + start + 1, b.data + start + 1, skip);
+		record_init(&back);
+		assert_int_equal(store_codec_decode(fewer, start + 1 + skip,
+						    &back, NULL), 0);
+		assert_int_equal(back.q.ts_rx_error_ns, 2000);
+		assert_int_equal(back.q.peer_clock_error_ns, 40000);
+		assert_int_equal(back.q.rtt_error_ns, 0);
+		assert_true(back.q.present);
+		store_buf_free(&b);
+	}
+}
+
+/* A varint as the stored forms write them (store_codec.h). */
+static size_t
+put_varint(uint8_t *o, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		o[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	o[n++] = (uint8_t)v;
+	return n;
+}
+
+/* A record in the stored form of schema version 2, built by hand from
+ * the layout: names, counters, no flags, rates 0, no drops. */
+static size_t
+old_blob(uint8_t *o, uint64_t start_ns)
+{
+	static const char *const names[] = {
+		"p1", "old", "192.0.2.1:862", "192.0.2.2:862",
+	};
+	const uint64_t counters[13] = {
+		start_ns, 10 * NS, 5, 500, 4, 400, 1, 1, 0, 0, 0, 0, 0,
+	};
+	size_t n = 0, i;
+
+	o[n++] = 1;                             /* version */
+	for (i = 0; i < 4; i++) {
+		n += put_varint(o + n, strlen(names[i]));
+		memcpy(o + n, names[i], strlen(names[i]));
+		n += strlen(names[i]);
+	}
+	for (i = 0; i < 13; i++)
+		n += put_varint(o + n, counters[i]);
+	o[n++] = 0;                             /* flags */
+	memset(o + n, 0, 16);                   /* two rates: 0.0 */
+	n += 16;
+	o[n++] = 0;                             /* no drops */
+	return n;
+}
+
+static void
+a_store_of_schema_2_migrates_and_keeps_every_record(void **state)
+{
+	struct interval_record recs[2], fresh;
+	struct collected *c = calloc(1, sizeof(*c));
+	struct store *st = open_store(NULL);
+	struct record_quality none;
+	uint8_t blob[256];
+	size_t dup, len, i;
+	sqlite3_stmt *q;
+	sqlite3 *db;
+	char *json;
+
+	(void)state;
+	assert_non_null(c);
+	memset(&none, 0, sizeof(none));
+	make_record(&recs[0], "p1", "old", T0, 1);
+	make_record(&recs[1], "p1", "old", T0 + 30 * NS, 2);
+	assert_int_equal(insert(st, recs, 1, &dup), 1);
+	store_close(st);
+	/* as schema 2 left it: a binary row, a JSON row of schema 1, a row
+	 * built from the layout by hand, and the version */
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	json = record_to_json(&recs[1]);
+	assert_non_null(json);
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO interval_raw"
+		" (probe, session, start_ns, interval_ns, received_ns, record)"
+		" VALUES ('p1', 'old', ?1, ?2, 0, ?3)", -1, &q, NULL),
+		SQLITE_OK);
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)recs[1].start_ns);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)recs[1].interval_ns);
+	sqlite3_bind_text(q, 3, json, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_reset(q);
+	len = old_blob(blob, T0 + 40 * NS);
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)(T0 + 40 * NS));
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)(10 * NS));
+	sqlite3_bind_blob(q, 3, blob, (int)len, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+	assert_int_equal(sqlite3_exec(db,
+		"UPDATE link SET last_ns = (SELECT max(start_ns) FROM"
+		" interval_raw);"
+		"INSERT OR IGNORE INTO rollup_pending VALUES (60000000000,"
+		" 'p1', 'old', 1764000000000000000);"
+		"UPDATE schema_version SET version = 2", NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+	free(json);
+
+	st = open_store(NULL);
+	scan_all(st, STORE_RES_RAW, c);
+	assert_int_equal(c->n, 3);
+	for (i = 0; i < 3; i++)
+		expect_quality(&c->q[i], &none);   /* not stated */
+	json = record_to_json(&recs[1]);
+	assert_string_equal(c->json[1], json);
+	free(json);
+	assert_int_equal(c->start[2], T0 + 40 * NS);
+	collected_free(c);
+	/* a new record with quality in the same minute: the rollup holds
+	 * its figures, and the counts of all four */
+	make_record(&fresh, "p1", "old", T0 + 50 * NS, 3);
+	fresh.q = quality_a;
+	assert_int_equal(insert(st, &fresh, 1, &dup), 1);
+	assert_int_equal(store_maintain(st, T0 + HOUR), 0);
+	scan_all(st, STORE_RES_MINUTE, c);
+	assert_int_equal(c->n, 1);
+	expect_quality(&c->q[0], &quality_a);
+	assert_int_equal(c->rtt_count[0],
+			 recs[0].hist[RECORD_HIST_RTT]->count +
+			 recs[1].hist[RECORD_HIST_RTT]->count +
+			 fresh.hist[RECORD_HIST_RTT]->count);
+	collected_free(c);
+	store_close(st);
+
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT version FROM "
+					    "schema_version", -1, &q, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 3);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	record_free(&fresh);
+	record_free(&recs[0]);
+	record_free(&recs[1]);
+	free(c);
+}
+
 int
 main(void)
 {
@@ -1139,6 +1520,13 @@ main(void)
 			minute_figures_follow_their_rollups, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			start_up_reads_the_whole_file_only_after_an_unclean_close,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			quality_is_kept_and_merged_into_the_rollups, setup,
+			teardown),
+		cmocka_unit_test(the_stored_form_keeps_the_quality_figures),
+		cmocka_unit_test_setup_teardown(
+			a_store_of_schema_2_migrates_and_keeps_every_record,
 			setup, teardown),
 	};
 

@@ -16,16 +16,28 @@
  *     backward mid(420 us), IPDV mid(20 us), 6000 sent per record, none
  *     lost; layer-1 throughput 100 Gb/s in the first record. Passes.
  *   B north -> east "north-east" (profile "east": delay <= 2 ms, no
- *     capacity bound): synchronised; forward mid(500 us) but mid(2.5 ms)
- *     in minutes 3 and 4 (4 of 20 records: the period p99 too); backward
- *     mid(500 us). Fails on delay; two delay violations.
+ *     capacity bound, measurement error <= 50 us): synchronised; forward
+ *     mid(500 us) but mid(2.5 ms) in minutes 3 and 4 (4 of 20 records:
+ *     the period p99 too); backward mid(500 us). Its records state their
+ *     error bounds: one-way 20 us, but 30 us and 80 us in minute 4's
+ *     two records (minute 4 is measurement degraded, bound 80 us: its
+ *     delay is not a violation); RTT 3 us, but 900 us in minute 7
+ *     (no matter on a one-way basis); one clock step in record 2 with 2
+ *     samples excluded. Fails on delay; one delay violation.
  *   C south -> north "south-north": clocks not synchronised, RTT
  *     mid(600 us), IPDV mid(15 us); no record in minutes 5, 6, 7; 120 Gb/s.
  *     Coverage and availability 70 %: fails on availability only.
  *   D east -> north "east-north": synchronised, one-way mid(300 us);
  *     minute 2 sends 2 x 500 and loses 1 (1e-3: unavailable), the other
  *     minutes 2 x 10000 and lose none: period loss 1/181000 passes,
- *     availability 90 % fails: fails on availability only.
+ *     availability 90 % fails: fails on availability only. Its records
+ *     state error bounds of 2 us (RTT) and 30 us (one-way); the one
+ *     that loses a packet (record 4) says the host may have lost it
+ *     (imissed 3, rx_nombuf 1), record 10 counts 2 ierrors, record 6
+ *     has 3 negative backward samples (lowest -1.5 us) and one negative
+ *     RTT. The default profile sets no error limit.
+ *   A, C, E, F state no quality (older probes): every delta-t with data
+ *     is one without a stated bound (10 + 7 + 10 + 1).
  *   E south -> east, session "=s-e <b>\"x\",&'" (profile "east"): not
  *     synchronised, RTT mid(700 us) (bound 2 ms). Passes. Its name has
  *     every character HTML and CSV must escape.
@@ -132,7 +144,35 @@ static const struct link_spec link_e = { "south", "=s-e <b>\"x\",&'",
 static const struct link_spec link_f = { "north", "north-south-cap",
 	"10.0.0.1:862", "10.0.0.2:862", true };
 
-/* Records of all five links; returns how many. */
+/* B's and D's measurement quality (see the top). */
+static void
+quality_b(struct interval_record *r, unsigned k)
+{
+	r->q.present = true;
+	r->q.rtt_error_ns = k / 2 == 7 ? 900000 : 3000;
+	r->q.owd_error_ns = k == 9 ? 80000 : k == 8 ? 30000 : 20000;
+	r->q.clock_steps = k == 2;
+	r->q.step_excluded = k == 2 ? 2 : 0;
+	r->q.peer_clock_synced = true;
+}
+
+static void
+quality_d(struct interval_record *r, unsigned k)
+{
+	r->q.present = true;
+	r->q.rtt_error_ns = 2000;
+	r->q.owd_error_ns = 30000;
+	r->q.host_loss_suspect = k == 4;
+	r->q.host_imissed = k == 4 ? 3 : 0;
+	r->q.host_rx_nombuf = k == 4 ? 1 : 0;
+	r->q.host_ierrors = k == 10 ? 2 : 0;
+	r->q.owd_back_negative = k == 6 ? 3 : 0;
+	r->q.owd_back_negative_min_ns = k == 6 ? -1500 : 0;
+	r->q.rtt_negative = k == 6 ? 1 : 0;
+	r->q.peer_clock_synced = true;
+}
+
+/* Records of all six links; returns how many. */
 static size_t
 fixture(struct interval_record *r)
 {
@@ -146,14 +186,16 @@ fixture(struct interval_record *r)
 		rec_make(&r[n++], &link_a, k, 6000, 0, mid(820000),
 			 mid(400000), mid(420000), mid(20000),
 			 k == 0 ? 100e9 : 1e6);
-		rec_make(&r[n++], &link_b, k, 6000, 0, fwd_b + mid(500000),
+		rec_make(&r[n], &link_b, k, 6000, 0, fwd_b + mid(500000),
 			 fwd_b, mid(500000), mid(10000), 0.0);
+		quality_b(&r[n++], k);
 		if (k / 2 < 5 || k / 2 > 7)
 			rec_make(&r[n++], &link_c, k, 6000, 0, mid(600000), 0,
 				 0, mid(15000), k == 1 ? 120e9 : 1e6);
-		rec_make(&r[n++], &link_d, k, k / 2 == 2 ? 500 : 10000,
+		rec_make(&r[n], &link_d, k, k / 2 == 2 ? 500 : 10000,
 			 k == 4 ? 1 : 0, mid(600000), mid(300000),
 			 mid(300000), mid(5000), 100e9);
+		quality_d(&r[n++], k);
 		rec_make(&r[n++], &link_e, k, 6000, 0, mid(700000), 0, 0,
 			 mid(8000), 1e6);
 		if (k < 2)

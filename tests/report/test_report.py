@@ -91,14 +91,36 @@ EXPECTED = {
 ORDER = [("east", "east-north"), ("north", "north-east"),
          ("north", "north-south"), ("north", "north-south-cap"),
          ("south", SESSION_E), ("south", "south-north")]
-# (probe, session, metric, start minute, end minute, value, bound)
+# (probe, session, metric, start minute, end minute, value, bound);
+# north-east's minute 4 is measurement degraded, not a violation
 VIOLATIONS = [
     ("east", "east-north", "loss_ratio", 2, 3, 1 / 1000, 1e-5),
     ("north", "north-east", "delay", 3, 4, mid(2500000), 2000000),
-    ("north", "north-east", "delay", 4, 5, mid(2500000), 2000000),
     ("north", "north-south-cap", "no_data", 1, 10, 9, None),
     ("south", "south-north", "no_data", 5, 8, 3, None),
 ]
+# measurement quality per link (report_fixture.c): largest error bounds
+# (None: not stated), degraded and not-stated delta-t, clock steps,
+# samples excluded (clock step, negative RTT), negative one-way samples
+# (forward, backward), loss (network, possibly the host's), host drops
+# (imissed, rx_nombuf, ierrors)
+NOT_STATED = dict(rtt=None, owd=None, degraded=0, clock_steps=0,
+                  excluded=(0, 0), negative=(0, 0), loss=(0, 0),
+                  host=(0, 0, 0))
+QUALITY = {
+    ("east", "east-north"): dict(
+        rtt=2000, owd=30000, degraded=0, unstated=0, clock_steps=0,
+        excluded=(0, 1), negative=(0, 3), loss=(0, 1), host=(3, 1, 2)),
+    ("north", "north-east"): dict(
+        rtt=900000, owd=80000, degraded=1, unstated=0, clock_steps=1,
+        excluded=(2, 0), negative=(0, 0), loss=(0, 0), host=(0, 0, 0)),
+    ("north", "north-south"): dict(NOT_STATED, unstated=10),
+    ("north", "north-south-cap"): dict(NOT_STATED, unstated=1),
+    ("south", SESSION_E): dict(NOT_STATED, unstated=10),
+    ("south", "south-north"): dict(NOT_STATED, unstated=7),
+}
+# (probe, session, start minute, end minute, bound, limit)
+DEGRADED = [("north", "north-east", 4, 5, 80000, 50000)]
 
 
 def minute(m):
@@ -114,13 +136,20 @@ def check_json(doc):
     check((s["links"], s["links_passing"], s["links_failing"]) == (6, 3, 3),
           "json summary counts %r" % s)
     check(close(s["coverage_percent"], 80.0), "json coverage 48/60")
-    check(s["violating_intervals"] == 3, "json violating intervals")
+    check(s["violating_intervals"] == 2, "json violating intervals")
+    check((s["degraded_intervals"], s["bound_not_stated_intervals"],
+           s["lost_host_suspect_pkts"]) == (1, 28, 1),
+          "json summary of measurement quality %r" % s)
     names = [p["name"] for p in doc["profiles"]]
     check(names == ["default", "east", "captest"],
           "json profiles %r" % names)
     east = doc["profiles"][1]
     check(east["delay_max_ns"] == 2000000 and east["capacity_min_bps"] is None
           and east["source"] == "config", "json profile east")
+    check(east["max_error_ns"] == 50000 and
+          doc["profiles"][0]["max_error_ns"] is None,
+          "json profile error limits %r" % [p["max_error_ns"]
+                                            for p in doc["profiles"]])
     d = doc["profiles"][0]
     check(d["delay_max_ns"] == 1000000 and close(d["loss_ratio_max"], 1e-5)
           and d["dv_max_ns"] == 100000
@@ -178,6 +207,8 @@ def check_json(doc):
                    if x["status"] == "fail"]
         check(failing == e["failing"], "%r failing %r" % (k, failing))
         check(len(link["delay_over_time"]) == 10, "%r chart points" % (k,))
+    for link in doc["links"]:
+        check_json_quality(link)
     got = []
     for link in doc["links"]:
         for v in link["violations"]:
@@ -198,6 +229,44 @@ def check_json(doc):
     sn = doc["links"][5]["delay_over_time"]
     check([p["p99_ns"] is None for p in sn] ==
           [False] * 5 + [True] * 3 + [False] * 2, "json south-north gaps")
+
+
+def check_json_quality(link):
+    k = (link["probe"], link["session"])
+    e = QUALITY[k]
+    q = link["measurement_quality"]
+    got = dict(rtt=q["rtt_error_max_ns"], owd=q["owd_error_max_ns"],
+               degraded=q["intervals_degraded"],
+               unstated=q["intervals_bound_not_stated"],
+               clock_steps=q["clock_steps"],
+               excluded=(q["samples_excluded_clock_step"],
+                         q["samples_excluded_negative_rtt"]),
+               negative=(q["owd_fwd_negative_samples"],
+                         q["owd_back_negative_samples"]),
+               loss=(q["lost_network_pkts"], q["lost_host_suspect_pkts"]),
+               host=(q["host_imissed"], q["host_rx_nombuf"],
+                     q["host_ierrors"]))
+    check(got == e, "json quality of %r: %r" % (k, got))
+    check(q["stated"] == (e["rtt"] is not None), "json stated of %r" % (k,))
+    check(q["host_drops_total"] == sum(e["host"]),
+          "json host drops of %r" % (k,))
+    check(q["max_error_ns"] == (50000 if EXPECTED[k]["profile"] == "east"
+                                else None), "json limit of %r" % (k,))
+    if k == ("east", "east-north"):
+        check(q["owd_back_negative_min_ns"] == -1500 and
+              q["owd_fwd_negative_min_ns"] == 0, "json negative minima")
+    got = [(link["probe"], link["session"], minute_of(g["start_ns"]),
+            minute_of(g["end_ns"]), g["error_bound_ns"], g["max_error_ns"])
+           for g in link["degraded_intervals"]]
+    want = [g for g in DEGRADED if g[:2] == k]
+    check(got == want, "json degraded of %r: %r" % (k, got))
+    check(all(g["basis"] == "one-way" and g["start"] == minute(4)
+              for g in link["degraded_intervals"]), "json degraded dates")
+    check(link["degraded_truncated"] is False, "json degraded truncated")
+
+
+def minute_of(ns):
+    return (ns - T0_NS) // MIN
 
 
 def check_csv(text):
@@ -248,6 +317,7 @@ def check_csv(text):
                   "csv capacity without bound %r" % c)
         check(d["peer"] == e["peer"] and d["profile"] == e["profile"],
               "csv peer/profile of %r" % (k,))
+    check_csv_quality(rows)
     viol = [r for r in rows if r["row_type"] == "violation"]
     got = [(r["probe"], r["session"], r["metric"], r["start"], r["end"],
             float(r["value"]), float(r["bound"]) if r["bound"] else None)
@@ -259,6 +329,53 @@ def check_csv(text):
         check(g[:5] == w[:5] and close(g[5], w[5]) and
               (g[6] == w[6] or close(g[6], w[6])),
               "csv violation %r != %r" % (g, w))
+
+
+def check_csv_quality(rows):
+    """The quality rows (15 per link) and the degraded delta-t, after all
+    the rows that were there before them."""
+    types = [r["row_type"] for r in rows]
+    first = types.index("quality") if "quality" in types else len(types)
+    check(all(t in ("quality", "degraded") for t in types[first:]),
+          "csv quality rows after metric and violation rows")
+    quality = [r for r in rows if r["row_type"] == "quality"]
+    check(len(quality) == 6 * 15, "csv 15 quality rows per link")
+    for k, e in QUALITY.items():
+        session = "'" + k[1] if k[1].startswith("=") else k[1]
+        mine = {(r["metric"], r["basis"]): r for r in quality
+                if r["probe"] == k[0] and r["session"] == session}
+
+        def val(metric, basis=""):
+            r = mine.get((metric, basis))
+            if r is None:
+                return "missing"
+            return int(r["value"]) if r["value"] else None
+
+        got = dict(rtt=val("error_bound_max", "round-trip"),
+                   owd=val("error_bound_max", "one-way"),
+                   degraded=val("degraded"),
+                   unstated=val("bound_not_stated"),
+                   clock_steps=val("clock_steps"),
+                   excluded=(val("excluded_clock_step"),
+                             val("excluded_negative_rtt")),
+                   negative=(val("negative_one_way", "forward"),
+                             val("negative_one_way", "backward")),
+                   loss=(val("lost_network"), val("lost_host_suspect")),
+                   host=(val("host_imissed"), val("host_rx_nombuf"),
+                         val("host_ierrors")))
+        check(got == e, "csv quality of %r: %r" % (k, got))
+        check(val("host_drops") == sum(e["host"]), "csv host drops")
+        b = mine.get(("error_bound_max", "one-way"), {})
+        check(b.get("status") == ("info" if e["owd"] is not None else
+                                  "not stated") and b.get("unit") == "ns"
+              and b.get("start") == T0 and b.get("end") == T_END,
+              "csv bound row of %r: %r" % (k, b))
+    got = [(r["probe"], r["session"], r["start"], r["end"], int(r["value"]),
+            int(r["bound"]), r["basis"], r["unit"], r["status"])
+           for r in rows if r["row_type"] == "degraded"]
+    want = [(p, s, minute(a), minute(b), bound, limit, "one-way", "ns",
+             "degraded") for p, s, a, b, bound, limit in DEGRADED]
+    check(got == want, "csv degraded rows %r" % got)
 
 
 def check_html_static(text):
@@ -273,6 +390,12 @@ def check_html_static(text):
     check("=s-e &lt;b&gt;&quot;x&quot;,&amp;&#39;" in text,
           "html: escaped session name")
     check(text.count("<svg") == 6, "html: one chart per link")
+    # every profile states its measurement error limit
+    rows = re.findall(r'<tr data-key="max_error_ns"><th scope="row">'
+                      r'Measurement error bound</th><td>([^<]*)</td>', text)
+    check(rows == ["no limit", "\u2264 50 \u00b5s (50000 ns); a \u0394t "
+                   "whose records state a larger one is measurement "
+                   "degraded", "no limit"], "html: error limits %r" % rows)
 
 
 class Dom(html.parser.HTMLParser):
@@ -286,6 +409,8 @@ class Dom(html.parser.HTMLParser):
         self.metric_cells = []  # (row index, attrs)
         self.svg_lines = []     # attrs of svg line.bound
         self.polylines = 0
+        self.quality = []       # {data-figure: data-value} per quality row
+        self.degraded = []      # [cells text] of #degraded rows
         self.stack = []
         self.table = None
         self.cur = None
@@ -304,6 +429,14 @@ class Dom(html.parser.HTMLParser):
             self.table = a.get("id")
         if tag == "tr" and "link-row" in cls:
             self.rows.append(a)
+        if tag == "tr" and "quality-row" in cls:
+            self.quality.append({"key": (a["data-probe"],
+                                         a["data-session"])})
+        if tag == "td" and "data-figure" in a and self.quality:
+            self.quality[-1][a["data-figure"]] = a.get("data-value")
+        if tag == "tr" and self.table == "degraded" and "degraded" in cls:
+            self.cur = []
+            self.degraded.append(self.cur)
         if tag == "td" and "cell" in cls:
             self.cells.append(a)
         if tag == "td" and "m" in cls and self.rows:
@@ -382,12 +515,43 @@ def check_dom(dom_text):
     got = [(v[1], v[2]) for v in d.violations]
     want = [(minute(a), minute(b)) for _, _, _, a, b, _, _ in VIOLATIONS]
     check(got == want, "dom: violation rows %r" % got)
+    check_dom_quality(d)
     check(len(d.svg_lines) == 6, "dom: a bound line in every chart")
     check(d.polylines >= 10, "dom: p50 and p99 lines drawn")
     text = " ".join(d.text)
     for s in ("One-way delay", "p99 \u2264 1 ms", "\u2264 1e-05",
               "\u2265 99.99 %", "\u2265 100 Gb/s", "IPDV",
               "p99 \u2264 100 \u00b5s", SESSION_E):
+        check(s in text, "dom: text %r" % s)
+
+
+def check_dom_quality(d):
+    check(d.ids.get("n-degraded") == "1", "dom: 1 degraded delta-t")
+    check(d.ids.get("n-unstated") == "28", "dom: 28 without a bound")
+    check([q["key"] for q in d.quality] == ORDER, "dom: quality rows")
+    for q in d.quality:
+        e = QUALITY[q["key"]]
+
+        def num(name):
+            v = q.get(name)
+            return int(v) if v is not None else None
+
+        got = dict(rtt=num("rtt_error_max"), owd=num("owd_error_max"),
+                   degraded=num("degraded"), unstated=num("bound_not_stated"),
+                   clock_steps=num("clock_steps"),
+                   negative=num("negative_one_way"), excluded=num("excluded"),
+                   loss=(num("lost_network"), num("lost_host_suspect")),
+                   host=num("host_drops"))
+        want = dict(e, negative=sum(e["negative"]), excluded=sum(e["excluded"]),
+                    host=sum(e["host"]))
+        check(got == want, "dom: quality of %r: %r" % (q["key"], got))
+    got = [[c.strip() for c in row] for row in d.degraded]
+    check(len(got) == 1 and got[0][1:] == [
+        minute(4), minute(5), "one-way", "80 \u00b5s", "50 \u00b5s"],
+        "dom: degraded rows %r" % got)
+    text = " ".join(d.text)
+    for s in ("Loss possibly caused by the measuring host",
+              "not stated", "Measurement-degraded intervals"):
         check(s in text, "dom: text %r" % s)
 
 
@@ -547,7 +711,7 @@ def run(tmp):
         f.write("[collector]\ndatabase = %s\n\n"
                 "[sla.default]\ncapacity_sessions = *-cap\n\n"
                 "[sla.east]\npeers = east\ndelay_max = 2ms\n"
-                "capacity_min = off\n\n"
+                "capacity_min = off\nmax_error_ns = 50000\n\n"
                 "[sla.captest]\nsessions = north-south-cap\n"
                 "availability_min = off\n" % db)
     p = subprocess.run([FIXTURE, db, ini, tmp], capture_output=True,

@@ -11,7 +11,10 @@
  *   6 hours (one window per chart point), a probe filter;
  * - profiles: default-like bounds that some minutes break, RTT basis and
  *   PDV, a percentile the figures do not hold (97: record by record), a
- *   5-minute delta-t (record by record);
+ *   5-minute delta-t (record by record); measurement error limits on
+ *   both bases over records that state their bounds or not, and loss
+ *   the host may have caused (degraded delta-t, counts and the merged
+ *   quality figures compared apart as well);
  * - store states: an hour rollup missing, an hour rollup replaced by
  *   another hour's and marked pending (must not be read), minutes dropped
  *   by retention below an hour (its rollup must not be read), a figures
@@ -50,16 +53,18 @@
 #define GEN    1795564800000000000ULL
 
 static char db_path[256];
+/* measurement-quality results seen (both ways agreed on them) */
+static uint64_t t_degraded, t_unstated, t_host;
 
 static const char *const configs[] = {
 	/* bounds the data mostly meets: a few delay / dv / loss windows */
 	"[sla.default]\ninterval = 60s\ndelay_max = 200us\ndv_max = 150us\n"
 	"loss_ratio_max = 0.002\nunavailable_loss_ratio = 0.004\n"
 	"availability_min = 99.9\ncapacity_min = 1Gbps\n"
-	"capacity_sessions = *-cap\n\n"
+	"capacity_sessions = *-cap\nmax_error_ns = 60us\n\n"
 	"[sla.rtt]\nsessions = s-rtt\ndelay_basis = rtt\nrtt_max = 330us\n"
 	"dv = pdv\ndv_percentile = 95\ndv_max = 40us\n"
-	"delay_percentile = 99.9\n",
+	"delay_percentile = 99.9\nmax_error_ns = 4000\n",
 	/* a percentile the figures do not hold, and a 5-minute delta-t */
 	"[sla.default]\ninterval = 60s\ndelay_max = 200us\n"
 	"delay_percentile = 97\n\n"
@@ -97,6 +102,37 @@ struct source {
 	struct hist h[RECORD_HIST_COUNT];
 };
 
+/*
+ * Quality figures of a record: c2 is an older probe (none), the other
+ * links state them in 9 records of 10, with bounds around the profiles'
+ * limits (60 us one-way, 4 us RTT) and, now and then, loss the host may
+ * have caused.
+ */
+static void
+quality_of(struct interval_record *r, struct source *src)
+{
+	struct record_quality *q = &r->q;
+	uint64_t k = synth_rnd(&src->seed) % 10;
+
+	if (strcmp(src->l->probe, "c2") == 0 || k == 0)
+		return;
+	q->present = true;
+	q->ts_rx_error_ns = 1000 + synth_rnd(&src->seed) % 2000;
+	q->ts_tx_error_ns = 500 + synth_rnd(&src->seed) % 1000;
+	q->rtt_error_ns = q->ts_rx_error_ns + q->ts_tx_error_ns;
+	q->clock_error_ns = 20000 + synth_rnd(&src->seed) % 20000;
+	q->peer_clock_error_ns = 10000 + synth_rnd(&src->seed) % 20000;
+	q->owd_error_ns = q->rtt_error_ns + q->clock_error_ns +
+			  q->peer_clock_error_ns;
+	q->peer_clock_synced = src->l->synced;
+	q->host_loss_suspect = r->lost > 0 && k < 4;
+	q->host_imissed = q->host_loss_suspect ? r->lost : 0;
+	q->clock_steps = k == 9;
+	q->step_excluded = k == 9 ? 2 : 0;
+	q->owd_fwd_negative = k == 8;
+	q->owd_fwd_negative_min_ns = k == 8 ? -(int64_t)(k * 100) : 0;
+}
+
 static int
 next_record(struct interval_record *r, void *arg)
 {
@@ -128,6 +164,7 @@ next_record(struct interval_record *r, void *arg)
 	delay_summary_from_hist(&r->owd_fwd, &src->h[RECORD_HIST_OWD_FWD]);
 	delay_summary_from_hist(&r->owd_back, &src->h[RECORD_HIST_OWD_BACK]);
 	delay_summary_from_hist(&r->ipdv, &src->h[RECORD_HIST_IPDV]);
+	quality_of(r, src);
 	src->t += src->step;
 	return 1;
 }
@@ -217,6 +254,31 @@ struct totals {
 	uint64_t figs, hours, records;
 };
 
+/* The measurement-quality results of a link, both ways. */
+static void
+expect_same_quality(const struct sla_link_result *a,
+		    const struct sla_link_result *b)
+{
+	size_t i;
+
+	assert_int_equal(a->n_unstated, b->n_unstated);
+	assert_int_equal(a->lost_host_suspect, b->lost_host_suspect);
+	assert_int_equal(a->n_degraded, b->n_degraded);
+	for (i = 0; i < a->n_degraded; i++)
+		assert_memory_equal(&a->degraded[i], &b->degraded[i],
+				    sizeof(a->degraded[i]));
+	assert_int_equal(a->q.present, b->q.present);
+	for (i = 0; i < RECORD_QUALITY_NKEYS; i++)
+		assert_memory_equal(record_quality_field_c(&a->q, (unsigned)i),
+				    record_quality_field_c(&b->q, (unsigned)i),
+				    record_quality_keys[i].type ==
+				    RECORD_Q_BOOL ? sizeof(bool) :
+				    sizeof(uint64_t));
+	t_degraded += a->n_degraded;
+	t_unstated += a->n_unstated;
+	t_host += a->lost_host_suspect;
+}
+
 /* Both ways of one report; fails on the first differing octet. */
 static void
 compare_one(struct store *st, const struct sla_profile_set *set,
@@ -243,6 +305,9 @@ compare_one(struct store *st, const struct sla_profile_set *set,
 	}
 	assert_int_equal(d[0].resolution_ns, STORE_RES_MINUTE);
 	assert_true(d[0].n_links > 0);
+	assert_int_equal(d[0].n_links, d[1].n_links);
+	for (size_t i = 0; i < d[0].n_links; i++)
+		expect_same_quality(&d[0].links[i], &d[1].links[i]);
 	assert_int_equal(d[0].n_read_figs, 0);
 	assert_int_equal(d[0].n_read_hours, 0);
 	t->figs += d[1].n_read_figs;
@@ -310,6 +375,10 @@ test_same_report(void **state)
 	assert_true(t.figs > 0);
 	assert_true(t.hours > 0);
 	assert_true(t.records > 0);
+	/* and the quality results compared were not all empty */
+	assert_true(t_degraded > 0);
+	assert_true(t_unstated > 0);
+	assert_true(t_host > 0);
 	/* profiles the figures cannot serve: record by record, same report */
 	compare_all(st, 1, &t2);
 	store_close(st);

@@ -25,117 +25,7 @@
 #include "report.h"
 #include "sla.h"
 
-#define S   1000000000ULL
-#define MIN (60 * S)
-#define T0  1795564800000000000ULL      /* 2026-11-25T00:00:00Z */
-
-/*
- * Midpoint of the histogram bucket holding v (hist.h: 2^6 linear
- * sub-buckets per power of two): the value a quantile reports for it.
- */
-static uint64_t
-mid(uint64_t v)
-{
-	unsigned e = 63u - (unsigned)__builtin_clzll(v);
-	unsigned s = e - HIST_SUB_BITS;
-
-	return ((v >> s) << s) + (1ULL << (s - 1));
-}
-
-static struct hist *
-hist_of(uint64_t n, uint64_t v)
-{
-	struct hist *h;
-	uint64_t i;
-
-	if (v == 0 || n == 0)
-		return NULL;
-	h = malloc(sizeof(*h));
-	assert_non_null(h);
-	hist_init(h);
-	for (i = 0; i < n; i++)
-		hist_insert(h, v);
-	return h;
-}
-
-struct rec_spec {
-	uint64_t start_ns;
-	uint64_t interval_ns;
-	uint64_t tx, lost;
-	bool synced;
-	uint64_t rtt, fwd, back, ipdv;   /* one value each, 0: none */
-	double l1_bps;
-};
-
-/* A record of link north -> south with rx = tx - lost samples of each
- * delay. */
-static void
-rec_make(struct interval_record *r, const struct rec_spec *s)
-{
-	uint64_t rx = s->tx - s->lost;
-
-	record_init(r);
-	snprintf(r->probe, sizeof(r->probe), "north");
-	snprintf(r->session, sizeof(r->session), "north-south");
-	snprintf(r->src, sizeof(r->src), "10.0.0.1:862");
-	snprintf(r->dst, sizeof(r->dst), "10.0.0.2:862");
-	r->start_ns = s->start_ns;
-	r->interval_ns = s->interval_ns ? s->interval_ns : MIN;
-	r->tx_pkts = s->tx;
-	r->rx_pkts = rx;
-	r->lost = s->lost;
-	r->clock_synced = s->synced;
-	r->hist[RECORD_HIST_RTT] = hist_of(rx, s->rtt);
-	r->hist[RECORD_HIST_OWD_FWD] = hist_of(s->synced ? rx : 0, s->fwd);
-	r->hist[RECORD_HIST_OWD_BACK] = hist_of(s->synced ? rx : 0, s->back);
-	r->hist[RECORD_HIST_IPDV] = hist_of(rx, s->ipdv);
-	r->hist_owned = (1u << RECORD_HIST_COUNT) - 1;
-	r->throughput_l1_bps = s->l1_bps;
-	r->throughput_bps = s->l1_bps * 0.9;
-}
-
-static void
-recs_free(struct interval_record *r, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		record_free(&r[i]);
-}
-
-/* One record per minute of 10 minutes, all the same but for start. */
-static void
-recs_steady(struct interval_record *r, size_t n, struct rec_spec s)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		s.start_ns = T0 + i * MIN;
-		rec_make(&r[i], &s);
-	}
-}
-
-static const struct sla_violation *
-find_violation(const struct sla_link_result *res, enum sla_metric m,
-	       size_t nth)
-{
-	size_t i;
-
-	for (i = 0; i < res->n_violations; i++)
-		if (res->violations[i].metric == m && nth-- == 0)
-			return &res->violations[i];
-	return NULL;
-}
-
-static size_t
-count_violations(const struct sla_link_result *res, enum sla_metric m)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < res->n_violations; i++)
-		n += res->violations[i].metric == m;
-	return n;
-}
+#include "sla_records.h"
 
 /* ---- profiles ---- */
 
@@ -158,6 +48,7 @@ test_builtin_default_profile(void **state)
 	assert_int_equal(set->def.dv_max_ns, 100000);
 	assert_true(set->def.availability_min_pct == 99.99);
 	assert_true(set->def.capacity_min_bps == 100e9);
+	assert_int_equal(set->def.max_error_ns, 0);        /* no limit */
 	assert_ptr_equal(sla_profile_for_link(set, "x", "y", "10.9.9.9:862",
 					      NULL), &set->def);
 	sla_profiles_free(set);
@@ -183,11 +74,13 @@ static const char profiles_ini[] =
 	"unavailable_loss_ratio = 0.001\n"
 	"capacity_min = 40Gbps\n"
 	"capacity_sessions = *-cap, probe-x\n"
+	"max_error_ns = 50000\n"
 	"\n"
 	"[sla.east]\n"
 	"peers = east, 10.0.9.9\n"
 	"loss_ratio_max = off\n"
 	"capacity_min = off\n"
+	"max_error_ns = 20us\n"
 	"\n"
 	"[sla.metro]\n"
 	"groups = core\n"
@@ -228,6 +121,11 @@ test_profiles_from_config(void **state)
 	assert_string_equal(p->capacity_sessions.name[0], "*-cap");
 	/* inherited from [sla.default] */
 	assert_int_equal(p->interval_ns, 300 * S);
+	/* in ns, or as a duration; none: no limit */
+	assert_int_equal(p->max_error_ns, 50000);
+	assert_int_equal(set->profiles[1].max_error_ns, 20000);
+	assert_int_equal(set->profiles[2].max_error_ns, 0);
+	assert_int_equal(set->def.max_error_ns, 0);
 
 	p = &set->profiles[1];
 	assert_false(p->loss_set);
@@ -315,6 +213,15 @@ test_profile_errors_name_file_line_key(void **state)
 			    "profile applies to every link");
 	expect_config_error("[group.g]\nprobes = a\nmembers = b\n",
 			    "bad.ini:3: [group.g] members: unknown key");
+	expect_config_error("[sla.a]\nprobes = x\nmax_error_ns = -5\n",
+			    "bad.ini:3: [sla.a] max_error_ns: '-5' is not a "
+			    "number of nanoseconds");
+	expect_config_error("[sla.a]\nprobes = x\nmax_error_ns = 1e5\n",
+			    "bad.ini:3: [sla.a] max_error_ns: '1e5' is not a "
+			    "number of nanoseconds");
+	expect_config_error("[sla.a]\nprobes = x\nmax_error_ns = "
+			    "99999999999999999999\n", "max_error_ns: "
+			    "'99999999999999999999' is not a number");
 }
 
 /* ---- evaluation ---- */

@@ -117,16 +117,13 @@ expect_quality_equal(const struct record_quality *a,
 		const void *fa = record_quality_field_c(a, k);
 		const void *fb = record_quality_field_c(b, k);
 
-		switch (record_quality_keys[k].type) {
-		case RECORD_Q_BOOL:
-			if (*(const bool *)fa != *(const bool *)fb)
-				fail_msg("%s differs", record_quality_keys[k].name);
-			break;
-		default:      /* uint64_t or int64_t: the same 8 octets */
-			if (memcmp(fa, fb, sizeof(uint64_t)) != 0)
-				fail_msg("%s differs", record_quality_keys[k].name);
-			break;
-		}
+		bool same = record_quality_keys[k].type == RECORD_Q_BOOL ?
+			    *(const bool *)fa == *(const bool *)fb :
+			    /* uint64_t or int64_t: the same 8 octets */
+			    memcmp(fa, fb, sizeof(uint64_t)) == 0;
+
+		if (!same)
+			fail_msg("%s differs", record_quality_keys[k].name);
 	}
 }
 
@@ -1904,7 +1901,8 @@ main(void)
 		cmocka_unit_test(test_one_pass_equals_dom_on_valid_records),
 		cmocka_unit_test(test_one_pass_equals_dom_on_damaged_records),
 		cmocka_unit_test(test_one_pass_equals_dom_on_edge_cases),
-		cmocka_unit_test(test_one_pass_equals_dom_on_quality_edge_cases),
+		cmocka_unit_test(
+			test_one_pass_equals_dom_on_quality_edge_cases),
 		cmocka_unit_test(test_parser_reuses_histograms_cleanly),
 		cmocka_unit_test(test_parser_keeps_bucket_lists),
 	};
