@@ -390,6 +390,13 @@ parse_neighbours(const struct mp_config *c, const char *sec,
 	return 0;
 }
 
+/* What mp_config_sections() hands each [port.NAME] and [session.NAME]. */
+struct section_parse {
+	struct probe_conf *pc;
+	char *err;
+	size_t errlen;
+};
+
 static int
 parse_port(const struct mp_config *c, const char *sec, const char *name,
 	   void *arg)
@@ -397,9 +404,10 @@ parse_port(const struct mp_config *c, const char *sec, const char *name,
 	static const char *const refl[] = { "off", "stateful", "stateless",
 					    NULL };
 	static const char *const tsfmt[] = { "ntp", "ptp", NULL };
-	struct probe_conf *pc = ((void **)arg)[0];
-	char *err = ((void **)arg)[1];
-	size_t errlen = *(size_t *)((void **)arg)[2];
+	struct section_parse *sp = arg;
+	struct probe_conf *pc = sp->pc;
+	char *err = sp->err;
+	size_t errlen = sp->errlen;
 	struct port_conf *p;
 	const char *s;
 	uint64_t v;
@@ -516,9 +524,10 @@ parse_session(const struct mp_config *c, const char *sec, const char *name,
 	      void *arg)
 {
 	static const char *const tsfmt[] = { "ntp", "ptp", NULL };
-	struct probe_conf *pc = ((void **)arg)[0];
-	char *err = ((void **)arg)[1];
-	size_t errlen = *(size_t *)((void **)arg)[2];
+	struct section_parse *sp = arg;
+	struct probe_conf *pc = sp->pc;
+	char *err = sp->err;
+	size_t errlen = sp->errlen;
 	struct session_conf *s, *grown;
 	const char *v;
 	uint64_t u;
@@ -634,7 +643,7 @@ static int
 parse_all(const struct mp_config *c, struct probe_conf *pc, char *err,
 	  size_t errlen)
 {
-	void *arg[3] = { pc, err, &errlen };
+	struct section_parse sp = { pc, err, errlen };
 	int rc;
 
 	rc = parse_global(c, pc, err, errlen);
@@ -643,10 +652,10 @@ parse_all(const struct mp_config *c, struct probe_conf *pc, char *err,
 	rc = parse_export(c, pc, err, errlen);
 	if (rc < 0)
 		return rc;
-	rc = mp_config_sections(c, "port", parse_port, arg);
+	rc = mp_config_sections(c, "port", parse_port, &sp);
 	if (rc != 0)
 		return rc;
-	return mp_config_sections(c, "session", parse_session, arg);
+	return mp_config_sections(c, "session", parse_session, &sp);
 }
 
 int
@@ -668,6 +677,7 @@ int
 probe_conf_add_kv(struct probe_conf *pc, const char *kind, const char *kv,
 		  char *err, size_t errlen)
 {
+	struct section_parse sp = { pc, err, errlen };
 	char text[4096], item[1024], name[RECORD_NAME_MAX] = "";
 	char *save = NULL, *tok;
 	struct mp_config *c;
@@ -716,15 +726,10 @@ probe_conf_add_kv(struct probe_conf *pc, const char *kind, const char *kv,
 	rc = mp_config_load_string(text, label, &c, err, errlen);
 	if (rc < 0)
 		return rc;
-	{
-		void *arg[3] = { pc, err, &errlen };
-
-		if (strcmp(kind, "port") == 0)
-			rc = mp_config_sections(c, "port", parse_port, arg);
-		else
-			rc = mp_config_sections(c, "session", parse_session,
-						arg);
-	}
+	if (strcmp(kind, "port") == 0)
+		rc = mp_config_sections(c, "port", parse_port, &sp);
+	else
+		rc = mp_config_sections(c, "session", parse_session, &sp);
 	mp_config_free(c);
 	return rc < 0 ? rc : 0;
 }
