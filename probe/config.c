@@ -153,12 +153,10 @@ get_addr(const struct mp_config *c, const char *sec, const char *key,
 	return 0;
 }
 
-/* ptp4l's management socket: a Unix socket path (sun_path holds 107
- * characters) and the PTP domain ptp4l serves (it ignores others). */
 /* [probe] clock_calibration and tsc_nominal_ppm (clock.h). */
 static int
-get_clock(const struct mp_config *c, const char *sec, struct probe_conf *pc,
-	  char *err, size_t errlen)
+get_tsc_calibration(const struct mp_config *c, const char *sec,
+		    struct probe_conf *pc, char *err, size_t errlen)
 {
 	int rc;
 
@@ -181,6 +179,8 @@ get_clock(const struct mp_config *c, const char *sec, struct probe_conf *pc,
 	return 0;
 }
 
+/* ptp4l's management socket: a Unix socket path (sun_path holds 107
+ * characters) and the PTP domain ptp4l serves (it ignores others). */
 static int
 get_ptp4l(const struct mp_config *c, const char *sec, struct probe_conf *pc,
 	  char *err, size_t errlen)
@@ -203,21 +203,14 @@ get_ptp4l(const struct mp_config *c, const char *sec, struct probe_conf *pc,
 	return 0;
 }
 
+/* [probe] interval, loss_timeout, run_time: how often records come, how
+ * long a packet has to come back, how long the probe runs. */
 static int
-parse_global(const struct mp_config *c, struct probe_conf *pc, char *err,
-	     size_t errlen)
+parse_timing(const struct mp_config *c, const char *sec,
+	     struct probe_conf *pc, char *err, size_t errlen)
 {
-	static const char *const sync[] = { "auto", "true", "false", "ptp4l",
-					    NULL };
-	const char *sec = "probe";
-	const char *s;
-	uint64_t v;
-	bool b;
-	int rc, choice;
+	int rc;
 
-	rc = mp_config_check_keys(c, sec, probe_global_keys, err, errlen);
-	if (rc < 0)
-		return rc;
 	rc = mp_config_get_duration(c, sec, "interval", pc->interval_ns,
 				    &pc->interval_ns, err, errlen);
 	if (rc < 0)
@@ -237,6 +230,19 @@ parse_global(const struct mp_config *c, struct probe_conf *pc, char *err,
 				    &pc->run_time_ns, err, errlen);
 	if (rc < 0)
 		return rc;
+	return 0;
+}
+
+/* [probe] records, capture and the capture's bounds: the files the probe
+ * writes. */
+static int
+parse_outputs(const struct mp_config *c, const char *sec,
+	      struct probe_conf *pc, char *err, size_t errlen)
+{
+	const char *s;
+	uint64_t v;
+	int rc;
+
 	rc = mp_config_get_string(c, sec, "records", pc->records, &s, err,
 				  errlen);
 	if (rc < 0)
@@ -258,6 +264,20 @@ parse_global(const struct mp_config *c, struct probe_conf *pc, char *err,
 			  2048, &v, err, errlen)) < 0)
 		return rc;
 	pc->capture_snaplen = (uint32_t)v;
+	return 0;
+}
+
+/* [probe] idle_sleep_us, idle_polls, single_lcore: how the lcores poll
+ * and how many there are. idle_sleep_us left out stays PROBE_IDLE_AUTO:
+ * chosen at start from the ports' devices. */
+static int
+parse_lcores(const struct mp_config *c, const char *sec,
+	     struct probe_conf *pc, char *err, size_t errlen)
+{
+	uint64_t v;
+	bool b;
+	int rc;
+
 	if (mp_config_get(c, sec, "idle_sleep_us") != NULL) {
 		if ((rc = get_u64(c, sec, "idle_sleep_us", 0, 0, 100000, &v,
 				  err, errlen)) < 0)
@@ -272,10 +292,21 @@ parse_global(const struct mp_config *c, struct probe_conf *pc, char *err,
 				     &b, err, errlen)) < 0)
 		return rc;
 	pc->single_lcore = b;
-	if ((rc = mp_config_get_bool(c, sec, "verbose", pc->verbose, &b, err,
-				     errlen)) < 0)
-		return rc;
-	pc->verbose = b;
+	return 0;
+}
+
+/* [probe] clock_synced, clock_error, the TSC's calibration, ptp4l and
+ * tai_offset: where the S bit and error estimate of every timestamp come
+ * from, and how the timestamps are made. */
+static int
+parse_clock(const struct mp_config *c, const char *sec,
+	    struct probe_conf *pc, char *err, size_t errlen)
+{
+	static const char *const sync[] = { "auto", "true", "false", "ptp4l",
+					    NULL };
+	uint64_t v;
+	int rc, choice;
+
 	if ((rc = get_choice(c, sec, "clock_synced", sync, pc->clock_sync,
 			     &choice, err, errlen)) < 0)
 		return rc;
@@ -284,34 +315,68 @@ parse_global(const struct mp_config *c, struct probe_conf *pc, char *err,
 					 pc->clock_error_ns,
 					 &pc->clock_error_ns, err, errlen)) < 0)
 		return rc;
-	if ((rc = get_clock(c, sec, pc, err, errlen)) < 0 ||
+	if ((rc = get_tsc_calibration(c, sec, pc, err, errlen)) < 0 ||
 	    (rc = get_ptp4l(c, sec, pc, err, errlen)) < 0)
 		return rc;
 	if ((rc = get_u64(c, sec, "tai_offset", (uint64_t)pc->tai_offset_s, 0,
 			  100, &v, err, errlen)) < 0)
 		return rc;
 	pc->tai_offset_s = (int32_t)v;
+	return 0;
+}
+
+/* [probe] ring_pair = NAME_A,NAME_B: two ring ports joined back to back. */
+static int
+get_ring_pair(const struct mp_config *c, const char *sec,
+	      struct probe_conf *pc, char *err, size_t errlen)
+{
+	const char *s = mp_config_get(c, sec, "ring_pair");
+	const char *comma;
+
+	if (s == NULL)
+		return 0;
+	comma = strchr(s, ',');
+	if (comma == NULL || comma == s || comma[1] == '\0' ||
+	    strchr(comma + 1, ',') != NULL ||
+	    (size_t)(comma - s) >= sizeof(pc->ring_pair[0]) ||
+	    strlen(comma + 1) >= sizeof(pc->ring_pair[1]))
+		return conf_err(c, sec, "ring_pair", err, errlen,
+				"'%s' is not two device names "
+				"'NAME_A,NAME_B'", s);
+	snprintf(pc->ring_pair[0], sizeof(pc->ring_pair[0]), "%.*s",
+		 (int)(comma - s), s);
+	snprintf(pc->ring_pair[1], sizeof(pc->ring_pair[1]), "%s", comma + 1);
+	return 0;
+}
+
+/* The [probe] section, in the order its keys are checked: the first bad
+ * key is the one reported. */
+static int
+parse_global(const struct mp_config *c, struct probe_conf *pc, char *err,
+	     size_t errlen)
+{
+	const char *sec = "probe";
+	uint64_t v;
+	bool b;
+	int rc;
+
+	if ((rc = mp_config_check_keys(c, sec, probe_global_keys, err,
+				       errlen)) < 0 ||
+	    (rc = parse_timing(c, sec, pc, err, errlen)) < 0 ||
+	    (rc = parse_outputs(c, sec, pc, err, errlen)) < 0 ||
+	    (rc = parse_lcores(c, sec, pc, err, errlen)) < 0)
+		return rc;
+	if ((rc = mp_config_get_bool(c, sec, "verbose", pc->verbose, &b, err,
+				     errlen)) < 0)
+		return rc;
+	pc->verbose = b;
+	if ((rc = parse_clock(c, sec, pc, err, errlen)) < 0)
+		return rc;
 	if ((rc = get_u64(c, sec, "mbufs", pc->mbufs, 511, 1u << 22, &v, err,
 			  errlen)) < 0)
 		return rc;
 	pc->mbufs = (uint32_t)v;
-	s = mp_config_get(c, sec, "ring_pair");
-	if (s != NULL) {
-		const char *comma = strchr(s, ',');
-
-		if (comma == NULL || comma == s || comma[1] == '\0' ||
-		    strchr(comma + 1, ',') != NULL ||
-		    (size_t)(comma - s) >= sizeof(pc->ring_pair[0]) ||
-		    strlen(comma + 1) >= sizeof(pc->ring_pair[1]))
-			return conf_err(c, sec, "ring_pair", err, errlen,
-					"'%s' is not two device names "
-					"'NAME_A,NAME_B'", s);
-		snprintf(pc->ring_pair[0], sizeof(pc->ring_pair[0]), "%.*s",
-			 (int)(comma - s), s);
-		snprintf(pc->ring_pair[1], sizeof(pc->ring_pair[1]), "%s",
-			 comma + 1);
-	}
-	return 0;
+	return get_ring_pair(c, sec, pc, err, errlen);
 }
 
 static int
