@@ -455,6 +455,27 @@ parse_neighbours(const struct mp_config *c, const char *sec,
 	return 0;
 }
 
+/* <key> names a key file (probe_load_key), required when the boolean
+ * <auth_key> is true; the file's path goes to <path>, its key to <k>. */
+static int
+get_key_file(const struct mp_config *c, const char *sec, const char *key,
+	     bool auth, const char *auth_key, char *path, size_t pathlen,
+	     struct stamp_key *k, char *err, size_t errlen)
+{
+	const char *v = mp_config_get(c, sec, key);
+	char msg[200];
+
+	if (auth && v == NULL)
+		return conf_err(c, sec, key, err, errlen,
+				"required when %s = true", auth_key);
+	if (v == NULL)
+		return 0;
+	snprintf(path, pathlen, "%s", v);
+	if (probe_load_key(v, k, msg, sizeof(msg)) < 0)
+		return conf_err(c, sec, key, err, errlen, "%s", msg);
+	return 0;
+}
+
 /* What mp_config_sections() hands each [port.NAME] and [session.NAME]. */
 struct section_parse {
 	struct probe_conf *pc;
@@ -462,26 +483,17 @@ struct section_parse {
 	size_t errlen;
 };
 
+/* A port is a name, unique among at most PROBE_MAX_PORTS, and a DPDK
+ * device. <*out> is its slot in <pc>, counted once the whole section is
+ * read. */
 static int
-parse_port(const struct mp_config *c, const char *sec, const char *name,
-	   void *arg)
+new_port(const struct mp_config *c, const char *sec, const char *name,
+	 struct probe_conf *pc, struct port_conf **out, char *err,
+	 size_t errlen)
 {
-	static const char *const refl[] = { "off", "stateful", "stateless",
-					    NULL };
-	static const char *const tsfmt[] = { "ntp", "ptp", NULL };
-	struct section_parse *sp = arg;
-	struct probe_conf *pc = sp->pc;
-	char *err = sp->err;
-	size_t errlen = sp->errlen;
 	struct port_conf *p;
 	const char *s;
-	uint64_t v;
-	bool b;
-	int rc, choice;
 
-	if ((rc = mp_config_check_keys(c, sec, probe_port_keys, err,
-				       errlen)) < 0)
-		return rc;
 	if (name[0] == '\0' || strlen(name) >= RECORD_NAME_MAX)
 		return conf_err(c, sec, "name", err, errlen, "a port section "
 				"needs a name of 1..%d characters: [port.NAME]",
@@ -502,6 +514,18 @@ parse_port(const struct mp_config *c, const char *sec, const char *name,
 				"DPDK device name (net_af_packet0, 0000:3b:00.0)"
 				" or port id");
 	snprintf(p->device, sizeof(p->device), "%s", s);
+	*out = p;
+	return 0;
+}
+
+/* [port.NAME] ipv4 and ipv6 with their prefixes (one of the two is
+ * required), gateway and gateway6. */
+static int
+get_port_addresses(const struct mp_config *c, const char *sec,
+		   struct port_conf *p, char *err, size_t errlen)
+{
+	int rc;
+
 	if (mp_config_get(c, sec, "ipv4") == NULL &&
 	    mp_config_get(c, sec, "ipv6") == NULL)
 		return conf_err(c, sec, "ipv4", err, errlen,
@@ -515,11 +539,23 @@ parse_port(const struct mp_config *c, const char *sec, const char *name,
 	    (rc = get_addr(c, sec, "gateway6", 6, false, &p->gateway6, NULL,
 			   err, errlen)) < 0)
 		return rc;
-	if ((rc = parse_neighbours(c, sec, p, err, errlen)) < 0)
-		return rc;
-	if ((rc = get_u64(c, sec, "vlan", 0, 0, 4094, &v, err, errlen)) < 0)
-		return rc;
-	p->vlan = (uint16_t)v;
+	return 0;
+}
+
+/* [port.NAME] keys of the port's STAMP reflector: its UDP port, mode,
+ * timestamp format, authentication and key, MBZ check, the largest frame
+ * it answers and its session table. */
+static int
+get_port_reflector(const struct mp_config *c, const char *sec,
+		   struct port_conf *p, char *err, size_t errlen)
+{
+	static const char *const refl[] = { "off", "stateful", "stateless",
+					    NULL };
+	static const char *const tsfmt[] = { "ntp", "ptp", NULL };
+	uint64_t v;
+	bool b;
+	int rc, choice;
+
 	if ((rc = get_u64(c, sec, "stamp_port", STAMP_DEFAULT_PORT, 1, 65535,
 			  &v, err, errlen)) < 0)
 		return rc;
@@ -540,19 +576,11 @@ parse_port(const struct mp_config *c, const char *sec, const char *name,
 				     errlen)) < 0)
 		return rc;
 	p->strict_mbz = b;
-	s = mp_config_get(c, sec, "reflector_key_file");
-	if (p->reflector_auth && s == NULL)
-		return conf_err(c, sec, "reflector_key_file", err, errlen,
-				"required when reflector_auth = true");
-	if (s != NULL) {
-		char msg[200];
-
-		snprintf(p->reflector_key_file, sizeof(p->reflector_key_file),
-			 "%s", s);
-		if (probe_load_key(s, &p->reflector_key, msg, sizeof(msg)) < 0)
-			return conf_err(c, sec, "reflector_key_file", err,
-					errlen, "%s", msg);
-	}
+	if ((rc = get_key_file(c, sec, "reflector_key_file", p->reflector_auth,
+			       "reflector_auth", p->reflector_key_file,
+			       sizeof(p->reflector_key_file), &p->reflector_key,
+			       err, errlen)) < 0)
+		return rc;
 	if ((rc = get_u64(c, sec, "max_frame", PROBE_MAX_FRAME, PROBE_MIN_FRAME,
 			  PROBE_MAX_FRAME, &v, err, errlen)) < 0)
 		return rc;
@@ -561,6 +589,18 @@ parse_port(const struct mp_config *c, const char *sec, const char *name,
 			  err, errlen)) < 0)
 		return rc;
 	p->reflector_sessions = (uint32_t)v;
+	return 0;
+}
+
+/* [port.NAME] rx_desc, tx_desc, queues: the port's descriptor rings and
+ * its RX/TX queue pairs, one lcore each. */
+static int
+get_port_queues(const struct mp_config *c, const char *sec,
+		struct port_conf *p, char *err, size_t errlen)
+{
+	uint64_t v;
+	int rc;
+
 	if ((rc = get_u64(c, sec, "rx_desc", 1024, 64, 16384, &v, err,
 			  errlen)) < 0)
 		return rc;
@@ -573,6 +613,34 @@ parse_port(const struct mp_config *c, const char *sec, const char *name,
 			  errlen)) < 0)
 		return rc;
 	p->queues = (uint16_t)v;
+	return 0;
+}
+
+/* One [port.NAME] section, in the order its keys are checked: the first
+ * bad key is the one reported. */
+static int
+parse_port(const struct mp_config *c, const char *sec, const char *name,
+	   void *arg)
+{
+	struct section_parse *sp = arg;
+	char *err = sp->err;
+	size_t errlen = sp->errlen;
+	struct port_conf *p = NULL;
+	uint64_t v;
+	int rc;
+
+	if ((rc = mp_config_check_keys(c, sec, probe_port_keys, err,
+				       errlen)) < 0 ||
+	    (rc = new_port(c, sec, name, sp->pc, &p, err, errlen)) < 0 ||
+	    (rc = get_port_addresses(c, sec, p, err, errlen)) < 0 ||
+	    (rc = parse_neighbours(c, sec, p, err, errlen)) < 0)
+		return rc;
+	if ((rc = get_u64(c, sec, "vlan", 0, 0, 4094, &v, err, errlen)) < 0)
+		return rc;
+	p->vlan = (uint16_t)v;
+	if ((rc = get_port_reflector(c, sec, p, err, errlen)) < 0 ||
+	    (rc = get_port_queues(c, sec, p, err, errlen)) < 0)
+		return rc;
 	if ((rc = mp_config_get_duration(c, sec, "arp_refresh",
 					 30 * MP_NS_PER_SEC, &p->arp_refresh_ns,
 					 err, errlen)) < 0)
@@ -580,7 +648,7 @@ parse_port(const struct mp_config *c, const char *sec, const char *name,
 	if (p->arp_refresh_ns < 100000000ULL)
 		return conf_err(c, sec, "arp_refresh", err, errlen,
 				"must be at least 100ms");
-	pc->n_ports++;
+	sp->pc->n_ports++;
 	return 0;
 }
 
