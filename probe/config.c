@@ -652,25 +652,15 @@ parse_port(const struct mp_config *c, const char *sec, const char *name,
 	return 0;
 }
 
+/* A session is a name, unique among the sessions. <*out> is its slot in
+ * <pc>'s grown array, counted once the whole section is read. */
 static int
-parse_session(const struct mp_config *c, const char *sec, const char *name,
-	      void *arg)
+new_session(const struct mp_config *c, const char *sec, const char *name,
+	    struct probe_conf *pc, struct session_conf **out, char *err,
+	    size_t errlen)
 {
-	static const char *const tsfmt[] = { "ntp", "ptp", NULL };
-	struct section_parse *sp = arg;
-	struct probe_conf *pc = sp->pc;
-	char *err = sp->err;
-	size_t errlen = sp->errlen;
 	struct session_conf *s, *grown;
-	const char *v;
-	uint64_t u;
-	double pps;
-	bool b;
-	int rc, choice;
 
-	if ((rc = mp_config_check_keys(c, sec, probe_session_keys, err,
-				       errlen)) < 0)
-		return rc;
 	if (name[0] == '\0' || strlen(name) >= RECORD_NAME_MAX)
 		return conf_err(c, sec, "name", err, errlen, "a session "
 				"section needs a name of 1..%d characters: "
@@ -686,7 +676,22 @@ parse_session(const struct mp_config *c, const char *sec, const char *name,
 	s = &pc->sessions[pc->n_sessions];
 	memset(s, 0, sizeof(*s));
 	snprintf(s->name, sizeof(s->name), "%s", name);
-	v = mp_config_get(c, sec, "port");
+	*out = s;
+	return 0;
+}
+
+/* [session.NAME] port, peer, peer_port, src_port: the port that sends,
+ * the reflector it sends to, and the UDP ports. <index> is the session's
+ * place among the sessions (src_port's default). */
+static int
+get_session_endpoints(const struct mp_config *c, const char *sec,
+		      struct session_conf *s, unsigned index, char *err,
+		      size_t errlen)
+{
+	const char *v = mp_config_get(c, sec, "port");
+	uint64_t u;
+	int rc;
+
 	if (v == NULL || strlen(v) >= sizeof(s->port))
 		return conf_err(c, sec, "port", err, errlen, "required: the "
 				"name of the [port.NAME] that sends");
@@ -701,10 +706,23 @@ parse_session(const struct mp_config *c, const char *sec, const char *name,
 			  &u, err, errlen)) < 0)
 		return rc;
 	s->peer_port = (uint16_t)u;
-	if ((rc = get_u64(c, sec, "src_port", 50000 + pc->n_sessions, 1024,
+	if ((rc = get_u64(c, sec, "src_port", 50000 + index, 1024,
 			  65535, &u, err, errlen)) < 0)
 		return rc;
 	s->src_port = (uint16_t)u;
+	return 0;
+}
+
+/* [session.NAME] frame_size, rate_pps or rate_bps, dscp, duration: the
+ * test packets' size, rate and marking, and how long they are sent. */
+static int
+get_session_traffic(const struct mp_config *c, const char *sec,
+		    struct session_conf *s, char *err, size_t errlen)
+{
+	uint64_t u;
+	double pps;
+	int rc;
+
 	/* 0: the default, 128 or the minimum for the headers if larger
 	 * (probe_conf_finish) */
 	if ((rc = get_u64(c, sec, "frame_size", 0, PROBE_MIN_FRAME,
@@ -735,27 +753,35 @@ parse_session(const struct mp_config *c, const char *sec, const char *name,
 	if ((rc = mp_config_get_duration(c, sec, "duration", 0,
 					 &s->duration_ns, err, errlen)) < 0)
 		return rc;
+	return 0;
+}
+
+/* [session.NAME] auth, key_file, timestamp_format, ssid, first_seq: the
+ * STAMP test packet's mode and fields. <index> is the session's place
+ * among the sessions (ssid's default is index + 1). */
+static int
+get_session_stamp(const struct mp_config *c, const char *sec,
+		  struct session_conf *s, unsigned index, char *err,
+		  size_t errlen)
+{
+	static const char *const tsfmt[] = { "ntp", "ptp", NULL };
+	uint64_t u;
+	bool b;
+	int rc, choice;
+
 	if ((rc = mp_config_get_bool(c, sec, "auth", false, &b, err,
 				     errlen)) < 0)
 		return rc;
 	s->auth = b;
-	v = mp_config_get(c, sec, "key_file");
-	if (s->auth && v == NULL)
-		return conf_err(c, sec, "key_file", err, errlen,
-				"required when auth = true");
-	if (v != NULL) {
-		char msg[200];
-
-		snprintf(s->key_file, sizeof(s->key_file), "%s", v);
-		if (probe_load_key(v, &s->key, msg, sizeof(msg)) < 0)
-			return conf_err(c, sec, "key_file", err, errlen, "%s",
-					msg);
-	}
+	if ((rc = get_key_file(c, sec, "key_file", s->auth, "auth",
+			       s->key_file, sizeof(s->key_file), &s->key, err,
+			       errlen)) < 0)
+		return rc;
 	if ((rc = get_choice(c, sec, "timestamp_format", tsfmt, 0, &choice,
 			     err, errlen)) < 0)
 		return rc;
 	s->ptp_format = choice == 1;
-	if ((rc = get_u64(c, sec, "ssid", pc->n_sessions + 1, 0, 65535, &u,
+	if ((rc = get_u64(c, sec, "ssid", index + 1, 0, 65535, &u,
 			  err, errlen)) < 0)
 		return rc;
 	s->ssid = (uint16_t)u;
@@ -765,6 +791,31 @@ parse_session(const struct mp_config *c, const char *sec, const char *name,
 			  errlen)) < 0)
 		return rc;
 	s->first_seq = (uint32_t)u;
+	return 0;
+}
+
+/* One [session.NAME] section, in the order its keys are checked: the
+ * first bad key is the one reported. */
+static int
+parse_session(const struct mp_config *c, const char *sec, const char *name,
+	      void *arg)
+{
+	struct section_parse *sp = arg;
+	struct probe_conf *pc = sp->pc;
+	char *err = sp->err;
+	size_t errlen = sp->errlen;
+	struct session_conf *s = NULL;
+	int rc;
+
+	if ((rc = mp_config_check_keys(c, sec, probe_session_keys, err,
+				       errlen)) < 0 ||
+	    (rc = new_session(c, sec, name, pc, &s, err, errlen)) < 0 ||
+	    (rc = get_session_endpoints(c, sec, s, pc->n_sessions, err,
+					errlen)) < 0 ||
+	    (rc = get_session_traffic(c, sec, s, err, errlen)) < 0 ||
+	    (rc = get_session_stamp(c, sec, s, pc->n_sessions, err,
+				    errlen)) < 0)
+		return rc;
 	/* type = capacity: stepped load (capacity.h) */
 	if ((rc = capacity_conf_parse(c, sec, s, err, errlen)) < 0)
 		return rc;
