@@ -160,8 +160,9 @@ probe_conf_min_frame(const struct port_conf *p, const struct session_conf *s)
 	return len < PROBE_MIN_FRAME ? PROBE_MIN_FRAME : len;
 }
 
-int
-probe_conf_finish(struct probe_conf *pc, char *err, size_t errlen)
+/* [export]: a collector needs the probe's token and a spool. */
+static int
+check_export(const struct probe_conf *pc, char *err, size_t errlen)
 {
 	if (pc->collector[0] != '\0' && pc->token_file[0] == '\0') {
 		snprintf(err, errlen, "--collector needs --token-file (the "
@@ -174,82 +175,132 @@ probe_conf_finish(struct probe_conf *pc, char *err, size_t errlen)
 			 "[export] spool_dir");
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* The port session <s> sends from, found by name: <*out>, and its index
+ * in s->port_idx. */
+static int
+find_session_port(const struct probe_conf *pc, struct session_conf *s,
+		  const struct port_conf **out, char *err, size_t errlen)
+{
+	const struct port_conf *p = NULL;
+
+	for (unsigned j = 0; j < pc->n_ports; j++) {
+		if (strcmp(pc->ports[j].name, s->port) == 0) {
+			p = &pc->ports[j];
+			s->port_idx = j;
+		}
+	}
+	if (p == NULL) {
+		snprintf(err, errlen, "session '%s': port '%s' is not "
+			 "configured", s->name, s->port);
+		return -EINVAL;
+	}
+	*out = p;
+	return 0;
+}
+
+/* Session <s>'s frames from port <p>: frame_size's default, the packet
+ * rate its rate_bps gives, and a frame_size too small for the headers. */
+static int
+size_session_frames(struct session_conf *s, const struct port_conf *p,
+		    char *err, size_t errlen)
+{
+	uint32_t min = probe_conf_min_frame(p, s);
+
+	if (s->frame_size == 0)
+		s->frame_size = min > 128 ? min : 128;
+	if (s->rate_bps != 0) {
+		/* bit rate counts whole frames with FCS */
+		s->rate_pps = (double)s->rate_bps / (8.0 * s->frame_size);
+		if (s->rate_pps < 0.01 || s->rate_pps > 150e6) {
+			snprintf(err, errlen, "session '%s': rate_bps "
+				 "%" PRIu64 " is %.3g frames/s, outside "
+				 "0.01..150000000", s->name, s->rate_bps,
+				 s->rate_pps);
+			return -EINVAL;
+		}
+	}
+	if (s->frame_size < min) {
+		snprintf(err, errlen, "session '%s': frame_size %u is "
+			 "below the minimum %u for its headers",
+			 s->name, s->frame_size, min);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Port <p> reaches session <s>'s peer: on the link of its address of the
+ * peer's family, or through its gateway of that family. */
+static bool
+peer_reachable(const struct port_conf *p, const struct session_conf *s)
+{
+	bool v4 = s->peer.family == 4;
+
+	return probe_addr_on_link(v4 ? &p->ip4 : &p->ip6,
+				  v4 ? p->prefix4 : p->prefix6, &s->peer) ||
+	       (v4 ? p->gateway4.family : p->gateway6.family) != 0;
+}
+
+/* Session <i> against its port and against the sessions before it. */
+static int
+check_session(struct probe_conf *pc, unsigned i, char *err, size_t errlen)
+{
+	struct session_conf *s = &pc->sessions[i];
+	const struct port_conf *p = NULL;
+	int rc;
+
+	if ((rc = find_session_port(pc, s, &p, err, errlen)) < 0)
+		return rc;
+	if ((s->peer.family == 4 && p->ip4.family != 4) ||
+	    (s->peer.family == 6 && p->ip6.family != 6)) {
+		snprintf(err, errlen, "session '%s': peer is IPv%u but "
+			 "port '%s' has no IPv%u address", s->name,
+			 s->peer.family, p->name, s->peer.family);
+		return -EINVAL;
+	}
+	if ((rc = size_session_frames(s, p, err, errlen)) < 0)
+		return rc;
+	if (!peer_reachable(p, s)) {
+		snprintf(err, errlen, "session '%s': peer is outside "
+			 "port '%s''s prefix and the port has no "
+			 "gateway%s", s->name, p->name,
+			 s->peer.family == 6 ? "6" : "");
+		return -EINVAL;
+	}
+	if (s->src_port == p->stamp_port) {
+		snprintf(err, errlen, "session '%s': src_port %u is the"
+			 " port's reflector port", s->name, s->src_port);
+		return -EINVAL;
+	}
+	for (unsigned j = 0; j < i; j++) {
+		if (pc->sessions[j].port_idx == s->port_idx &&
+		    pc->sessions[j].src_port == s->src_port) {
+			snprintf(err, errlen, "session '%s': src_port "
+				 "%u already used by session '%s'",
+				 s->name, s->src_port, pc->sessions[j].name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int
+probe_conf_finish(struct probe_conf *pc, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = check_export(pc, err, errlen)) < 0)
+		return rc;
 	if (pc->n_ports == 0) {
 		snprintf(err, errlen, "no port configured: give --port "
 			 "name=NAME,device=DEV,ipv4=ADDR/PREFIX or a [port.NAME]"
 			 " section in --config");
 		return -EINVAL;
 	}
-	for (unsigned i = 0; i < pc->n_sessions; i++) {
-		struct session_conf *s = &pc->sessions[i];
-		const struct port_conf *p = NULL;
-		uint32_t min;
-
-		for (unsigned j = 0; j < pc->n_ports; j++) {
-			if (strcmp(pc->ports[j].name, s->port) == 0) {
-				p = &pc->ports[j];
-				s->port_idx = j;
-			}
-		}
-		if (p == NULL) {
-			snprintf(err, errlen, "session '%s': port '%s' is not "
-				 "configured", s->name, s->port);
-			return -EINVAL;
-		}
-		if ((s->peer.family == 4 && p->ip4.family != 4) ||
-		    (s->peer.family == 6 && p->ip6.family != 6)) {
-			snprintf(err, errlen, "session '%s': peer is IPv%u but "
-				 "port '%s' has no IPv%u address", s->name,
-				 s->peer.family, p->name, s->peer.family);
-			return -EINVAL;
-		}
-		min = probe_conf_min_frame(p, s);
-		if (s->frame_size == 0)
-			s->frame_size = min > 128 ? min : 128;
-		if (s->rate_bps != 0) {
-			/* bit rate counts whole frames with FCS */
-			s->rate_pps = (double)s->rate_bps / (8.0 * s->frame_size);
-			if (s->rate_pps < 0.01 || s->rate_pps > 150e6) {
-				snprintf(err, errlen, "session '%s': rate_bps "
-					 "%" PRIu64 " is %.3g frames/s, outside "
-					 "0.01..150000000", s->name, s->rate_bps,
-					 s->rate_pps);
-				return -EINVAL;
-			}
-		}
-		if (s->frame_size < min) {
-			snprintf(err, errlen, "session '%s': frame_size %u is "
-				 "below the minimum %u for its headers",
-				 s->name, s->frame_size, min);
-			return -EINVAL;
-		}
-		if (!probe_addr_on_link(s->peer.family == 4 ? &p->ip4 : &p->ip6,
-					s->peer.family == 4 ? p->prefix4
-							    : p->prefix6,
-					&s->peer) &&
-		    (s->peer.family == 4 ? p->gateway4.family
-					 : p->gateway6.family) == 0) {
-			snprintf(err, errlen, "session '%s': peer is outside "
-				 "port '%s''s prefix and the port has no "
-				 "gateway%s", s->name, p->name,
-				 s->peer.family == 6 ? "6" : "");
-			return -EINVAL;
-		}
-		if (s->src_port == p->stamp_port) {
-			snprintf(err, errlen, "session '%s': src_port %u is the"
-				 " port's reflector port", s->name, s->src_port);
-			return -EINVAL;
-		}
-		for (unsigned j = 0; j < i; j++) {
-			if (pc->sessions[j].port_idx == s->port_idx &&
-			    pc->sessions[j].src_port == s->src_port) {
-				snprintf(err, errlen, "session '%s': src_port "
-					 "%u already used by session '%s'",
-					 s->name, s->src_port,
-					 pc->sessions[j].name);
-				return -EINVAL;
-			}
-		}
-	}
+	for (unsigned i = 0; i < pc->n_sessions; i++)
+		if ((rc = check_session(pc, i, err, errlen)) < 0)
+			return rc;
 	return 0;
 }

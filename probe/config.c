@@ -153,12 +153,10 @@ get_addr(const struct mp_config *c, const char *sec, const char *key,
 	return 0;
 }
 
-/* ptp4l's management socket: a Unix socket path (sun_path holds 107
- * characters) and the PTP domain ptp4l serves (it ignores others). */
 /* [probe] clock_calibration and tsc_nominal_ppm (clock.h). */
 static int
-get_clock(const struct mp_config *c, const char *sec, struct probe_conf *pc,
-	  char *err, size_t errlen)
+get_tsc_calibration(const struct mp_config *c, const char *sec,
+		    struct probe_conf *pc, char *err, size_t errlen)
 {
 	int rc;
 
@@ -181,6 +179,8 @@ get_clock(const struct mp_config *c, const char *sec, struct probe_conf *pc,
 	return 0;
 }
 
+/* ptp4l's management socket: a Unix socket path (sun_path holds 107
+ * characters) and the PTP domain ptp4l serves (it ignores others). */
 static int
 get_ptp4l(const struct mp_config *c, const char *sec, struct probe_conf *pc,
 	  char *err, size_t errlen)
@@ -203,21 +203,14 @@ get_ptp4l(const struct mp_config *c, const char *sec, struct probe_conf *pc,
 	return 0;
 }
 
+/* [probe] interval, loss_timeout, run_time: how often records come, how
+ * long a packet has to come back, how long the probe runs. */
 static int
-parse_global(const struct mp_config *c, struct probe_conf *pc, char *err,
-	     size_t errlen)
+parse_timing(const struct mp_config *c, const char *sec,
+	     struct probe_conf *pc, char *err, size_t errlen)
 {
-	static const char *const sync[] = { "auto", "true", "false", "ptp4l",
-					    NULL };
-	const char *sec = "probe";
-	const char *s;
-	uint64_t v;
-	bool b;
-	int rc, choice;
+	int rc;
 
-	rc = mp_config_check_keys(c, sec, probe_global_keys, err, errlen);
-	if (rc < 0)
-		return rc;
 	rc = mp_config_get_duration(c, sec, "interval", pc->interval_ns,
 				    &pc->interval_ns, err, errlen);
 	if (rc < 0)
@@ -237,6 +230,19 @@ parse_global(const struct mp_config *c, struct probe_conf *pc, char *err,
 				    &pc->run_time_ns, err, errlen);
 	if (rc < 0)
 		return rc;
+	return 0;
+}
+
+/* [probe] records, capture and the capture's bounds: the files the probe
+ * writes. */
+static int
+parse_outputs(const struct mp_config *c, const char *sec,
+	      struct probe_conf *pc, char *err, size_t errlen)
+{
+	const char *s;
+	uint64_t v;
+	int rc;
+
 	rc = mp_config_get_string(c, sec, "records", pc->records, &s, err,
 				  errlen);
 	if (rc < 0)
@@ -258,6 +264,20 @@ parse_global(const struct mp_config *c, struct probe_conf *pc, char *err,
 			  2048, &v, err, errlen)) < 0)
 		return rc;
 	pc->capture_snaplen = (uint32_t)v;
+	return 0;
+}
+
+/* [probe] idle_sleep_us, idle_polls, single_lcore: how the lcores poll
+ * and how many there are. idle_sleep_us left out stays PROBE_IDLE_AUTO:
+ * chosen at start from the ports' devices. */
+static int
+parse_lcores(const struct mp_config *c, const char *sec,
+	     struct probe_conf *pc, char *err, size_t errlen)
+{
+	uint64_t v;
+	bool b;
+	int rc;
+
 	if (mp_config_get(c, sec, "idle_sleep_us") != NULL) {
 		if ((rc = get_u64(c, sec, "idle_sleep_us", 0, 0, 100000, &v,
 				  err, errlen)) < 0)
@@ -272,10 +292,21 @@ parse_global(const struct mp_config *c, struct probe_conf *pc, char *err,
 				     &b, err, errlen)) < 0)
 		return rc;
 	pc->single_lcore = b;
-	if ((rc = mp_config_get_bool(c, sec, "verbose", pc->verbose, &b, err,
-				     errlen)) < 0)
-		return rc;
-	pc->verbose = b;
+	return 0;
+}
+
+/* [probe] clock_synced, clock_error, the TSC's calibration, ptp4l and
+ * tai_offset: where the S bit and error estimate of every timestamp come
+ * from, and how the timestamps are made. */
+static int
+parse_clock(const struct mp_config *c, const char *sec,
+	    struct probe_conf *pc, char *err, size_t errlen)
+{
+	static const char *const sync[] = { "auto", "true", "false", "ptp4l",
+					    NULL };
+	uint64_t v;
+	int rc, choice;
+
 	if ((rc = get_choice(c, sec, "clock_synced", sync, pc->clock_sync,
 			     &choice, err, errlen)) < 0)
 		return rc;
@@ -284,34 +315,68 @@ parse_global(const struct mp_config *c, struct probe_conf *pc, char *err,
 					 pc->clock_error_ns,
 					 &pc->clock_error_ns, err, errlen)) < 0)
 		return rc;
-	if ((rc = get_clock(c, sec, pc, err, errlen)) < 0 ||
+	if ((rc = get_tsc_calibration(c, sec, pc, err, errlen)) < 0 ||
 	    (rc = get_ptp4l(c, sec, pc, err, errlen)) < 0)
 		return rc;
 	if ((rc = get_u64(c, sec, "tai_offset", (uint64_t)pc->tai_offset_s, 0,
 			  100, &v, err, errlen)) < 0)
 		return rc;
 	pc->tai_offset_s = (int32_t)v;
+	return 0;
+}
+
+/* [probe] ring_pair = NAME_A,NAME_B: two ring ports joined back to back. */
+static int
+get_ring_pair(const struct mp_config *c, const char *sec,
+	      struct probe_conf *pc, char *err, size_t errlen)
+{
+	const char *s = mp_config_get(c, sec, "ring_pair");
+	const char *comma;
+
+	if (s == NULL)
+		return 0;
+	comma = strchr(s, ',');
+	if (comma == NULL || comma == s || comma[1] == '\0' ||
+	    strchr(comma + 1, ',') != NULL ||
+	    (size_t)(comma - s) >= sizeof(pc->ring_pair[0]) ||
+	    strlen(comma + 1) >= sizeof(pc->ring_pair[1]))
+		return conf_err(c, sec, "ring_pair", err, errlen,
+				"'%s' is not two device names "
+				"'NAME_A,NAME_B'", s);
+	snprintf(pc->ring_pair[0], sizeof(pc->ring_pair[0]), "%.*s",
+		 (int)(comma - s), s);
+	snprintf(pc->ring_pair[1], sizeof(pc->ring_pair[1]), "%s", comma + 1);
+	return 0;
+}
+
+/* The [probe] section, in the order its keys are checked: the first bad
+ * key is the one reported. */
+static int
+parse_global(const struct mp_config *c, struct probe_conf *pc, char *err,
+	     size_t errlen)
+{
+	const char *sec = "probe";
+	uint64_t v;
+	bool b;
+	int rc;
+
+	if ((rc = mp_config_check_keys(c, sec, probe_global_keys, err,
+				       errlen)) < 0 ||
+	    (rc = parse_timing(c, sec, pc, err, errlen)) < 0 ||
+	    (rc = parse_outputs(c, sec, pc, err, errlen)) < 0 ||
+	    (rc = parse_lcores(c, sec, pc, err, errlen)) < 0)
+		return rc;
+	if ((rc = mp_config_get_bool(c, sec, "verbose", pc->verbose, &b, err,
+				     errlen)) < 0)
+		return rc;
+	pc->verbose = b;
+	if ((rc = parse_clock(c, sec, pc, err, errlen)) < 0)
+		return rc;
 	if ((rc = get_u64(c, sec, "mbufs", pc->mbufs, 511, 1u << 22, &v, err,
 			  errlen)) < 0)
 		return rc;
 	pc->mbufs = (uint32_t)v;
-	s = mp_config_get(c, sec, "ring_pair");
-	if (s != NULL) {
-		const char *comma = strchr(s, ',');
-
-		if (comma == NULL || comma == s || comma[1] == '\0' ||
-		    strchr(comma + 1, ',') != NULL ||
-		    (size_t)(comma - s) >= sizeof(pc->ring_pair[0]) ||
-		    strlen(comma + 1) >= sizeof(pc->ring_pair[1]))
-			return conf_err(c, sec, "ring_pair", err, errlen,
-					"'%s' is not two device names "
-					"'NAME_A,NAME_B'", s);
-		snprintf(pc->ring_pair[0], sizeof(pc->ring_pair[0]), "%.*s",
-			 (int)(comma - s), s);
-		snprintf(pc->ring_pair[1], sizeof(pc->ring_pair[1]), "%s",
-			 comma + 1);
-	}
-	return 0;
+	return get_ring_pair(c, sec, pc, err, errlen);
 }
 
 static int
@@ -390,25 +455,45 @@ parse_neighbours(const struct mp_config *c, const char *sec,
 	return 0;
 }
 
+/* <key> names a key file (probe_load_key), required when the boolean
+ * <auth_key> is true; the file's path goes to <path>, its key to <k>. */
 static int
-parse_port(const struct mp_config *c, const char *sec, const char *name,
-	   void *arg)
+get_key_file(const struct mp_config *c, const char *sec, const char *key,
+	     bool auth, const char *auth_key, char *path, size_t pathlen,
+	     struct stamp_key *k, char *err, size_t errlen)
 {
-	static const char *const refl[] = { "off", "stateful", "stateless",
-					    NULL };
-	static const char *const tsfmt[] = { "ntp", "ptp", NULL };
-	struct probe_conf *pc = ((void **)arg)[0];
-	char *err = ((void **)arg)[1];
-	size_t errlen = *(size_t *)((void **)arg)[2];
+	const char *v = mp_config_get(c, sec, key);
+	char msg[200];
+
+	if (auth && v == NULL)
+		return conf_err(c, sec, key, err, errlen,
+				"required when %s = true", auth_key);
+	if (v == NULL)
+		return 0;
+	snprintf(path, pathlen, "%s", v);
+	if (probe_load_key(v, k, msg, sizeof(msg)) < 0)
+		return conf_err(c, sec, key, err, errlen, "%s", msg);
+	return 0;
+}
+
+/* What mp_config_sections() hands each [port.NAME] and [session.NAME]. */
+struct section_parse {
+	struct probe_conf *pc;
+	char *err;
+	size_t errlen;
+};
+
+/* A port is a name, unique among at most PROBE_MAX_PORTS, and a DPDK
+ * device. <*out> is its slot in <pc>, counted once the whole section is
+ * read. */
+static int
+new_port(const struct mp_config *c, const char *sec, const char *name,
+	 struct probe_conf *pc, struct port_conf **out, char *err,
+	 size_t errlen)
+{
 	struct port_conf *p;
 	const char *s;
-	uint64_t v;
-	bool b;
-	int rc, choice;
 
-	if ((rc = mp_config_check_keys(c, sec, probe_port_keys, err,
-				       errlen)) < 0)
-		return rc;
 	if (name[0] == '\0' || strlen(name) >= RECORD_NAME_MAX)
 		return conf_err(c, sec, "name", err, errlen, "a port section "
 				"needs a name of 1..%d characters: [port.NAME]",
@@ -429,6 +514,18 @@ parse_port(const struct mp_config *c, const char *sec, const char *name,
 				"DPDK device name (net_af_packet0, 0000:3b:00.0)"
 				" or port id");
 	snprintf(p->device, sizeof(p->device), "%s", s);
+	*out = p;
+	return 0;
+}
+
+/* [port.NAME] ipv4 and ipv6 with their prefixes (one of the two is
+ * required), gateway and gateway6. */
+static int
+get_port_addresses(const struct mp_config *c, const char *sec,
+		   struct port_conf *p, char *err, size_t errlen)
+{
+	int rc;
+
 	if (mp_config_get(c, sec, "ipv4") == NULL &&
 	    mp_config_get(c, sec, "ipv6") == NULL)
 		return conf_err(c, sec, "ipv4", err, errlen,
@@ -442,11 +539,23 @@ parse_port(const struct mp_config *c, const char *sec, const char *name,
 	    (rc = get_addr(c, sec, "gateway6", 6, false, &p->gateway6, NULL,
 			   err, errlen)) < 0)
 		return rc;
-	if ((rc = parse_neighbours(c, sec, p, err, errlen)) < 0)
-		return rc;
-	if ((rc = get_u64(c, sec, "vlan", 0, 0, 4094, &v, err, errlen)) < 0)
-		return rc;
-	p->vlan = (uint16_t)v;
+	return 0;
+}
+
+/* [port.NAME] keys of the port's STAMP reflector: its UDP port, mode,
+ * timestamp format, authentication and key, MBZ check, the largest frame
+ * it answers and its session table. */
+static int
+get_port_reflector(const struct mp_config *c, const char *sec,
+		   struct port_conf *p, char *err, size_t errlen)
+{
+	static const char *const refl[] = { "off", "stateful", "stateless",
+					    NULL };
+	static const char *const tsfmt[] = { "ntp", "ptp", NULL };
+	uint64_t v;
+	bool b;
+	int rc, choice;
+
 	if ((rc = get_u64(c, sec, "stamp_port", STAMP_DEFAULT_PORT, 1, 65535,
 			  &v, err, errlen)) < 0)
 		return rc;
@@ -467,19 +576,11 @@ parse_port(const struct mp_config *c, const char *sec, const char *name,
 				     errlen)) < 0)
 		return rc;
 	p->strict_mbz = b;
-	s = mp_config_get(c, sec, "reflector_key_file");
-	if (p->reflector_auth && s == NULL)
-		return conf_err(c, sec, "reflector_key_file", err, errlen,
-				"required when reflector_auth = true");
-	if (s != NULL) {
-		char msg[200];
-
-		snprintf(p->reflector_key_file, sizeof(p->reflector_key_file),
-			 "%s", s);
-		if (probe_load_key(s, &p->reflector_key, msg, sizeof(msg)) < 0)
-			return conf_err(c, sec, "reflector_key_file", err,
-					errlen, "%s", msg);
-	}
+	if ((rc = get_key_file(c, sec, "reflector_key_file", p->reflector_auth,
+			       "reflector_auth", p->reflector_key_file,
+			       sizeof(p->reflector_key_file), &p->reflector_key,
+			       err, errlen)) < 0)
+		return rc;
 	if ((rc = get_u64(c, sec, "max_frame", PROBE_MAX_FRAME, PROBE_MIN_FRAME,
 			  PROBE_MAX_FRAME, &v, err, errlen)) < 0)
 		return rc;
@@ -488,6 +589,18 @@ parse_port(const struct mp_config *c, const char *sec, const char *name,
 			  err, errlen)) < 0)
 		return rc;
 	p->reflector_sessions = (uint32_t)v;
+	return 0;
+}
+
+/* [port.NAME] rx_desc, tx_desc, queues: the port's descriptor rings and
+ * its RX/TX queue pairs, one lcore each. */
+static int
+get_port_queues(const struct mp_config *c, const char *sec,
+		struct port_conf *p, char *err, size_t errlen)
+{
+	uint64_t v;
+	int rc;
+
 	if ((rc = get_u64(c, sec, "rx_desc", 1024, 64, 16384, &v, err,
 			  errlen)) < 0)
 		return rc;
@@ -500,6 +613,34 @@ parse_port(const struct mp_config *c, const char *sec, const char *name,
 			  errlen)) < 0)
 		return rc;
 	p->queues = (uint16_t)v;
+	return 0;
+}
+
+/* One [port.NAME] section, in the order its keys are checked: the first
+ * bad key is the one reported. */
+static int
+parse_port(const struct mp_config *c, const char *sec, const char *name,
+	   void *arg)
+{
+	struct section_parse *sp = arg;
+	char *err = sp->err;
+	size_t errlen = sp->errlen;
+	struct port_conf *p = NULL;
+	uint64_t v;
+	int rc;
+
+	if ((rc = mp_config_check_keys(c, sec, probe_port_keys, err,
+				       errlen)) < 0 ||
+	    (rc = new_port(c, sec, name, sp->pc, &p, err, errlen)) < 0 ||
+	    (rc = get_port_addresses(c, sec, p, err, errlen)) < 0 ||
+	    (rc = parse_neighbours(c, sec, p, err, errlen)) < 0)
+		return rc;
+	if ((rc = get_u64(c, sec, "vlan", 0, 0, 4094, &v, err, errlen)) < 0)
+		return rc;
+	p->vlan = (uint16_t)v;
+	if ((rc = get_port_reflector(c, sec, p, err, errlen)) < 0 ||
+	    (rc = get_port_queues(c, sec, p, err, errlen)) < 0)
+		return rc;
 	if ((rc = mp_config_get_duration(c, sec, "arp_refresh",
 					 30 * MP_NS_PER_SEC, &p->arp_refresh_ns,
 					 err, errlen)) < 0)
@@ -507,28 +648,19 @@ parse_port(const struct mp_config *c, const char *sec, const char *name,
 	if (p->arp_refresh_ns < 100000000ULL)
 		return conf_err(c, sec, "arp_refresh", err, errlen,
 				"must be at least 100ms");
-	pc->n_ports++;
+	sp->pc->n_ports++;
 	return 0;
 }
 
+/* A session is a name, unique among the sessions. <*out> is its slot in
+ * <pc>'s grown array, counted once the whole section is read. */
 static int
-parse_session(const struct mp_config *c, const char *sec, const char *name,
-	      void *arg)
+new_session(const struct mp_config *c, const char *sec, const char *name,
+	    struct probe_conf *pc, struct session_conf **out, char *err,
+	    size_t errlen)
 {
-	static const char *const tsfmt[] = { "ntp", "ptp", NULL };
-	struct probe_conf *pc = ((void **)arg)[0];
-	char *err = ((void **)arg)[1];
-	size_t errlen = *(size_t *)((void **)arg)[2];
 	struct session_conf *s, *grown;
-	const char *v;
-	uint64_t u;
-	double pps;
-	bool b;
-	int rc, choice;
 
-	if ((rc = mp_config_check_keys(c, sec, probe_session_keys, err,
-				       errlen)) < 0)
-		return rc;
 	if (name[0] == '\0' || strlen(name) >= RECORD_NAME_MAX)
 		return conf_err(c, sec, "name", err, errlen, "a session "
 				"section needs a name of 1..%d characters: "
@@ -544,7 +676,22 @@ parse_session(const struct mp_config *c, const char *sec, const char *name,
 	s = &pc->sessions[pc->n_sessions];
 	memset(s, 0, sizeof(*s));
 	snprintf(s->name, sizeof(s->name), "%s", name);
-	v = mp_config_get(c, sec, "port");
+	*out = s;
+	return 0;
+}
+
+/* [session.NAME] port, peer, peer_port, src_port: the port that sends,
+ * the reflector it sends to, and the UDP ports. <index> is the session's
+ * place among the sessions (src_port's default). */
+static int
+get_session_endpoints(const struct mp_config *c, const char *sec,
+		      struct session_conf *s, unsigned index, char *err,
+		      size_t errlen)
+{
+	const char *v = mp_config_get(c, sec, "port");
+	uint64_t u;
+	int rc;
+
 	if (v == NULL || strlen(v) >= sizeof(s->port))
 		return conf_err(c, sec, "port", err, errlen, "required: the "
 				"name of the [port.NAME] that sends");
@@ -559,10 +706,23 @@ parse_session(const struct mp_config *c, const char *sec, const char *name,
 			  &u, err, errlen)) < 0)
 		return rc;
 	s->peer_port = (uint16_t)u;
-	if ((rc = get_u64(c, sec, "src_port", 50000 + pc->n_sessions, 1024,
+	if ((rc = get_u64(c, sec, "src_port", 50000 + index, 1024,
 			  65535, &u, err, errlen)) < 0)
 		return rc;
 	s->src_port = (uint16_t)u;
+	return 0;
+}
+
+/* [session.NAME] frame_size, rate_pps or rate_bps, dscp, duration: the
+ * test packets' size, rate and marking, and how long they are sent. */
+static int
+get_session_traffic(const struct mp_config *c, const char *sec,
+		    struct session_conf *s, char *err, size_t errlen)
+{
+	uint64_t u;
+	double pps;
+	int rc;
+
 	/* 0: the default, 128 or the minimum for the headers if larger
 	 * (probe_conf_finish) */
 	if ((rc = get_u64(c, sec, "frame_size", 0, PROBE_MIN_FRAME,
@@ -593,27 +753,35 @@ parse_session(const struct mp_config *c, const char *sec, const char *name,
 	if ((rc = mp_config_get_duration(c, sec, "duration", 0,
 					 &s->duration_ns, err, errlen)) < 0)
 		return rc;
+	return 0;
+}
+
+/* [session.NAME] auth, key_file, timestamp_format, ssid, first_seq: the
+ * STAMP test packet's mode and fields. <index> is the session's place
+ * among the sessions (ssid's default is index + 1). */
+static int
+get_session_stamp(const struct mp_config *c, const char *sec,
+		  struct session_conf *s, unsigned index, char *err,
+		  size_t errlen)
+{
+	static const char *const tsfmt[] = { "ntp", "ptp", NULL };
+	uint64_t u;
+	bool b;
+	int rc, choice;
+
 	if ((rc = mp_config_get_bool(c, sec, "auth", false, &b, err,
 				     errlen)) < 0)
 		return rc;
 	s->auth = b;
-	v = mp_config_get(c, sec, "key_file");
-	if (s->auth && v == NULL)
-		return conf_err(c, sec, "key_file", err, errlen,
-				"required when auth = true");
-	if (v != NULL) {
-		char msg[200];
-
-		snprintf(s->key_file, sizeof(s->key_file), "%s", v);
-		if (probe_load_key(v, &s->key, msg, sizeof(msg)) < 0)
-			return conf_err(c, sec, "key_file", err, errlen, "%s",
-					msg);
-	}
+	if ((rc = get_key_file(c, sec, "key_file", s->auth, "auth",
+			       s->key_file, sizeof(s->key_file), &s->key, err,
+			       errlen)) < 0)
+		return rc;
 	if ((rc = get_choice(c, sec, "timestamp_format", tsfmt, 0, &choice,
 			     err, errlen)) < 0)
 		return rc;
 	s->ptp_format = choice == 1;
-	if ((rc = get_u64(c, sec, "ssid", pc->n_sessions + 1, 0, 65535, &u,
+	if ((rc = get_u64(c, sec, "ssid", index + 1, 0, 65535, &u,
 			  err, errlen)) < 0)
 		return rc;
 	s->ssid = (uint16_t)u;
@@ -623,6 +791,31 @@ parse_session(const struct mp_config *c, const char *sec, const char *name,
 			  errlen)) < 0)
 		return rc;
 	s->first_seq = (uint32_t)u;
+	return 0;
+}
+
+/* One [session.NAME] section, in the order its keys are checked: the
+ * first bad key is the one reported. */
+static int
+parse_session(const struct mp_config *c, const char *sec, const char *name,
+	      void *arg)
+{
+	struct section_parse *sp = arg;
+	struct probe_conf *pc = sp->pc;
+	char *err = sp->err;
+	size_t errlen = sp->errlen;
+	struct session_conf *s = NULL;
+	int rc;
+
+	if ((rc = mp_config_check_keys(c, sec, probe_session_keys, err,
+				       errlen)) < 0 ||
+	    (rc = new_session(c, sec, name, pc, &s, err, errlen)) < 0 ||
+	    (rc = get_session_endpoints(c, sec, s, pc->n_sessions, err,
+					errlen)) < 0 ||
+	    (rc = get_session_traffic(c, sec, s, err, errlen)) < 0 ||
+	    (rc = get_session_stamp(c, sec, s, pc->n_sessions, err,
+				    errlen)) < 0)
+		return rc;
 	/* type = capacity: stepped load (capacity.h) */
 	if ((rc = capacity_conf_parse(c, sec, s, err, errlen)) < 0)
 		return rc;
@@ -634,7 +827,7 @@ static int
 parse_all(const struct mp_config *c, struct probe_conf *pc, char *err,
 	  size_t errlen)
 {
-	void *arg[3] = { pc, err, &errlen };
+	struct section_parse sp = { pc, err, errlen };
 	int rc;
 
 	rc = parse_global(c, pc, err, errlen);
@@ -643,10 +836,10 @@ parse_all(const struct mp_config *c, struct probe_conf *pc, char *err,
 	rc = parse_export(c, pc, err, errlen);
 	if (rc < 0)
 		return rc;
-	rc = mp_config_sections(c, "port", parse_port, arg);
+	rc = mp_config_sections(c, "port", parse_port, &sp);
 	if (rc != 0)
 		return rc;
-	return mp_config_sections(c, "session", parse_session, arg);
+	return mp_config_sections(c, "session", parse_session, &sp);
 }
 
 int
@@ -668,6 +861,7 @@ int
 probe_conf_add_kv(struct probe_conf *pc, const char *kind, const char *kv,
 		  char *err, size_t errlen)
 {
+	struct section_parse sp = { pc, err, errlen };
 	char text[4096], item[1024], name[RECORD_NAME_MAX] = "";
 	char *save = NULL, *tok;
 	struct mp_config *c;
@@ -716,15 +910,10 @@ probe_conf_add_kv(struct probe_conf *pc, const char *kind, const char *kv,
 	rc = mp_config_load_string(text, label, &c, err, errlen);
 	if (rc < 0)
 		return rc;
-	{
-		void *arg[3] = { pc, err, &errlen };
-
-		if (strcmp(kind, "port") == 0)
-			rc = mp_config_sections(c, "port", parse_port, arg);
-		else
-			rc = mp_config_sections(c, "session", parse_session,
-						arg);
-	}
+	if (strcmp(kind, "port") == 0)
+		rc = mp_config_sections(c, "port", parse_port, &sp);
+	else
+		rc = mp_config_sections(c, "session", parse_session, &sp);
 	mp_config_free(c);
 	return rc < 0 ? rc : 0;
 }

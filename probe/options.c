@@ -190,59 +190,79 @@ struct pending_global {
 	const char *value;
 };
 
-int
-probe_parse_options(int argc, char **argv, struct probe_conf *pc,
-		    struct probe_options *po, char *err, size_t errlen)
-{
+/* The command line as read. It is applied only once all of it is read:
+ * the config file first, then the global options over its keys, then the
+ * ports and sessions in the order given. */
+struct pending_options {
+	const char *config;
 	struct pending_global globals[64];
-	const char *ports[PROBE_MAX_PORTS * 2], *sessions[1024];
-	unsigned n_globals = 0, n_ports = 0, n_sessions = 0;
-	const char *config = NULL;
-	int opt, idx, rc;
+	unsigned n_globals;
+	const char *ports[PROBE_MAX_PORTS * 2];
+	unsigned n_ports;
+	const char *sessions[1024];
+	unsigned n_sessions;
+};
 
-	memset(po, 0, sizeof(*po));
+/* Global or [export] option <o> with its <value>, kept under its key's
+ * name ("--loss-timeout" -> loss_timeout); a flag's value is "true". */
+static int
+pend_global(struct pending_options *pend, const struct option *o,
+	    bool export, const char *value, char *err, size_t errlen)
+{
+	struct pending_global *g;
+
+	if (pend->n_globals >= RTE_DIM_PROBE(pend->globals)) {
+		snprintf(err, errlen, "too many options");
+		return -EINVAL;
+	}
+	g = &pend->globals[pend->n_globals++];
+	g->export = export;
+	snprintf(g->key, sizeof(g->key), "%s", o->name);
+	for (char *p = g->key; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	g->value = o->has_arg ? value : "true";
+	return 0;
+}
+
+/* getopt_long over <argv>: the configuration the options give goes to
+ * <pend>, --check and --help to <po>. --help ends the reading. */
+static int
+read_options(int argc, char **argv, struct pending_options *pend,
+	     struct probe_options *po, char *err, size_t errlen)
+{
+	int opt, idx;
+
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", probe_long_opts,
 				  &idx)) != -1) {
 		switch (opt) {
 		case OPT_CONFIG:
-			config = optarg;
+			pend->config = optarg;
 			break;
 		case OPT_PORT:
-			if (n_ports >= RTE_DIM_PROBE(ports)) {
+			if (pend->n_ports >= RTE_DIM_PROBE(pend->ports)) {
 				snprintf(err, errlen, "too many --port options");
 				return -EINVAL;
 			}
-			ports[n_ports++] = optarg;
+			pend->ports[pend->n_ports++] = optarg;
 			break;
 		case OPT_SESSION:
-			if (n_sessions >= RTE_DIM_PROBE(sessions)) {
+			if (pend->n_sessions >= RTE_DIM_PROBE(pend->sessions)) {
 				snprintf(err, errlen,
 					 "too many --session options");
 				return -EINVAL;
 			}
-			sessions[n_sessions++] = optarg;
+			pend->sessions[pend->n_sessions++] = optarg;
 			break;
 		case OPT_EXPORT:
-		case OPT_GLOBAL: {
-			struct pending_global *g;
-
-			if (n_globals >= RTE_DIM_PROBE(globals)) {
-				snprintf(err, errlen, "too many options");
+		case OPT_GLOBAL:
+			if (pend_global(pend, &probe_long_opts[idx],
+					opt == OPT_EXPORT, optarg, err,
+					errlen) < 0)
 				return -EINVAL;
-			}
-			g = &globals[n_globals++];
-			g->export = opt == OPT_EXPORT;
-			snprintf(g->key, sizeof(g->key), "%s",
-				 probe_long_opts[idx].name);
-			for (char *p = g->key; *p; p++)
-				if (*p == '-')
-					*p = '_';
-			g->value = probe_long_opts[idx].has_arg ? optarg
-								: "true";
 			break;
-		}
 		case OPT_CHECK:
 			po->check_only = true;
 			break;
@@ -265,32 +285,59 @@ probe_parse_options(int argc, char **argv, struct probe_conf *pc,
 			 argv[optind]);
 		return -EINVAL;
 	}
-	if (config != NULL) {
-		rc = probe_conf_load_file(pc, config, err, errlen);
+	return 0;
+}
+
+/* <pend> into <pc> in the order of precedence, then the checks across
+ * sections (probe_conf_finish). */
+static int
+apply_options(const struct pending_options *pend, struct probe_conf *pc,
+	      char *err, size_t errlen)
+{
+	int rc;
+
+	if (pend->config != NULL) {
+		rc = probe_conf_load_file(pc, pend->config, err, errlen);
 		if (rc < 0)
 			return rc;
 	}
-	for (unsigned i = 0; i < n_globals; i++) {
-		if (globals[i].export)
-			rc = probe_conf_set_export(pc, globals[i].key,
-						   globals[i].value, err,
+	for (unsigned i = 0; i < pend->n_globals; i++) {
+		const struct pending_global *g = &pend->globals[i];
+
+		if (g->export)
+			rc = probe_conf_set_export(pc, g->key, g->value, err,
 						   errlen);
 		else
-			rc = probe_conf_set_global(pc, globals[i].key,
-						   globals[i].value, err,
+			rc = probe_conf_set_global(pc, g->key, g->value, err,
 						   errlen);
 		if (rc < 0)
 			return rc;
 	}
-	for (unsigned i = 0; i < n_ports; i++) {
-		rc = probe_conf_add_kv(pc, "port", ports[i], err, errlen);
+	for (unsigned i = 0; i < pend->n_ports; i++) {
+		rc = probe_conf_add_kv(pc, "port", pend->ports[i], err, errlen);
 		if (rc < 0)
 			return rc;
 	}
-	for (unsigned i = 0; i < n_sessions; i++) {
-		rc = probe_conf_add_kv(pc, "session", sessions[i], err, errlen);
+	for (unsigned i = 0; i < pend->n_sessions; i++) {
+		rc = probe_conf_add_kv(pc, "session", pend->sessions[i], err,
+				       errlen);
 		if (rc < 0)
 			return rc;
 	}
 	return probe_conf_finish(pc, err, errlen);
+}
+
+int
+probe_parse_options(int argc, char **argv, struct probe_conf *pc,
+		    struct probe_options *po, char *err, size_t errlen)
+{
+	struct pending_options pend;
+	int rc;
+
+	memset(po, 0, sizeof(*po));
+	memset(&pend, 0, sizeof(pend));
+	rc = read_options(argc, argv, &pend, po, err, errlen);
+	if (rc < 0 || po->help)
+		return rc;
+	return apply_options(&pend, pc, err, errlen);
 }

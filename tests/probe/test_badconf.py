@@ -27,6 +27,11 @@ CONFIGS = {
     "export_key.ini": "[export]\ncollector = http://127.0.0.1:1\nspool = /tmp\n[port.a]\ndevice = 0\nipv4 = 10.0.0.1/24\n",
     "export_nospool.ini": "[export]\ncollector = http://127.0.0.1:1\ntoken_file = /tmp/t\n[port.a]\ndevice = 0\nipv4 = 10.0.0.1/24\n",
     "token": "tok-test\n",
+    "many_neigh.ini": "[port.a]\ndevice = 0\nipv4 = 1.0.0.1/24\nneighbours = " + " ".join("1.0.0.%d@2:0:0:0:0:%x" % (i, i) for i in range(2, 11)) + "\n",
+    # several bad keys in one section: the first one checked is reported
+    "port_order.ini": "[port.a]\ndevice = 0\nipv4 = 10.0.0.1/24\nvlan = 9999\nqueues = 0\nreflector = x\n",
+    "session_order.ini": "[port.a]\ndevice = 0\nipv4 = 10.0.0.1/24\n[session.s]\nport = a\npeer = 10.0.0.2\npeer_port = 0\ndscp = 99\nauth = x\n",
+    "global_order.ini": "[probe]\nmbufs = 1\nclock_synced = x\ncapture_snaplen = 1\n",
 }
 EXP = ["--collector", "http://127.0.0.1:1"]
 
@@ -87,6 +92,25 @@ CASES = [
     ("config export no spool", ["--config", "{tmp}/export_nospool.ini"], r"\[export\] spool_dir"),
     ("token file missing", ["--port", PORT] + EXP + ["--token-file", "/nonexistent/tok", "--spool-dir", "{tmp}/spool"], r"export: .*/nonexistent/tok"),
     ("spool dir unusable", ["--port", PORT] + EXP + ["--token-file", "{tmp}/token", "--spool-dir", "/nonexistent/a/b"], r"export: .*/nonexistent/a/b"),
+    ("reflector key unreadable", ["--port", PORT + ",reflector_key_file=/nonexistent/k"], r"\[port\.a\] reflector_key_file: cannot read key file '/nonexistent/k'"),
+    ("bad reflector timestamp", ["--port", PORT + ",reflector_timestamp=gps"], r"\[port\.a\] reflector_timestamp: 'gps' is not one of the allowed values \(ntp, ptp\)$"),
+    ("arp refresh too short", ["--port", PORT + ",arp_refresh=99ms"], r"\[port\.a\] arp_refresh: must be at least 100ms$"),
+    ("too many neighbours", ["--config", "{tmp}/many_neigh.ini"], r"many_neigh\.ini:4: \[port\.a\] neighbours: more than 8 entries$"),
+    ("ipv4 peer on ipv6 port", ["--port", "name=a,device=0,ipv6=2001:db8::1/64", "--session", "name=s,port=a,peer=10.0.0.2"], r"session 's': peer is IPv4 but port 'a' has no IPv4 address$"),
+    ("peer off-link, no gateway6", ["--port", "name=a,device=0,ipv6=2001:db8::1/64", "--session", "name=s,port=a,peer=2001:db9::2"], r"session 's': peer is outside port 'a''s prefix and the port has no gateway6$"),
+    ("src port is the reflector's", ["--port", PORT + ",stamp_port=50000", "--session", SESS], r"session 's': src_port 50000 is the port's reflector port$"),
+    ("bad timestamp format", ["--port", PORT, "--session", SESS + ",timestamp_format=gps"], r"\[session\.s\] timestamp_format: 'gps' is not one of the allowed values \(ntp, ptp\)$"),
+    ("ssid beyond 65535", ["--port", PORT, "--session", SESS + ",ssid=65536"], r"\[session\.s\] ssid: '65536' is out of range 0\.\.65535$"),
+    ("calibration too short", ["--port", PORT, "--clock-calibration", "49ms"], r"\[probe\] clock_calibration: must be 50ms\.\.10s$"),
+    ("nominal TSC rate too far off", ["--port", PORT, "--tsc-nominal-ppm", "50001"], r"\[probe\] tsc_nominal_ppm: must be -50000\.\.50000$"),
+    ("tai offset out of range", ["--port", PORT, "--tai-offset", "101"], r"\[probe\] tai_offset: '101' is out of range 0\.\.100$"),
+    ("too few mbufs", ["--port", PORT, "--mbufs", "510"], r"\[probe\] mbufs: '510' is out of range 511\.\.4194304$"),
+    ("idle sleep too long", ["--port", PORT, "--idle-sleep-us", "100001"], r"\[probe\] idle_sleep_us: '100001' is out of range 0\.\.100000$"),
+    ("option value with a newline", ["--port", PORT, "--interval", "1s\nx"], r"--interval: value has a newline$"),
+    ("too many options", ["--port", PORT] + ["--verbose"] * 65, r"too many options$"),
+    ("first bad port key wins", ["--config", "{tmp}/port_order.ini"], r"port_order\.ini:4: \[port\.a\] vlan: '9999' is out of range"),
+    ("first bad session key wins", ["--config", "{tmp}/session_order.ini"], r"session_order\.ini:7: \[session\.s\] peer_port: '0' is out of range"),
+    ("first bad global key wins", ["--config", "{tmp}/global_order.ini"], r"global_order\.ini:4: \[probe\] capture_snaplen: '1' is out of range"),
     ("records unwritable", ["--port", PORT, "--records", "/nonexistent/dir/r.jsonl"], r"--records /nonexistent/dir/r\.jsonl: No such file"),
 ]
 
