@@ -54,7 +54,7 @@ run_probe() {
 wait_probe() {
   wait "$PROBE_PID"
   local rc=$?
-  [ -z "$TSC_HZ" ] && TSC_HZ=$(sed -n 's/.*clock: TSC \([0-9]*\) Hz.*/\1/p' "$TMP/r.log" | head -1)
+  [ -z "$TSC_HZ" ] && TSC_HZ=$(sed -n 's/.*clock: TSC \(measured at \)\?\([0-9]*\) Hz.*/\2/p' "$TMP/r.log" | head -1)
   [ $rc -eq 0 ] || { echo "  probe exited $rc:"; grep -v '^EAL\|^TELEM' "$TMP/r.log" | tail -5; }
   return $rc
 }
