@@ -132,8 +132,10 @@ host_stats_sum(const struct host_stats *h, const struct interval_slot *sl,
 /*
  * How far the slot's figures can be off, and what the host did to them
  * (record.h, struct record_quality). The host may have lost packets
- * itself when its counters moved, or when a poll gap was longer than the
- * receive ring lasts at the interval's arrival rate.
+ * itself when its counters moved, when a poll gap was longer than the
+ * receive ring lasts at the interval's arrival rate, or when the sender
+ * was that late: the packets it owed then left in one burst, and their
+ * replies came back as one (a ring overflows at either end).
  */
 static void
 record_fill_quality(const struct probe_app *app, const struct probe_queue *p,
@@ -177,10 +179,11 @@ record_fill_quality(const struct probe_app *app, const struct probe_queue *p,
 	q->host_ierrors = hs.ierrors;
 	q->poll_gap_max_ns = tsc_to_ns_span(app, sl->rx_gap_max_tsc);
 	/* time the receive ring lasts at the port's arrival rate */
-	ring_ns = hs.ipackets > 0 ? (double)p->conf->rx_desc *
+	ring_ns = hs.ipackets > 0 ? (double)p->first->rx_ring_frames *
 		(double)r->interval_ns / (double)hs.ipackets : INFINITY;
 	q->host_loss_suspect = hs.imissed + hs.rx_nombuf + hs.ierrors > 0 ||
-		(double)q->poll_gap_max_ns > ring_ns;
+		(double)q->poll_gap_max_ns > ring_ns ||
+		(double)tsc_to_ns_span(app, sl->tx_late_max_tsc) > ring_ns;
 }
 
 static void

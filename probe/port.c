@@ -419,6 +419,33 @@ port_configure(struct probe_queue *p, const struct rte_eth_conf *ec,
 	return 0;
 }
 
+/*
+ * How many frames a receive queue holds before the device or the kernel
+ * drops: what the driver reports, else af_packet's frame count (its
+ * framecnt devarg, 512 by default: it ignores the descriptor count),
+ * else the descriptors asked for. The host may have lost packets itself
+ * when a poll gap outlasts this at the arrival rate (interval.c).
+ */
+static uint32_t
+port_rx_ring_frames(const struct probe_queue *p,
+		    const struct rte_eth_dev_info *info, uint16_t nb_rx)
+{
+	struct rte_eth_rxq_info qi;
+	const struct rte_devargs *da;
+	const char *fc;
+
+	if (rte_eth_rx_queue_info_get(p->port_id, 0, &qi) == 0 &&
+	    qi.nb_desc > 0)
+		return qi.nb_desc;
+	if (info->driver_name == NULL ||
+	    strcmp(info->driver_name, "net_af_packet") != 0)
+		return nb_rx;
+	da = info->device != NULL ? rte_dev_devargs(info->device) : NULL;
+	fc = da != NULL && da->args != NULL ? strstr(da->args, "framecnt=") :
+		NULL;
+	return fc != NULL && atoi(fc + 9) > 0 ? (uint32_t)atoi(fc + 9) : 512;
+}
+
 /* Static neighbours, and the map from a UDP port to its session. */
 static int
 port_tables(struct probe_queue *p)
@@ -490,8 +517,10 @@ port_setup(struct probe_app *app, struct probe_queue *p)
 	memset(&ec, 0, sizeof(ec));
 	port_offloads(p, &info, &ec);
 	rss = port_rss_conf(&info, pcf->queues, &ec, &plan, &planned);
-	if ((rc = port_configure(p, &ec, frame, &nb_rx, &nb_tx)) < 0 ||
-	    (rc = port_tables(p)) < 0 ||
+	if ((rc = port_configure(p, &ec, frame, &nb_rx, &nb_tx)) < 0)
+		return rc;
+	p->rx_ring_frames = port_rx_ring_frames(p, &info, nb_rx);
+	if ((rc = port_tables(p)) < 0 ||
 	    (rc = port_start(app, p, nb_rx, nb_tx, planned ? &plan : NULL,
 			     &rss)) < 0)
 		return rc;

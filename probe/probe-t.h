@@ -107,6 +107,9 @@ struct interval_slot {
 	uint64_t rx_gap_max_tsc;   /* longest poll gap before a reply's T4 */
 	uint64_t rx_err_max_tsc;   /* largest bound of a reply's T4 */
 	uint64_t tx_lag_max_tsc;   /* longest T1 to rte_eth_tx_burst return */
+	uint64_t tx_late_max_tsc;  /* longest a departure waited past its
+				    * time (the loop was off the CPU: the
+				    * packets due go out in one burst) */
 	bool peer_synced;          /* every reply had the S bit */
 	uint64_t peer_error_ns;    /* largest reflector error estimate */
 	uint32_t clock_steps;      /* CLOCK_REALTIME steps in the interval */
@@ -305,6 +308,7 @@ struct probe_queue {
 	uint16_t refl_errest;
 	struct stamp_hmac *refl_hmac;
 	bool hw_ts;                      /* receive timestamps from the NIC */
+	uint32_t rx_ring_frames;         /* a receive queue's capacity */
 	bool cksum_partial_ok;           /* a kernel peer's partial checksums
 					  * can arrive (af_packet, tap) */
 	int ts_offset;

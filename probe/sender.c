@@ -216,6 +216,7 @@ slot_open(struct probe_session *s, uint64_t counter, uint64_t index)
 	sl->have_refl = false;
 	sl->all_synced = true;
 	sl->rx_gap_max_tsc = sl->rx_err_max_tsc = sl->tx_lag_max_tsc = 0;
+	sl->tx_late_max_tsc = 0;
 	sl->peer_synced = true;
 	sl->peer_error_ns = 0;
 	sl->clock_steps = 0;
@@ -436,6 +437,8 @@ session_tx(struct probe_worker *w, struct probe_queue *p,
 	if (n_mb == 0 || rte_pktmbuf_alloc_bulk(p->tx_pool, mb, n_mb) != 0)
 		n_mb = 0;
 	sl = s->cur_slot;
+	if (late > sl->tx_late_max_tsc)
+		sl->tx_late_max_tsc = late;
 	meta.kind = TX_SENDER;
 	meta.ipv6 = s->conf->peer.family == 6;
 	meta.l3_off = s->l3_off;
