@@ -128,7 +128,7 @@ class Topology(mpnet.Net):
         hogs = start_hogs() if RUN.get("loaded") else []
         b_out = self.path("%s-b.log" % n)
         bp = self.spawn("B", self.probe_cmd(
-            self.metroprobe, n + "b", 0, "vb",
+            self.metroprobe, n + "b", RUN.get("b_lcore", 0), "vb",
             ["--port", "name=centre-b,device=net_af_packet0,"
              "ipv4=%s/24" % ADDR_B,
              "--records", self.path("%s-b.jsonl" % n)] + common), b_out)
@@ -983,6 +983,74 @@ def case_clock_step(topo):
                   (i, r["ipdv_ns"]["max"] / 1e6, r.get("clock_steps", 0)))
 
 
+def stall_cpu(cpu, secs):
+    """A real-time busy loop on one CPU for secs: whatever else runs there
+    (a probe's packet loop) is off the CPU meanwhile, as when a host
+    deschedules a probe."""
+    # timeout itself stays an ordinary task free to run on the other
+    # CPU: pinned beside the loop at its priority it would never run
+    return subprocess.Popen(["timeout", "-s", "KILL", str(secs), "chrt",
+                             "-f", "50", "taskset", "-c", str(cpu), "sh",
+                             "-c", "while :; do :; done"])
+
+
+def case_host_stall(topo):
+    """Loss the host caused is not the network's: probe A's packet loop is
+    kept off its CPU for 0.3 s (a real-time busy loop) while 4000 replies
+    a second are in flight through linkem (50 ms each way). A's receive
+    ring overflows in the kernel. linkem's log says every reply reached
+    A's wire; the interval that lost them must say its loss may be the
+    host's (host_loss_suspect, a poll gap of the stall's length, the
+    port's drop counters where af_packet counts them), the others not."""
+    hog = []
+
+    def stall(ap):
+        time.sleep(3.3)
+        hog.append(stall_cpu(0, 0.3))
+    RUN["during"], RUN["b_lcore"] = stall, 1
+    try:
+        recs, log, stats = topo.run("delay=50ms", "delay=50ms", pps=4000,
+                                    secs=6)
+    finally:
+        RUN["during"], RUN["b_lcore"] = None, 0
+        for h in hog:
+            try:
+                h.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                h.kill()
+    t = Truth(log, recs)
+    check(t.linkem_fwd_dropped == 0 and t.ba_dropped == 0,
+          "linkem dropped nothing either way: whatever is lost, a host "
+          "lost (%d forwarded to B but not reflected)" %
+          len(t.fwd_lost_after_linkem))
+    lost = [i for i, r in enumerate(recs) if r["lost"]]
+    check(len(lost) >= 1, "the stall lost replies (%d lost, in intervals "
+          "%s)" % (sum(r["lost"] for r in recs), lost))
+    flagged = []
+    for i, r in enumerate(recs):
+        gap = r.get("poll_gap_max_ns", 0)
+        print("  interval %d: lost %d, poll gap max %.1f ms, host %s, "
+              "imissed %d, rx_nombuf %d, ierrors %d" % (
+                  i, r["lost"], gap / 1e6, r.get("host_loss_suspect"),
+                  r.get("host_imissed", 0), r.get("host_rx_nombuf", 0),
+                  r.get("host_ierrors", 0)))
+        if r.get("host_loss_suspect"):
+            flagged.append(i)
+        if r["lost"]:
+            check(r.get("host_loss_suspect") is True,
+                  "interval %d: its %d lost are flagged as possibly the "
+                  "host's" % (i, r["lost"]))
+    # the stall touches the interval it falls in and the next (the
+    # burst the sender owed): the first two and the last are quiet
+    quiet = [0, 1, len(recs) - 1]
+    check(not [i for i in quiet if i in flagged], "quiet intervals %s "
+          "are not flagged (flagged: %s)" % (quiet, flagged))
+    missed = sum(r.get("host_imissed", 0) for r in recs)
+    print("  the port counted %d missed frames (af_packet: the kernel's "
+          "PACKET_STATISTICS drops), %d lost in the records" %
+          (missed, sum(r["lost"] for r in recs)))
+
+
 def loaded(case):
     """The same case with a CPU hog on every core during each run."""
     def run(topo):
@@ -1008,6 +1076,7 @@ CASES = {
     "reorder_heavy": case_reorder_heavy,
     "wrap": case_wrap,
     "clock_step": case_clock_step,
+    "host_stall": case_host_stall,
     "jitter": case_jitter,
     "jitter_free": case_jitter_free,
 }
