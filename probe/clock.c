@@ -66,8 +66,7 @@ clock_sample_take(void)
 				(uint64_t)ts.tv_nsec;
 		}
 	}
-	best.gap_ns = (uint64_t)((unsigned __int128)best_gap * MP_NS_PER_SEC /
-				 hz);
+	best.gap_ns = clock_span_ns(best_gap, hz);
 	return best;
 }
 

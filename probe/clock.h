@@ -54,6 +54,15 @@ clock_ns_to_tsc(const struct probe_clock *c, uint64_t ns)
 		(c->base_ns - ns) * c->inv_mult) >> 32);
 }
 
+/* A span of <ticks> TSC ticks in ns at <hz> ticks a second (a bound or a
+ * gap for a person or a record; the packet path converts instants with
+ * clock_tsc_to_ns). */
+static inline uint64_t
+clock_span_ns(uint64_t ticks, uint64_t hz)
+{
+	return (uint64_t)((unsigned __int128)ticks * 1000000000u / hz);
+}
+
 /* A difference from CLOCK_REALTIME larger than this is a step, not
  * drift: slewing at the largest rate (CLOCK_SLEW_MAX_PPM) would take
  * seconds to absorb it. */

@@ -33,13 +33,6 @@ const char *const probe_drop_help[PROBE_DROP_N] = {
 #undef _
 };
 
-static uint64_t
-tsc_to_ns_span(const struct probe_app *app, uint64_t tsc)
-{
-	return (uint64_t)((unsigned __int128)tsc * MP_NS_PER_SEC /
-			  app->tsc_hz);
-}
-
 /* Ring of per-interval port counters, long enough to outlast the loss
  * timeout (records are emitted that much after their interval). */
 int
@@ -147,8 +140,8 @@ record_fill_quality(const struct probe_app *app, const struct probe_queue *p,
 	double ring_ns;
 
 	q->present = true;
-	q->ts_rx_error_ns = tsc_to_ns_span(app, sl->rx_err_max_tsc);
-	q->ts_tx_error_ns = tsc_to_ns_span(app, sl->tx_lag_max_tsc);
+	q->ts_rx_error_ns = clock_span_ns(sl->rx_err_max_tsc, app->tsc_hz);
+	q->ts_tx_error_ns = clock_span_ns(sl->tx_lag_max_tsc, app->tsc_hz);
 	q->clock_error_ns = app->sync.error_ns;
 	q->peer_clock_synced = sl->rx_pkts > 0 && sl->peer_synced;
 	q->peer_clock_error_ns = sl->peer_error_ns;
@@ -177,13 +170,13 @@ record_fill_quality(const struct probe_app *app, const struct probe_queue *p,
 	q->host_imissed = hs.imissed;
 	q->host_rx_nombuf = hs.rx_nombuf;
 	q->host_ierrors = hs.ierrors;
-	q->poll_gap_max_ns = tsc_to_ns_span(app, sl->rx_gap_max_tsc);
+	q->poll_gap_max_ns = clock_span_ns(sl->rx_gap_max_tsc, app->tsc_hz);
 	/* time the receive ring lasts at the port's arrival rate */
 	ring_ns = hs.ipackets > 0 ? (double)p->first->rx_ring_frames *
 		(double)r->interval_ns / (double)hs.ipackets : INFINITY;
 	q->host_loss_suspect = hs.imissed + hs.rx_nombuf + hs.ierrors > 0 ||
 		(double)q->poll_gap_max_ns > ring_ns ||
-		(double)tsc_to_ns_span(app, sl->tx_late_max_tsc) > ring_ns;
+		(double)clock_span_ns(sl->tx_late_max_tsc, app->tsc_hz) > ring_ns;
 }
 
 static void

@@ -44,8 +44,7 @@ reflector_errest_tick(struct probe_worker *w, struct probe_queue *p,
 	struct stamp_error_estimate ee;
 	uint64_t ts = RTE_MAX(p->ts_gap_win_tsc[0], p->ts_gap_win_tsc[1]) +
 		RTE_MAX(p->ts_lag_win_tsc[0], p->ts_lag_win_tsc[1]);
-	uint64_t ns = (uint64_t)((unsigned __int128)ts * MP_NS_PER_SEC /
-				 rt->tsc_hz);
+	uint64_t ns = clock_span_ns(ts, rt->tsc_hz);
 
 	stamp_errest_from_ns(__atomic_load_n(&rt->sync->error_ns,
 					     __ATOMIC_RELAXED) + ns,
