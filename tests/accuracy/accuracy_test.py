@@ -41,6 +41,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "lib"))
 import mpnet  # noqa: E402  (tests/lib/mpnet.py)
 from mphist import Hist, exact_quantile, merged  # noqa: E402,F401
+import mpclock  # noqa: E402
 
 ADDR_A = "10.98.0.1"
 ADDR_B = "10.98.0.2"
@@ -876,33 +877,12 @@ SESSION_EXTRA = ""
 RUN = {}
 FIGURE_TAGS = {}
 
-class Timex(ctypes.Structure):
-    """struct timex of <sys/timex.h> (x86_64 and other LP64 Linux)."""
-    _fields_ = [("modes", ctypes.c_uint), ("offset", ctypes.c_long),
-                ("freq", ctypes.c_long), ("maxerror", ctypes.c_long),
-                ("esterror", ctypes.c_long), ("status", ctypes.c_int),
-                ("constant", ctypes.c_long), ("precision", ctypes.c_long),
-                ("tolerance", ctypes.c_long), ("tv_sec", ctypes.c_long),
-                ("tv_usec", ctypes.c_long), ("tick", ctypes.c_long),
-                ("ppsfreq", ctypes.c_long), ("jitter", ctypes.c_long),
-                ("shift", ctypes.c_int), ("stabil", ctypes.c_long),
-                ("jitcnt", ctypes.c_long), ("calcnt", ctypes.c_long),
-                ("errcnt", ctypes.c_long), ("stbcnt", ctypes.c_long),
-                ("tai", ctypes.c_int), ("pad", ctypes.c_int * 11)]
-
-
 def step_realtime(ns):
-    """Steps CLOCK_REALTIME by ns (clock_adjtime ADJ_SETOFFSET, as ntpd
-    and ptp4l step a clock): relative, so stepping back by as much puts
-    the machine's clock where it would have been."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    tx = Timex()
-    tx.modes = 0x0100 | 0x2000          # ADJ_SETOFFSET | ADJ_NANO
-    tx.tv_sec, tx.tv_usec = divmod(ns, 10**9)   # tv_usec: ns, >= 0
-    if libc.clock_adjtime(0, ctypes.byref(tx)) < 0:
-        e = ctypes.get_errno()
-        raise Skip("cannot step CLOCK_REALTIME (errno %d): %s" %
-                   (e, os.strerror(e)))
+    """Steps CLOCK_REALTIME by ns (tests/lib/mpclock.py)."""
+    try:
+        mpclock.step(ns)
+    except OSError as e:
+        raise Skip("cannot step CLOCK_REALTIME: %s" % e)
 
 
 STEP_NS = 20 * 10**6

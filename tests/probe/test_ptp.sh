@@ -35,20 +35,7 @@ now_ns() { date +%s%N; }
 # adjtimex() read only (modes 0): what a steering ptp4l changes, the
 # frequency, tick, PLL offset and STA_UNSYNC (it clears it once locked)
 clock_state() {
-  /usr/bin/python3 - <<'EOF'
-import ctypes
-class timex(ctypes.Structure):
-    _fields_ = [("modes", ctypes.c_int), ("offset", ctypes.c_long),
-                ("freq", ctypes.c_long), ("maxerror", ctypes.c_long),
-                ("esterror", ctypes.c_long), ("status", ctypes.c_int),
-                ("constant", ctypes.c_long), ("precision", ctypes.c_long),
-                ("tolerance", ctypes.c_long), ("sec", ctypes.c_long),
-                ("usec", ctypes.c_long), ("tick", ctypes.c_long),
-                ("rest", ctypes.c_long * 20)]
-t = timex()
-ctypes.CDLL(None).adjtimex(ctypes.byref(t))
-print("freq %d tick %d offset %d unsync %d" % (t.freq, t.tick, t.offset, t.status & 0x40 != 0))
-EOF
+  /usr/bin/python3 "$(dirname "$0")/../lib/mpclock.py"
 }
 
 # wait_log FILE REGEX SECONDS [LINE]: until a line of FILE after its
