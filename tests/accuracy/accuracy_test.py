@@ -885,19 +885,22 @@ def step_realtime(ns):
         raise Skip("cannot step CLOCK_REALTIME: %s" % e)
 
 
-STEP_NS = 20 * 10**6
+STEP_NS = 50 * 10**6
 
 
 def case_clock_step(topo):
-    """CLOCK_REALTIME stepped 20 ms forward, then back, while probe A
+    """CLOCK_REALTIME stepped 50 ms forward, then back, while probe A
     measures through linkem (10 ms each way, 1000 packets/s: about 20
     packets in flight at each step). Both probes follow each step within
     a control step (the kernel tells them); A leaves the replies in
     flight across each out of its figures and counts them, flags the
-    interval, and widens its one-way bound by the step. Every figure
-    stays within the bound its record states (plus 1 ms): the RTT bound
-    does not include the step, so a reply measured across one (RTT off
-    by 20 ms) fails the case."""
+    interval, and widens its one-way bound by the step. A reply measured
+    across a step is 50 ms off: after the forward step its RTT reads
+    70 ms, after the backward one below zero. So no RTT may read below
+    the truth by more than its bound, none above it by more than its
+    bound and 25 ms (a loaded host's path adds real delay, which is not
+    error), and none may be negative; one-way and IPDV figures stay
+    within their bounds, which include the step."""
     applied = []
 
     def steps(ap):
@@ -930,7 +933,7 @@ def case_clock_step(topo):
     excl = sum(r.get("step_excluded", 0) for r in recs)
     check(nsteps == 2, "records count %d clock steps" % nsteps)
     check(1 <= excl <= 60, "%d replies in flight across the steps left "
-          "out (about 20 per step at 1000/s over 20 ms)" % excl)
+          "out (about 20 per step at 1000/s over 20 ms of RTT)" % excl)
     flagged = [r for r in recs if r.get("clock_steps")]
     check(all(r["owd_error_ns"] >= STEP_NS for r in flagged),
           "a flagged interval's one-way bound covers the step (%s)" %
@@ -941,11 +944,15 @@ def case_clock_step(topo):
             continue
         rtt = r["rtt_ns"]
         lim = r["rtt_error_ns"] + 1e6
-        check(rtt_truth - lim < rtt["min"] and rtt["max"] < rtt_truth + lim,
-              "interval %d: RTT %.3f..%.3f ms within its bound %.3f ms of "
-              "the truth %.3f ms" % (i, rtt["min"] / 1e6, rtt["max"] / 1e6,
-                                     r["rtt_error_ns"] / 1e6,
-                                     rtt_truth / 1e6))
+        check(rtt_truth - lim < rtt["min"] and
+              rtt["max"] < rtt_truth + lim + STEP_NS / 2 and
+              r.get("rtt_negative", 0) == 0,
+              "interval %d: RTT %.3f..%.3f ms, none negative (%d), bound "
+              "%.3f ms, truth %.3f ms" % (i, rtt["min"] / 1e6,
+                                          rtt["max"] / 1e6,
+                                          r.get("rtt_negative", 0),
+                                          r["rtt_error_ns"] / 1e6,
+                                          rtt_truth / 1e6))
         lim = r["owd_error_ns"] + 1e6
         for key, truth in (("owd_fwd", 10e6), ("owd_back", 10e6)):
             d = r[key + "_ns"]
