@@ -5,8 +5,9 @@
  * exact merge of the raw histograms (also after a late record), retention,
  * reopening, refusing a damaged or newer database, the compact stored
  * form (every field kept) and reading the JSON rows of older stores,
- * measurement-quality figures kept and merged into the rollups, and a
- * store of schema version 2 migrated.
+ * measurement-quality figures kept and merged into the rollups, a
+ * store of schema version 2 migrated, and an overlong varint in a stored
+ * row refused as damage.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "metroprobe/hist.h"
+#include "metroprobe/leb128.h"
 #include "metroprobe/record.h"
 #include "store.h"
 #include "store_codec.h"
@@ -1357,20 +1359,6 @@ the_stored_form_keeps_the_quality_figures(void **state)
 	}
 }
 
-/* A varint as the stored forms write them (store_codec.h). */
-static size_t
-put_varint(uint8_t *o, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		o[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	o[n++] = (uint8_t)v;
-	return n;
-}
-
 /* A record in the stored form of schema version 2, built by hand from
  * the layout: names, counters, no flags, rates 0, no drops. */
 static size_t
@@ -1386,12 +1374,12 @@ old_blob(uint8_t *o, uint64_t start_ns)
 
 	o[n++] = 1;                             /* version */
 	for (i = 0; i < 4; i++) {
-		n += put_varint(o + n, strlen(names[i]));
+		n += mp_leb128_put(o + n, strlen(names[i]));
 		memcpy(o + n, names[i], strlen(names[i]));
 		n += strlen(names[i]);
 	}
 	for (i = 0; i < 13; i++)
-		n += put_varint(o + n, counters[i]);
+		n += mp_leb128_put(o + n, counters[i]);
 	o[n++] = 0;                             /* flags */
 	memset(o + n, 0, 16);                   /* two rates: 0.0 */
 	n += 16;
@@ -1489,6 +1477,130 @@ a_store_of_schema_2_migrates_and_keeps_every_record(void **state)
 	free(c);
 }
 
+/* The blob of the one row sql selects (malloc'd), or its length 0. */
+static uint8_t *
+row_blob(const char *sql, size_t *len)
+{
+	uint8_t *blob = NULL;
+	sqlite3_stmt *q;
+	sqlite3 *db;
+
+	*len = 0;
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	*len = (size_t)sqlite3_column_bytes(q, 0);
+	blob = malloc(*len + 1);
+	assert_non_null(blob);
+	memcpy(blob, sqlite3_column_blob(q, 0), *len);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return blob;
+}
+
+static void
+set_row_blob(const char *sql, const uint8_t *blob, size_t len)
+{
+	sqlite3_stmt *q;
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	sqlite3_bind_blob(q, 1, blob, (int)len, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	assert_int_equal(sqlite3_changes(db), 1);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
+/* The varint at off of blob (len octets) written one octet longer, with
+ * the same value: its last octet continued by a 0x00. Returns the new
+ * length; out has room for len + 1. */
+static size_t
+overlong_at(const uint8_t *blob, size_t len, size_t off, uint8_t *out)
+{
+	size_t last = off;
+
+	while (blob[last] & 0x80)
+		last++;
+	memcpy(out, blob, last + 1);
+	out[last] |= 0x80;
+	out[last + 1] = 0x00;
+	memcpy(out + last + 2, blob + last + 1, len - last - 1);
+	return len + 1;
+}
+
+static int
+no_figs(const struct store_minute_figs *f, void *arg)
+{
+	(void)f;
+	(void)arg;
+	return 0;
+}
+
+static void
+an_overlong_varint_in_a_stored_row_is_damage(void **state)
+{
+	struct store_query q = {
+		.from_ns = 0, .to_ns = INT64_MAX, .resolution_ns = STORE_RES_RAW,
+	};
+	struct collected *c = calloc(1, sizeof(*c));
+	struct interval_record rec, back;
+	struct store_minute_figs f;
+	struct store_reader *rd;
+	struct store *st;
+	uint8_t *blob, *bad;
+	size_t len, bad_len, dup;
+
+	(void)state;
+	assert_non_null(c);
+	st = open_store(NULL);
+	make_record(&rec, "p1", "s", T0, 1);
+	assert_int_equal(insert(st, &rec, 1, &dup), 1);
+	assert_int_equal(store_maintain(st, T0 + HOUR), 0);
+	store_close(st);
+
+	/* the row as stored reads back; with octet 1 (the length of the
+	 * probe's name) written overlong, the same value is refused */
+	blob = row_blob("SELECT record FROM interval_raw", &len);
+	record_init(&back);
+	assert_int_equal(store_codec_decode(blob, len, &back, NULL), 0);
+	record_free(&back);
+	bad = malloc(len + 1);
+	assert_non_null(bad);
+	bad_len = overlong_at(blob, len, 1, bad);
+	record_init(&back);
+	assert_int_equal(store_codec_decode(bad, bad_len, &back, NULL),
+			 -EINVAL);
+	record_free(&back);
+	/* and a scan reports it as it reports any other damaged row */
+	set_row_blob("UPDATE interval_raw SET record = ?1", bad, bad_len);
+	st = open_store(NULL);
+	assert_int_equal(store_scan(st, &q, collect, c), -EIO);
+	collected_free(c);
+	store_close(st);
+	free(blob);
+	free(bad);
+
+	/* the same in a minute's figures (octet 1: tx_pkts) */
+	blob = row_blob("SELECT figs FROM rollup_minute_figs", &len);
+	bad = malloc(len + 1);
+	assert_non_null(bad);
+	bad_len = overlong_at(blob, len, 1, bad);
+	set_row_blob("UPDATE rollup_minute_figs SET figs = ?1", bad, bad_len);
+	st = open_store(NULL);
+	q.resolution_ns = MIN;
+	assert_int_equal(st->ops->reader_open(st, &rd), 0);
+	assert_int_equal(st->ops->reader_figs(rd, &q, true, no_figs, &f),
+			 -EIO);
+	st->ops->reader_close(rd);
+	store_close(st);
+	free(blob);
+	free(bad);
+	record_free(&rec);
+	free(c);
+}
+
 int
 main(void)
 {
@@ -1528,6 +1640,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			a_store_of_schema_2_migrates_and_keeps_every_record,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			an_overlong_varint_in_a_stored_row_is_damage, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
