@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Internals shared by the SQLite back-end's files: store_sqlite.c (open,
- * schema, reads), store_sqlite_insert.c (inserts) and
- * store_sqlite_rollup.c (maintain: rollups and retention).
+ * schema, reads), store_sqlite_insert.c (inserts),
+ * store_sqlite_rollup.c (maintain: rollups and retention), and below
+ * them all store_sqlite_sql.c (statements, errors, decoding a column).
  */
 #ifndef METROPROBE_COLLECTOR_STORE_SQLITE_PRIV_H
 #define METROPROBE_COLLECTOR_STORE_SQLITE_PRIV_H
@@ -41,8 +42,8 @@ store_ns_to_sql(uint64_t ns)
 	return ns > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)ns;
 }
 
-/* Each returns 0 or a negative errno, with "sqlite: what: why" in err
- * (err may be NULL). */
+/* Statement helpers (store_sqlite_sql.c). Each returns 0 or a negative
+ * errno, with "sqlite: what: why" in err (err may be NULL). */
 int store_sql_fail(sqlite3 *db, const char *what, char *err, size_t errlen);
 int store_sql_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
 int store_sql_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st,
@@ -56,7 +57,7 @@ int store_sql_cached(struct store_sqlite *s, const char *sql,
 /* Decodes a stored record (binary form or, in older stores, the JSON
  * line) from column col into r (record_init'ed), its histograms in slots
  * when not NULL (store_codec.h). Returns 0, -ENOMEM or
- * -EIO with the reason in err. */
+ * -EIO with the reason in err (store_sqlite_sql.c). */
 int store_decode_column(sqlite3_stmt *st, int col, struct interval_record *r,
 			struct store_hist_slots *slots, char *err,
 			size_t errlen);
