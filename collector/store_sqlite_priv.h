@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Internals shared by the SQLite back-end's files: store_sqlite.c (open,
- * schema, reads), store_sqlite_insert.c (inserts),
+ * schema, the table of operations), store_sqlite_read.c (scans and
+ * readers), store_sqlite_insert.c (inserts),
  * store_sqlite_rollup.c (maintain: rollups and retention), and below
  * them all store_sqlite_sql.c (statements, errors, decoding a column).
  */
@@ -17,6 +18,7 @@
 #include "store_codec.h"
 
 #define STORE_STMT_CACHE 16
+#define STORE_BUSY_TIMEOUT_MS 10000
 
 struct store_sqlite {
 	struct store base;
@@ -61,6 +63,22 @@ int store_sql_cached(struct store_sqlite *s, const char *sql,
 int store_decode_column(sqlite3_stmt *st, int col, struct interval_record *r,
 			struct store_hist_slots *slots, char *err,
 			size_t errlen);
+
+/* store_ops.scan, latest, stats and the reader_* operations
+ * (store_sqlite_read.c). */
+int store_sqlite_scan(struct store *st, const struct store_query *q,
+		      store_record_fn fn, void *arg);
+int store_sqlite_latest(struct store *st, store_record_fn fn, void *arg);
+int store_sqlite_stats(struct store *st, struct store_stats *out);
+int store_sqlite_reader_open(struct store *st, struct store_reader **out);
+void store_sqlite_reader_close(struct store_reader *rd);
+int store_sqlite_reader_scan(struct store_reader *rd, const struct store_query *q,
+			     store_record_fn fn, void *arg);
+int store_sqlite_reader_figs(struct store_reader *rd, const struct store_query *q,
+			     bool hists, store_figs_fn fn, void *arg);
+int store_sqlite_reader_exact_hours(struct store_reader *rd,
+				    const struct store_query *q, store_hour_fn fn,
+				    void *arg);
 
 /* store_ops.insert and insert_stream (store_sqlite_insert.c). */
 int store_sqlite_insert(struct store *st, const struct interval_record *recs,
