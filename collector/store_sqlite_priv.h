@@ -90,15 +90,15 @@ int store_sqlite_insert_stream(struct store *st, store_next_fn next,
 
 /*
  * Per-minute figures of a 1-minute rollup (store.h, struct
- * store_minute_figs) in their stored form (store_sqlite_rollup.c):
- * encode appends to b (0 or -ENOMEM), decode fills f except probe and
- * session (0 or -EINVAL; without hists as store_ops.reader_figs
- * says). store_figs_backfill writes the figures of every 1-minute
- * rollup that has none (schema migration to version 2).
+ * store_minute_figs) in their stored form (store_figs.c): encode
+ * appends to b (0 or -ENOMEM), decode fills f except probe and session
+ * (0 or -EINVAL; without hists as store_ops.reader_figs says).
  */
 int store_figs_encode(struct store_buf *b, const struct interval_record *r);
 int store_figs_decode(const void *blob, size_t len, bool hists,
 		      struct store_minute_figs *f);
+/* Writes the figures of every 1-minute rollup that has none (schema
+ * migration to version 2; store_sqlite_rollup.c). */
 int store_figs_backfill(sqlite3 *db, char *err, size_t errlen);
 
 /* store_ops.maintain of the SQLite back-end. */
