@@ -22,6 +22,7 @@
 #include "metroprobe/mp_time.h"
 #include "report.h"
 #include "store.h"
+#include "store_sqlite.h"
 
 #define EXIT_USAGE 2
 

@@ -14,8 +14,8 @@
 
 #include <sqlite3.h>
 
-#include "store.h"
 #include "store_codec.h"
+#include "store_sqlite.h"
 
 #define STORE_STMT_CACHE 16
 #define STORE_BUSY_TIMEOUT_MS 10000

@@ -30,6 +30,7 @@
 #include "metroprobe/record.h"
 #include "store.h"
 #include "store_codec.h"
+#include "store_sqlite.h"
 
 #define NS  1000000000ULL
 #define T0  1764000000000000000ULL     /* 2025-11-24T16:00:00Z: on the hour */

@@ -42,6 +42,7 @@
 #include "report_render.h"
 #include "sla.h"
 #include "store.h"
+#include "store_sqlite.h"
 #include "../collector/synth_record.h"
 
 #define S      1000000000ULL
