@@ -348,11 +348,11 @@ store_sqlite_set_synced(struct store *st, bool synced)
 static const struct store_ops sqlite_ops = {
 	.name = "sqlite",
 	.insert = store_sqlite_insert,
+	.insert_stream = store_sqlite_insert_stream,
 	.scan = store_sqlite_scan,
 	.maintain = store_sqlite_maintain,
-	.stats = store_sqlite_stats,
 	.close = sqlite_close,
-	.insert_stream = store_sqlite_insert_stream,
+	.stats = store_sqlite_stats,
 	.latest = store_sqlite_latest,
 	.reader_open = store_sqlite_reader_open,
 	.reader_close = store_sqlite_reader_close,
@@ -393,8 +393,10 @@ store_sqlite_open_check(const char *path, const struct store_retention *ret,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	s->base.ops = &sqlite_ops;
 	pthread_mutex_init(&s->lock, NULL);
+	rc = store_init(&s->base, &sqlite_ops, err, errlen);
+	if (rc < 0)
+		goto fail;
 	s->slots = store_hist_slots_new();
 	if (s->slots == NULL) {
 		snprintf(err, errlen, "out of memory");

@@ -71,14 +71,16 @@ int store_sqlite_scan(struct store *st, const struct store_query *q,
 int store_sqlite_latest(struct store *st, store_record_fn fn, void *arg);
 int store_sqlite_stats(struct store *st, struct store_stats *out);
 int store_sqlite_reader_open(struct store *st, struct store_reader **out);
-void store_sqlite_reader_close(struct store_reader *rd);
-int store_sqlite_reader_scan(struct store_reader *rd, const struct store_query *q,
-			     store_record_fn fn, void *arg);
-int store_sqlite_reader_figs(struct store_reader *rd, const struct store_query *q,
-			     bool hists, store_figs_fn fn, void *arg);
-int store_sqlite_reader_exact_hours(struct store_reader *rd,
-				    const struct store_query *q, store_hour_fn fn,
-				    void *arg);
+void store_sqlite_reader_close(struct store *st, struct store_reader *rd);
+int store_sqlite_reader_scan(struct store *st, struct store_reader *rd,
+			     const struct store_query *q, store_record_fn fn,
+			     void *arg);
+int store_sqlite_reader_figs(struct store *st, struct store_reader *rd,
+			     const struct store_query *q, bool hists,
+			     store_figs_fn fn, void *arg);
+int store_sqlite_reader_exact_hours(struct store *st, struct store_reader *rd,
+				    const struct store_query *q,
+				    store_hour_fn fn, void *arg);
 
 /* store_ops.insert and insert_stream (store_sqlite_insert.c). */
 int store_sqlite_insert(struct store *st, const struct interval_record *recs,

@@ -80,8 +80,9 @@ struct link_key {
 	char session[RECORD_NAME_MAX];
 };
 
-/* One read connection in one read transaction (store.h, store_reader). */
-struct store_reader {
+/* One read connection in one read transaction: the SQLite back-end's
+ * store_reader (store.h). */
+struct sqlite_reader {
 	struct store_sqlite *s;
 	sqlite3 *db;
 	sqlite3_stmt *links;
@@ -92,8 +93,8 @@ struct store_reader {
 	struct store_hist_slots *slots;
 };
 
-void
-store_sqlite_reader_close(struct store_reader *rd)
+static void
+sqlite_reader_free(struct sqlite_reader *rd)
 {
 	size_t i;
 
@@ -110,11 +111,18 @@ store_sqlite_reader_close(struct store_reader *rd)
 	free(rd);
 }
 
+void
+store_sqlite_reader_close(struct store *st, struct store_reader *r)
+{
+	(void)st;
+	sqlite_reader_free((struct sqlite_reader *)r);
+}
+
 int
 store_sqlite_reader_open(struct store *st, struct store_reader **out)
 {
 	struct store_sqlite *s = (struct store_sqlite *)st;
-	struct store_reader *rd = calloc(1, sizeof(*rd));
+	struct sqlite_reader *rd = calloc(1, sizeof(*rd));
 	sqlite3_stmt *q;
 	int rc;
 
@@ -142,10 +150,10 @@ store_sqlite_reader_open(struct store *st, struct store_reader **out)
 		sqlite3_finalize(q);
 	}
 	if (rc < 0) {
-		store_sqlite_reader_close(rd);
+		sqlite_reader_free(rd);
 		return rc;
 	}
-	*out = rd;
+	*out = (struct store_reader *)rd;
 	return 0;
 }
 
@@ -156,7 +164,7 @@ store_sqlite_reader_open(struct store *st, struct store_reader **out)
  * Each call has its own array, so a callback may query the reader again.
  */
 static int
-reader_links(struct store_reader *rd, const struct store_query *q,
+reader_links(struct sqlite_reader *rd, const struct store_query *q,
 	     int64_t width, struct link_key **keys, size_t *n_out)
 {
 	int64_t from = store_ns_to_sql(q->from_ns), to = store_ns_to_sql(q->to_ns);
@@ -242,7 +250,7 @@ struct reader_call {
 };
 
 static int
-reader_row(struct store_reader *rd, sqlite3_stmt *sel,
+reader_row(struct sqlite_reader *rd, sqlite3_stmt *sel,
 	   const struct link_key *key, const struct reader_call *c)
 {
 	struct store_minute_figs f;
@@ -272,7 +280,7 @@ reader_row(struct store_reader *rd, sqlite3_stmt *sel,
 }
 
 static int
-reader_run(struct store_reader *rd, const struct store_query *q,
+reader_run(struct sqlite_reader *rd, const struct store_query *q,
 	   sqlite3_stmt **sel, const char *sql, int64_t width,
 	   const struct reader_call *c)
 {
@@ -321,15 +329,18 @@ reader_run(struct store_reader *rd, const struct store_query *q,
 }
 
 int
-store_sqlite_reader_scan(struct store_reader *rd, const struct store_query *q,
-			 store_record_fn fn, void *arg)
+store_sqlite_reader_scan(struct store *st, struct store_reader *r,
+			 const struct store_query *q, store_record_fn fn,
+			 void *arg)
 {
+	struct sqlite_reader *rd = (struct sqlite_reader *)r;
 	const char *table = store_table_of(q->resolution_ns);
 	struct reader_call c = { READ_RECORDS, false, fn, NULL, NULL, arg };
 	unsigned k = q->resolution_ns == STORE_RES_RAW ? 0 :
 		     q->resolution_ns == STORE_RES_MINUTE ? 1 : 2;
 	char sql[256];
 
+	(void)st;
 	if (table == NULL)
 		return -EINVAL;
 	snprintf(sql, sizeof(sql), "SELECT record FROM %s WHERE probe = ?1"
@@ -340,11 +351,14 @@ store_sqlite_reader_scan(struct store_reader *rd, const struct store_query *q,
 }
 
 int
-store_sqlite_reader_figs(struct store_reader *rd, const struct store_query *q,
-			 bool hists, store_figs_fn fn, void *arg)
+store_sqlite_reader_figs(struct store *st, struct store_reader *r,
+			 const struct store_query *q, bool hists,
+			 store_figs_fn fn, void *arg)
 {
+	struct sqlite_reader *rd = (struct sqlite_reader *)r;
 	struct reader_call c = { READ_FIGS, hists, NULL, fn, NULL, arg };
 
+	(void)st;
 	return reader_run(rd, q, &rd->figs, "SELECT start_ns, figs FROM"
 			  " rollup_minute_figs WHERE probe = ?1 AND"
 			  " session = ?2 AND start_ns >= ?3 AND start_ns < ?4"
@@ -355,12 +369,14 @@ store_sqlite_reader_figs(struct store_reader *rd, const struct store_query *q,
  * exact merge until one of them changes, which marks the hour pending, or
  * until retention drops minutes of it (below the minute horizon). */
 int
-store_sqlite_reader_exact_hours(struct store_reader *rd,
+store_sqlite_reader_exact_hours(struct store *st, struct store_reader *r,
 				const struct store_query *q, store_hour_fn fn,
 				void *arg)
 {
+	struct sqlite_reader *rd = (struct sqlite_reader *)r;
 	struct reader_call c = { READ_HOURS, false, NULL, NULL, fn, arg };
 
+	(void)st;
 	return reader_run(rd, q, &rd->hours, "SELECT h.start_ns FROM"
 			  " rollup_hour h WHERE h.probe = ?1 AND"
 			  " h.session = ?2 AND h.start_ns >= ?3 AND"
@@ -385,8 +401,8 @@ store_sqlite_scan(struct store *st, const struct store_query *q,
 	rc = store_sqlite_reader_open(st, &rd);
 	if (rc < 0)
 		return rc;
-	rc = store_sqlite_reader_scan(rd, q, fn, arg);
-	store_sqlite_reader_close(rd);
+	rc = store_sqlite_reader_scan(st, rd, q, fn, arg);
+	store_sqlite_reader_close(st, rd);
 	return rc;
 }
 

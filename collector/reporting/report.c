@@ -129,7 +129,9 @@ struct report_scan {
 	int error;
 	struct sla_link_result *results;    /* one per link, same index */
 	struct report_link_info *active;    /* link being evaluated */
-	struct store_reader *rd;    /* one snapshot for every read, or NULL */
+	/* one snapshot for every read; NULL for the scan of all probes,
+	 * which reads the store as it is */
+	struct store_reader *rd;
 	bool no_figs;               /* every record read (request) */
 	uint64_t n_read_figs, n_read_hours, n_read_records;
 };
@@ -308,7 +310,7 @@ report_scan_store(struct store *st, const struct report_request *req,
 
 	sc->last = 0;
 	if (sc->rd != NULL)
-		rc = st->ops->reader_scan(sc->rd, &q, fn, sc);
+		rc = store_reader_scan(st, sc->rd, &q, fn, sc);
 	else
 		rc = store_scan(st, &q, fn, sc);
 	if (sc->error != 0)
@@ -433,8 +435,7 @@ report_scan_free(struct store *st, struct report_scan *sc)
 	for (i = 0; i < sc->n; i++)
 		sla_eval_abort(sc->links[i].ev);
 	free(sc->links);
-	if (sc->rd != NULL)
-		st->ops->reader_close(sc->rd);
+	store_reader_close(st, sc->rd);
 	sc->rd = NULL;
 }
 
@@ -509,7 +510,7 @@ report_fill_addrs(struct store *st, struct report_scan *sc)
 			.resolution_ns = STORE_RES_MINUTE,
 		};
 
-		rc = st->ops->reader_scan(sc->rd, &q, report_first_addrs, li);
+		rc = store_reader_scan(st, sc->rd, &q, report_first_addrs, li);
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
@@ -755,9 +756,11 @@ report_eval_fast(struct store *st, struct store_reader *rd,
 		fa->taken[i] = -1;
 	rc = sla_eval_use_figs(li->ev);
 	if (rc == 0)
-		rc = st->ops->reader_figs(rd, &q, true, report_fast_figs, fa);
+		rc = store_reader_figs(st, rd, &q, true, report_fast_figs,
+				       fa);
 	if (rc == 0)
-		rc = st->ops->reader_exact_hours(rd, &q, report_fast_hour, fa);
+		rc = store_reader_exact_hours(st, rd, &q, report_fast_hour,
+					      fa);
 	fa->unit = sla_eval_chart_unit_ns(fa->ev);
 	if (rc == 0 && fa->unit != 0)
 		rc = report_chart_segments(fa);
@@ -768,7 +771,7 @@ report_eval_fast(struct store *st, struct store_reader *rd,
 		q.to_ns = fa->seg[i].to_ns;
 		q.resolution_ns = fa->seg[i].resolution_ns;
 		fa->cur = &fa->seg[i];
-		rc = st->ops->reader_scan(rd, &q, report_fast_hists, fa);
+		rc = store_reader_scan(st, rd, &q, report_fast_hists, fa);
 	}
 	return rc;
 }
@@ -827,8 +830,10 @@ report_eval_link(struct report_worker *w, struct store_reader *rd,
 		rc = report_eval_fast(st, rd, sc, li, fa);
 		/* figures that do not fit the records (two minutes in a
 		 * window, a taken-out minute its hour lacks, an unreadable
-		 * figures row): this link record by record */
-		if (rc != -EAGAIN && rc != -EDOM && rc != -EIO)
+		 * figures row) or that the store does not keep: this link
+		 * record by record */
+		if (rc != -EAGAIN && rc != -EDOM && rc != -EIO &&
+		    rc != -ENOTSUP)
 			goto done;
 		sla_eval_abort(li->ev);
 		li->ev = NULL;
@@ -838,7 +843,7 @@ report_eval_link(struct report_worker *w, struct store_reader *rd,
 			return rc;
 	}
 	sl.ev = li->ev;
-	rc = st->ops->reader_scan(rd, &q, report_eval_add, &sl);
+	rc = store_reader_scan(st, rd, &q, report_eval_add, &sl);
 	w->n_records += sl.n_records;
 done:
 	if (rc > 0)
@@ -869,7 +874,7 @@ report_worker_run(void *arg)
 		-ENOMEM : 0;
 	if (w->rc == 0) {
 		if (w->own_reader)
-			w->rc = w->st->ops->reader_open(w->st, &rd);
+			w->rc = store_reader_open(w->st, &rd);
 		else
 			rd = sc->rd;
 	}
@@ -880,8 +885,8 @@ report_worker_run(void *arg)
 		if (w->rc < 0)
 			atomic_store(w->stop, true);
 	}
-	if (rd != NULL && rd != sc->rd)
-		w->st->ops->reader_close(rd);
+	if (rd != sc->rd)
+		store_reader_close(w->st, rd);
 	w->n_figs = fa.n_figs;
 	w->n_hours = fa.n_hours;
 	w->n_records += fa.n_records;
@@ -973,16 +978,13 @@ report_data_build(struct store *st, const struct sla_profile_set *set,
 	sc.from_ns = req->from_ns;
 	sc.to_ns = req->to_ns;
 	sc.no_figs = req->no_figs;
-	if (st->ops->reader_open != NULL) {
-		rc = st->ops->reader_open(st, &sc.rd);
-		if (rc < 0)
-			goto scan_failed;
-	}
+	rc = store_reader_open(st, &sc.rd);
+	if (rc < 0)
+		goto scan_failed;
 
 	/* raw records while they are kept, then the rollups */
 	for (r = 0; r < sizeof(resolutions) / sizeof(resolutions[0]); r++) {
-		if (sc.rd != NULL && !sc.no_figs &&
-		    resolutions[r] == STORE_RES_MINUTE) {
+		if (!sc.no_figs && resolutions[r] == STORE_RES_MINUTE) {
 			struct store_query q = {
 				.from_ns = req->from_ns, .to_ns = req->to_ns,
 				.probe = req->probe, .session = NULL,
@@ -990,17 +992,18 @@ report_data_build(struct store *st, const struct sla_profile_set *set,
 			};
 
 			sc.last = 0;
-			rc = st->ops->reader_figs(sc.rd, &q, false,
-						  report_identity_figs, &sc);
+			rc = store_reader_figs(st, sc.rd, &q, false,
+					       report_identity_figs, &sc);
 			if (sc.error != 0)
 				rc = sc.error;
 			if (rc == 0)
 				rc = report_fill_addrs(st, &sc);
 			else if (rc > 0)
 				rc = -EIO;
-			if (rc == -EIO) {
-				/* figures that cannot be read, or do not
-				 * fit the rollups: the rollups themselves */
+			if (rc == -EIO || rc == -ENOTSUP) {
+				/* figures that cannot be read, do not fit
+				 * the rollups, or that the store does not
+				 * keep: the rollups themselves */
 				free(sc.links);
 				sc.links = NULL;
 				sc.n = 0;
@@ -1053,7 +1056,7 @@ report_data_build(struct store *st, const struct sla_profile_set *set,
 		goto failed;
 	}
 	sc.results = d->links;
-	if (sc.rd != NULL && d->resolution_ns == STORE_RES_MINUTE)
+	if (d->resolution_ns == STORE_RES_MINUTE)
 		rc = report_eval_links(st, &sc);
 	else
 		rc = report_scan_store(st, req, d->resolution_ns,

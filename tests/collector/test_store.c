@@ -6,8 +6,9 @@
  * reopening, refusing a damaged or newer database, the compact stored
  * form (every field kept) and reading the JSON rows of older stores,
  * measurement-quality figures kept and merged into the rollups, a
- * store of schema version 2 migrated, and an overlong varint in a stored
- * row refused as damage.
+ * store of schema version 2 migrated, an overlong varint in a stored
+ * row refused as damage; and the defaults store_init gives a back-end
+ * without the optional operations.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -1075,8 +1076,8 @@ check_figs(const struct store_minute_figs *f, void *arg)
 	assert_int_equal(f->start_ns % MIN, 0);
 	fc->n++;
 	/* the rollup of the same minute, through the same snapshot */
-	assert_int_equal(fc->st->ops->reader_scan(fc->rd, &q, figs_of_rollup,
-						  (void *)f), 0);
+	assert_int_equal(store_reader_scan(fc->st, fc->rd, &q, figs_of_rollup,
+					   (void *)f), 0);
 	return 0;
 }
 
@@ -1088,10 +1089,10 @@ figs_checked(struct store *st)
 	};
 	struct figs_check fc = { st, NULL, 0 };
 
-	assert_int_equal(st->ops->reader_open(st, &fc.rd), 0);
-	assert_int_equal(st->ops->reader_figs(fc.rd, &q, true, check_figs,
-					      &fc), 0);
-	st->ops->reader_close(fc.rd);
+	assert_int_equal(store_reader_open(st, &fc.rd), 0);
+	assert_int_equal(store_reader_figs(st, fc.rd, &q, true, check_figs,
+					   &fc), 0);
+	store_reader_close(st, fc.rd);
 	return fc.n;
 }
 
@@ -1591,14 +1592,169 @@ an_overlong_varint_in_a_stored_row_is_damage(void **state)
 	set_row_blob("UPDATE rollup_minute_figs SET figs = ?1", bad, bad_len);
 	st = open_store(NULL);
 	q.resolution_ns = MIN;
-	assert_int_equal(st->ops->reader_open(st, &rd), 0);
-	assert_int_equal(st->ops->reader_figs(rd, &q, true, no_figs, &f),
+	assert_int_equal(store_reader_open(st, &rd), 0);
+	assert_int_equal(store_reader_figs(st, rd, &q, true, no_figs, &f),
 			 -EIO);
-	st->ops->reader_close(rd);
+	store_reader_close(st, rd);
 	store_close(st);
 	free(blob);
 	free(bad);
 	record_free(&rec);
+	free(c);
+}
+
+/* ---- a back-end with only the mandatory operations ---------------- */
+
+/* It holds one record and reads it back on every scan. */
+struct mem_store {
+	struct store base;
+	struct interval_record r;
+	unsigned scans;
+};
+
+static int
+mem_insert(struct store *s, const struct interval_record *recs, size_t n,
+	   size_t *n_new, size_t *n_dup, char *err, size_t errlen)
+{
+	(void)s;
+	(void)recs;
+	(void)err;
+	(void)errlen;
+	*n_new = n;
+	*n_dup = 0;
+	return 0;
+}
+
+static int
+mem_insert_stream(struct store *s, store_next_fn next, void *arg,
+		  size_t *n_new, size_t *n_dup, char *err, size_t errlen)
+{
+	(void)s;
+	(void)next;
+	(void)arg;
+	(void)err;
+	(void)errlen;
+	*n_new = 0;
+	*n_dup = 0;
+	return 0;
+}
+
+static int
+mem_scan(struct store *s, const struct store_query *q, store_record_fn fn,
+	 void *arg)
+{
+	struct mem_store *m = (struct mem_store *)s;
+
+	(void)q;
+	m->scans++;
+	return fn(&m->r, arg);
+}
+
+static int
+mem_maintain(struct store *s, uint64_t now_ns)
+{
+	(void)s;
+	(void)now_ns;
+	return 0;
+}
+
+static void
+mem_close(struct store *s)
+{
+	(void)s;
+}
+
+static int
+count_hour(const char *probe, const char *session, uint64_t start_ns,
+	   void *arg)
+{
+	(void)probe;
+	(void)session;
+	(void)start_ns;
+	(void)arg;
+	return 0;
+}
+
+static void
+mem_close_reader(struct store *s, struct store_reader *rd)
+{
+	(void)s;
+	(void)rd;
+}
+
+static int
+mem_exact_hours(struct store *s, struct store_reader *rd,
+		const struct store_query *q, store_hour_fn fn, void *arg)
+{
+	(void)s;
+	(void)rd;
+	(void)q;
+	(void)fn;
+	(void)arg;
+	return 0;
+}
+
+static void
+a_back_end_without_optional_operations_gets_their_defaults(void **state)
+{
+	static const struct store_ops mem_ops = {
+		.name = "memory",
+		.insert = mem_insert,
+		.insert_stream = mem_insert_stream,
+		.scan = mem_scan,
+		.maintain = mem_maintain,
+		.close = mem_close,
+	};
+	struct store_query q = {
+		.from_ns = 0, .to_ns = INT64_MAX, .resolution_ns = MIN,
+	};
+	struct collected *c = calloc(1, sizeof(*c));
+	struct store_ops partial;
+	struct store_reader *rd = NULL;
+	struct store_stats stats;
+	struct mem_store m;
+	char err[160];
+
+	(void)state;
+	assert_non_null(c);
+	memset(&m, 0, sizeof(m));
+	make_record(&m.r, "p1", "s", T0, 1);
+	assert_int_equal(store_init(&m.base, &mem_ops, err, sizeof(err)), 0);
+	assert_int_equal(store_stats(&m.base, &stats), -ENOTSUP);
+	assert_int_equal(store_latest(&m.base, collect, c), -ENOTSUP);
+	/* a reader without a snapshot: each of its scans is a scan */
+	assert_int_equal(store_reader_open(&m.base, &rd), 0);
+	assert_non_null(rd);
+	assert_int_equal(store_reader_scan(&m.base, rd, &q, collect, c), 0);
+	assert_int_equal(store_reader_scan(&m.base, rd, &q, collect, c), 0);
+	assert_int_equal(m.scans, 2);
+	assert_int_equal(c->n, 2);
+	assert_int_equal(c->start[1], T0);
+	assert_int_equal(store_reader_figs(&m.base, rd, &q, true, no_figs,
+					   NULL), -ENOTSUP);
+	assert_int_equal(store_reader_exact_hours(&m.base, rd, &q, count_hour,
+						  NULL), -ENOTSUP);
+	store_reader_close(&m.base, rd);
+	store_close(&m.base);
+
+	/* a mandatory operation missing is refused, by name */
+	partial = mem_ops;
+	partial.maintain = NULL;
+	assert_int_equal(store_init(&m.base, &partial, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "memory"));
+	assert_non_null(strstr(err, "maintain"));
+	/* and so is half a reader, or figures without readers to read */
+	partial = mem_ops;
+	partial.reader_close = mem_close_reader;
+	assert_int_equal(store_init(&m.base, &partial, err, sizeof(err)),
+			 -EINVAL);
+	partial = mem_ops;
+	partial.reader_exact_hours = mem_exact_hours;
+	assert_int_equal(store_init(&m.base, &partial, err, sizeof(err)),
+			 -EINVAL);
+	collected_free(c);
+	record_free(&m.r);
 	free(c);
 }
 
@@ -1644,6 +1800,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			an_overlong_varint_in_a_stored_row_is_damage, setup,
 			teardown),
+		cmocka_unit_test(
+			a_back_end_without_optional_operations_gets_their_defaults),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
