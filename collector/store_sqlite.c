@@ -369,6 +369,96 @@ store_sqlite_open(const char *path, const struct store_retention *ret,
 				       errlen);
 }
 
+/* A store_sqlite for path, not open yet; NULL when out of memory. */
+static struct store_sqlite *
+store_sqlite_new(const char *path, const struct store_retention *ret)
+{
+	struct store_sqlite *s = calloc(1, sizeof(*s));
+
+	if (s == NULL || (s->path = strdup(path)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	if (ret != NULL)
+		s->ret = *ret;
+	s->slots = store_hist_slots_new();
+	if (s->slots == NULL) {
+		sqlite_close(&s->base);
+		return NULL;
+	}
+	return s;
+}
+
+/* The writer connection, read-write, the file created when missing. */
+static int
+store_open_writer(struct store_sqlite *s, char *err, size_t errlen)
+{
+	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot open: %s", s->path,
+			 s->db != NULL ? sqlite3_errmsg(s->db) :
+			 "out of memory");
+		return -EIO;
+	}
+	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+	return 0;
+}
+
+/* WAL, and commits synced: FULL syncs the WAL at every commit, so an
+ * answered insert survives a power cut. */
+static int
+store_set_journal(sqlite3 *db, char *why, size_t whylen)
+{
+	char mode[32];
+	int rc;
+
+	rc = sql_pragma_text(db, "PRAGMA journal_mode = WAL", mode,
+			     sizeof(mode), why, whylen);
+	if (rc == 0 && strcmp(mode, "wal") != 0) {
+		snprintf(why, whylen, "journal mode is '%s', not wal", mode);
+		rc = -EIO;
+	}
+	if (rc == 0)
+		rc = store_sql_exec(db, "PRAGMA synchronous = FULL", why,
+				    whylen);
+	return rc;
+}
+
+/* The statements every insert runs, prepared once. */
+static int
+store_prepare_inserts(struct store_sqlite *s, char *why, size_t whylen)
+{
+	int rc;
+
+	rc = store_sql_prepare(s->db, "INSERT INTO interval_raw (probe,"
+			       " session, start_ns, interval_ns, received_ns,"
+			       " record) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+			       " ON CONFLICT (probe, session, start_ns)"
+			       " DO NOTHING", &s->ins_raw, why, whylen);
+	if (rc == 0)
+		rc = store_sql_prepare(s->db, "INSERT INTO rollup_pending"
+				       " (resolution_ns, probe, session,"
+				       " start_ns) VALUES (?1, ?2, ?3, ?4)"
+				       " ON CONFLICT DO NOTHING",
+				       &s->ins_pending, why, whylen);
+	if (rc == 0)
+		rc = store_sql_prepare(s->db, "INSERT INTO link (probe,"
+				       " session, src, dst, first_ns, last_ns)"
+				       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+				       " ON CONFLICT (probe, session) DO UPDATE"
+				       " SET src = CASE WHEN excluded.last_ns"
+				       " >= last_ns  THEN excluded.src ELSE src"
+				       " END, dst = CASE WHEN excluded.last_ns"
+				       " >= last_ns  THEN excluded.dst ELSE dst"
+				       " END, first_ns = min(first_ns,"
+				       " excluded.first_ns), last_ns ="
+				       " max(last_ns, excluded.last_ns)",
+				       &s->upsert_link, why, whylen);
+	return rc;
+}
+
 int
 store_sqlite_open_check(const char *path, const struct store_retention *ret,
 			enum store_check check, struct store **out,
@@ -376,7 +466,6 @@ store_sqlite_open_check(const char *path, const struct store_retention *ret,
 {
 	struct store_sqlite *s;
 	struct stat sb;
-	char mode[32];
 	char why[256];
 	bool wal_left;
 	off_t size;
@@ -387,52 +476,20 @@ store_sqlite_open_check(const char *path, const struct store_retention *ret,
 	snprintf(why, sizeof(why), "%s-wal", path);
 	wal_left = stat(why, &sb) == 0;
 	size = stat(path, &sb) == 0 ? sb.st_size : 0;
-	s = calloc(1, sizeof(*s));
-	if (s == NULL || (s->path = strdup(path)) == NULL) {
-		free(s);
+	s = store_sqlite_new(path, ret);
+	if (s == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	pthread_mutex_init(&s->lock, NULL);
 	rc = store_init(&s->base, &sqlite_ops, err, errlen);
-	if (rc < 0)
-		goto fail;
-	s->slots = store_hist_slots_new();
-	if (s->slots == NULL) {
-		snprintf(err, errlen, "out of memory");
-		rc = -ENOMEM;
-		goto fail;
-	}
-	if (ret != NULL)
-		s->ret = *ret;
-
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-			    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: cannot open: %s", path,
-			 s->db != NULL ? sqlite3_errmsg(s->db) :
-			 "out of memory");
-		rc = -EIO;
-		goto fail;
-	}
-	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
-
-	rc = store_check_integrity(s->db, path, check, wal_left, size, err,
-				   errlen);
-	if (rc < 0)
-		goto fail;
-	rc = sql_pragma_text(s->db, "PRAGMA journal_mode = WAL", mode,
-			     sizeof(mode), why, sizeof(why));
-	if (rc == 0 && strcmp(mode, "wal") != 0) {
-		snprintf(why, sizeof(why), "journal mode is '%s', not wal",
-			 mode);
-		rc = -EIO;
-	}
-	/* FULL: the WAL is synced at every commit, so an answered insert
-	 * survives a power cut. */
 	if (rc == 0)
-		rc = store_sql_exec(s->db, "PRAGMA synchronous = FULL", why,
-			      sizeof(why));
+		rc = store_open_writer(s, err, errlen);
+	if (rc == 0)
+		rc = store_check_integrity(s->db, path, check, wal_left, size,
+					   err, errlen);
+	if (rc < 0)
+		goto fail;
+	rc = store_set_journal(s->db, why, sizeof(why));
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: %s", path, why);
 		goto fail;
@@ -442,29 +499,7 @@ store_sqlite_open_check(const char *path, const struct store_retention *ret,
 		snprintf(err, errlen, "%s", why);
 		goto fail;
 	}
-	rc = store_sql_prepare(s->db, "INSERT INTO interval_raw (probe, session,"
-			 " start_ns, interval_ns, received_ns, record)"
-			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-			 " ON CONFLICT (probe, session, start_ns) DO NOTHING",
-			 &s->ins_raw, why, sizeof(why));
-	if (rc == 0)
-		rc = store_sql_prepare(s->db, "INSERT INTO rollup_pending"
-				 " (resolution_ns, probe, session, start_ns)"
-				 " VALUES (?1, ?2, ?3, ?4) ON CONFLICT"
-				 " DO NOTHING", &s->ins_pending, why,
-				 sizeof(why));
-	if (rc == 0)
-		rc = store_sql_prepare(s->db, "INSERT INTO link (probe, session,"
-				 " src, dst, first_ns, last_ns)"
-				 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-				 " ON CONFLICT (probe, session) DO UPDATE SET"
-				 " src = CASE WHEN excluded.last_ns >= last_ns"
-				 "  THEN excluded.src ELSE src END,"
-				 " dst = CASE WHEN excluded.last_ns >= last_ns"
-				 "  THEN excluded.dst ELSE dst END,"
-				 " first_ns = min(first_ns, excluded.first_ns),"
-				 " last_ns = max(last_ns, excluded.last_ns)",
-				 &s->upsert_link, why, sizeof(why));
+	rc = store_prepare_inserts(s, why, sizeof(why));
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: %s", path, why);
 		goto fail;
