@@ -15,33 +15,23 @@ static const char *const collector_keys[] = {
 	"retention_hour", NULL,
 };
 
-int
-collector_config_load(const char *path, struct collector_config *cc,
-		      char *err, size_t errlen)
+/* The listener: address, port, connections and HTTP threads. */
+static int
+collector_config_listener(const struct mp_config *c,
+			  struct collector_config *cc, char *err,
+			  size_t errlen)
 {
-	const struct mp_config *c;
 	uint64_t port = 0;
 	int rc;
 
-	memset(cc, 0, sizeof(*cc));
-	rc = mp_config_load(path, &cc->cfg, err, errlen);
-	if (rc < 0)
-		return rc;
-	c = cc->cfg;
-	rc = mp_config_check_keys(c, "collector", collector_keys, err, errlen);
-	if (rc == 0)
-		rc = mp_config_get_string(c, "collector", "listen", "127.0.0.1",
-					  &cc->listen, err, errlen);
+	rc = mp_config_get_string(c, "collector", "listen", "127.0.0.1",
+				  &cc->listen, err, errlen);
 	if (rc == 0)
 		rc = mp_config_get_u64(c, "collector", "port", 8080, 0, 65535,
 				       &port, err, errlen);
 	if (rc == 0)
 		rc = mp_config_get_string(c, "collector", "port_file", NULL,
 					  &cc->port_file, err, errlen);
-	if (rc == 0)
-		rc = mp_config_get_string(c, "collector", "database",
-					  "metroprobe.db", &cc->database, err,
-					  errlen);
 	if (rc == 0)
 		rc = mp_config_get_u64(c, "collector", "max_body_bytes",
 				       16ULL << 20, 1024, 1ULL << 30,
@@ -64,6 +54,20 @@ collector_config_load(const char *path, struct collector_config *cc,
 	if (rc == 0)
 		rc = mp_config_get_u64(c, "collector", "threads", 4, 1, 64,
 				       &cc->threads, err, errlen);
+	cc->port = (uint16_t)port;
+	return rc;
+}
+
+/* The store: its file, maintenance and retention. */
+static int
+collector_config_storage(const struct mp_config *c,
+			 struct collector_config *cc, char *err,
+			 size_t errlen)
+{
+	int rc;
+
+	rc = mp_config_get_string(c, "collector", "database", "metroprobe.db",
+				  &cc->database, err, errlen);
 	if (rc == 0)
 		rc = mp_config_get_duration(c, "collector", "maintain_interval",
 					    60 * MP_NS_PER_SEC,
@@ -83,6 +87,26 @@ collector_config_load(const char *path, struct collector_config *cc,
 					    3 * 365 * NS_PER_DAY,
 					    &cc->retention.hour_ns, err,
 					    errlen);
+	return rc;
+}
+
+int
+collector_config_load(const char *path, struct collector_config *cc,
+		      char *err, size_t errlen)
+{
+	const struct mp_config *c;
+	int rc;
+
+	memset(cc, 0, sizeof(*cc));
+	rc = mp_config_load(path, &cc->cfg, err, errlen);
+	if (rc < 0)
+		return rc;
+	c = cc->cfg;
+	rc = mp_config_check_keys(c, "collector", collector_keys, err, errlen);
+	if (rc == 0)
+		rc = collector_config_listener(c, cc, err, errlen);
+	if (rc == 0)
+		rc = collector_config_storage(c, cc, err, errlen);
 	if (rc == 0 && (cc->connection_timeout_ns < MP_NS_PER_SEC ||
 			cc->maintain_interval_ns < MP_NS_PER_SEC)) {
 		snprintf(err, errlen, "%s: [collector] connection_timeout and "
@@ -95,7 +119,6 @@ collector_config_load(const char *path, struct collector_config *cc,
 		collector_config_free(cc);
 		return rc;
 	}
-	cc->port = (uint16_t)port;
 	return 0;
 }
 
