@@ -12,7 +12,17 @@ static const char *const collector_keys[] = {
 	"listen", "port", "port_file", "database", "max_body_bytes",
 	"connection_timeout", "max_connections", "max_connections_per_ip",
 	"threads", "maintain_interval", "retention_raw", "retention_minute",
-	"retention_hour", NULL,
+	"retention_hour", "store_check", NULL,
+};
+
+/* The values of store_check, and the check each asks for. */
+static const struct {
+	const char *name;
+	enum store_check check;
+} store_checks[] = {
+	{ "auto", STORE_CHECK_AUTO },
+	{ "full", STORE_CHECK_FULL },
+	{ "bounded", STORE_CHECK_BOUNDED },
 };
 
 /* The listener: address, port, connections and HTTP threads. */
@@ -58,7 +68,30 @@ collector_config_listener(const struct mp_config *c,
 	return rc;
 }
 
-/* The store: its file, maintenance and retention. */
+/* [collector] store_check: the integrity check when the store opens. */
+static int
+collector_config_store_check(const struct mp_config *c,
+			     enum store_check *out, char *err, size_t errlen)
+{
+	const char *v = mp_config_get(c, "collector", "store_check");
+	size_t i;
+
+	*out = STORE_CHECK_AUTO;
+	if (v == NULL)
+		return 0;
+	for (i = 0; i < sizeof(store_checks) / sizeof(store_checks[0]); i++) {
+		if (strcmp(v, store_checks[i].name) == 0) {
+			*out = store_checks[i].check;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "%s:%u: [collector] store_check: '%s' is not "
+		 "auto, full or bounded", mp_config_path(c),
+		 mp_config_line(c, "collector", "store_check"), v);
+	return -EINVAL;
+}
+
+/* The store: its file, its check on start, maintenance and retention. */
 static int
 collector_config_storage(const struct mp_config *c,
 			 struct collector_config *cc, char *err,
@@ -68,6 +101,9 @@ collector_config_storage(const struct mp_config *c,
 
 	rc = mp_config_get_string(c, "collector", "database", "metroprobe.db",
 				  &cc->database, err, errlen);
+	if (rc == 0)
+		rc = collector_config_store_check(c, &cc->store_check, err,
+						  errlen);
 	if (rc == 0)
 		rc = mp_config_get_duration(c, "collector", "maintain_interval",
 					    60 * MP_NS_PER_SEC,

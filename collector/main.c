@@ -52,6 +52,9 @@ static const char usage_text[] =
 "  port = 8080                   0: any free port (see port_file)\n"
 "  port_file = FILE              write the bound port here once listening\n"
 "  database = metroprobe.db      SQLite file (WAL)\n"
+"  store_check = auto            integrity check on start: full, bounded,\n"
+"                                or auto (full when small or not closed\n"
+"                                cleanly)\n"
 "  max_body_bytes = 16777216     larger uploads get 413\n"
 "  connection_timeout = 10s      idle connections are closed\n"
 "  max_connections = 256\n"
@@ -160,8 +163,9 @@ open_store(const struct collector_config *cc, struct store **st)
 {
 	char err[512];
 
-	if (store_sqlite_open(cc->database, &cc->retention, st, err,
-			      sizeof(err)) < 0) {
+	if (store_sqlite_open_check(cc->database, &cc->retention,
+				    cc->store_check, st, err,
+				    sizeof(err)) < 0) {
 		fprintf(stderr, "metroprobe-collector: %s\n", err);
 		return -EIO;
 	}

@@ -233,14 +233,6 @@ static int
 store_check_integrity(sqlite3 *db, const char *path, enum store_check mode,
 		      bool wal_left, off_t size, char *err, size_t errlen)
 {
-	const char *env = getenv("METROPROBE_STORE_CHECK");
-
-	if (mode == STORE_CHECK_AUTO && env != NULL) {
-		if (strcmp(env, "full") == 0)
-			mode = STORE_CHECK_FULL;
-		else if (strcmp(env, "bounded") == 0)
-			mode = STORE_CHECK_BOUNDED;
-	}
 	if (mode == STORE_CHECK_AUTO && size < STORE_CHECK_FULL_BYTES)
 		mode = STORE_CHECK_FULL;
 	if (mode == STORE_CHECK_AUTO || mode == STORE_CHECK_UNCLEAN)

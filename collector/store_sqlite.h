@@ -20,9 +20,9 @@
  */
 enum store_check {
 	/* full when the store is under 64 MiB or was not closed cleanly
-	 * (its WAL file is there before opening), else bounded; the
-	 * environment variable METROPROBE_STORE_CHECK=full (or bounded)
-	 * decides instead */
+	 * (its WAL file is there before opening), else bounded. The
+	 * collector's [collector] store_check key picks this one, FULL or
+	 * BOUNDED. */
 	STORE_CHECK_AUTO = 0,
 	STORE_CHECK_FULL,
 	STORE_CHECK_BOUNDED,

@@ -26,6 +26,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "collector_config.h"
 #include "metroprobe/hist.h"
 #include "metroprobe/leb128.h"
 #include "metroprobe/record.h"
@@ -942,6 +943,32 @@ fill_store(struct store *st)
 		record_free(&recs[i]);
 }
 
+/* The check a [collector] section with the line key asks for, or the
+ * negative errno of reading it. */
+static int
+config_store_check(const char *line)
+{
+	struct collector_config cc;
+	char ini[300], err[512];
+	FILE *f;
+	int rc;
+
+	snprintf(ini, sizeof(ini), "%s/collector.ini", dir);
+	f = fopen(ini, "w");
+	assert_non_null(f);
+	fprintf(f, "[collector]\ndatabase = %s\n%s", db_path, line);
+	assert_int_equal(fclose(f), 0);
+	rc = collector_config_load(ini, &cc, err, sizeof(err));
+	unlink(ini);
+	if (rc < 0) {
+		assert_non_null(strstr(err, "store_check"));
+		return rc;
+	}
+	rc = (int)cc.store_check;
+	collector_config_free(&cc);
+	return rc;
+}
+
 static void
 start_up_reads_the_whole_file_only_after_an_unclean_close(void **state)
 {
@@ -969,10 +996,11 @@ start_up_reads_the_whole_file_only_after_an_unclean_close(void **state)
 	assert_true(store_sqlite_open_check(db_path, NULL, STORE_CHECK_FULL,
 					    &st, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "integrity check failed"));
-	setenv("METROPROBE_STORE_CHECK", "full", 1);
-	assert_true(store_sqlite_open_check(db_path, NULL, STORE_CHECK_AUTO,
+	/* the collector's config asks for it */
+	assert_int_equal(config_store_check("store_check = full\n"),
+			 STORE_CHECK_FULL);
+	assert_true(store_sqlite_open_check(db_path, NULL, STORE_CHECK_FULL,
 					    &st, err, sizeof(err)) < 0);
-	unsetenv("METROPROBE_STORE_CHECK");
 
 	/* A process that dies with the store open leaves its WAL: the next
 	 * start reads the whole file and finds the damage. */
@@ -1020,6 +1048,21 @@ start_up_reads_the_whole_file_only_after_an_unclean_close(void **state)
 					    &st, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "integrity check failed"));
 	assert_non_null(strstr(err, "truncated"));
+}
+
+static void
+the_start_up_check_is_a_key_of_the_collector_config(void **state)
+{
+	(void)state;
+	assert_int_equal(config_store_check(""), STORE_CHECK_AUTO);
+	assert_int_equal(config_store_check("store_check = auto\n"),
+			 STORE_CHECK_AUTO);
+	assert_int_equal(config_store_check("store_check = full\n"),
+			 STORE_CHECK_FULL);
+	assert_int_equal(config_store_check("store_check = bounded\n"),
+			 STORE_CHECK_BOUNDED);
+	assert_int_equal(config_store_check("store_check = sometimes\n"),
+			 -EINVAL);
 }
 
 /* Per-minute figures against the figures of the rollup read back. */
@@ -1789,6 +1832,9 @@ main(void)
 			minute_figures_follow_their_rollups, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			start_up_reads_the_whole_file_only_after_an_unclean_close,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			the_start_up_check_is_a_key_of_the_collector_config,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			quality_is_kept_and_merged_into_the_rollups, setup,
