@@ -12,7 +12,7 @@ static const char *const collector_keys[] = {
 	"listen", "port", "port_file", "database", "max_body_bytes",
 	"connection_timeout", "max_connections", "max_connections_per_ip",
 	"threads", "maintain_interval", "retention_raw", "retention_minute",
-	"retention_hour", "store_check", NULL,
+	"retention_hour", "store_check", "report_threads", NULL,
 };
 
 /* The values of store_check, and the check each asks for. */
@@ -126,6 +126,21 @@ collector_config_storage(const struct mp_config *c,
 	return rc;
 }
 
+/* Reports: the threads that evaluate their links. */
+static int
+collector_config_reports(const struct mp_config *c,
+			 struct collector_config *cc, char *err,
+			 size_t errlen)
+{
+	uint64_t threads = 0;
+	int rc;
+
+	rc = mp_config_get_u64(c, "collector", "report_threads", 0, 0,
+			       REPORT_MAX_THREADS, &threads, err, errlen);
+	cc->report_threads = (unsigned)threads;
+	return rc;
+}
+
 int
 collector_config_load(const char *path, struct collector_config *cc,
 		      char *err, size_t errlen)
@@ -143,6 +158,8 @@ collector_config_load(const char *path, struct collector_config *cc,
 		rc = collector_config_listener(c, cc, err, errlen);
 	if (rc == 0)
 		rc = collector_config_storage(c, cc, err, errlen);
+	if (rc == 0)
+		rc = collector_config_reports(c, cc, err, errlen);
 	if (rc == 0 && (cc->connection_timeout_ns < MP_NS_PER_SEC ||
 			cc->maintain_interval_ns < MP_NS_PER_SEC)) {
 		snprintf(err, errlen, "%s: [collector] connection_timeout and "

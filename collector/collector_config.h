@@ -11,6 +11,7 @@
 
 #include "auth.h"
 #include "metroprobe/config.h"
+#include "report.h"
 #include "store.h"
 #include "store_sqlite.h"
 
@@ -27,6 +28,7 @@ struct collector_config {
 	uint64_t max_connections_per_ip;
 	uint64_t threads;
 	uint64_t maintain_interval_ns;
+	unsigned report_threads;       /* report_request.threads */
 	struct store_retention retention;
 	struct auth_table auth;
 };

@@ -64,6 +64,8 @@ static const char usage_text[] =
 "  retention_raw = 7d            raw interval records\n"
 "  retention_minute = 90d        1-minute rollups\n"
 "  retention_hour = 1095d        1-hour rollups\n"
+"  report_threads = 0            threads a report evaluates links on,\n"
+"                                1 to 4; 0: one per core, up to 4\n"
 "  [token.NAME]\n"
 "  sha256 = HEX                  from 'metroprobe-collector hash-token'\n"
 "  role = probe|reader|admin\n"
@@ -333,6 +335,7 @@ cmd_report(const struct cli *cli)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	req.threads = cc.report_threads;
 	if (open_store(&cc, &st) < 0)
 		goto out;
 	if (report_generate(st, sla, &req, &out, &out_len, err,

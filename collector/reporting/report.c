@@ -133,6 +133,7 @@ struct report_scan {
 	 * which reads the store as it is */
 	struct store_reader *rd;
 	bool no_figs;               /* every record read (request) */
+	unsigned threads;           /* (request) */
 	uint64_t n_read_figs, n_read_hours, n_read_records;
 };
 
@@ -790,10 +791,8 @@ report_eval_add(const struct interval_record *r, void *arg)
 	return sla_eval_add(sl->ev, r);
 }
 
-/* Links are evaluated on up to this many threads (one per core, or
- * METROPROBE_REPORT_THREADS), each with its own read connection. */
-#define REPORT_MAX_THREADS 4
-
+/* Links are evaluated on up to REPORT_MAX_THREADS threads (one per
+ * core, or as the request says), each with its own read connection. */
 struct report_worker {
 	struct store *st;
 	struct report_scan *sc;
@@ -909,8 +908,7 @@ report_eval_links(struct store *st, struct report_scan *sc)
 {
 	struct report_worker w[REPORT_MAX_THREADS];
 	atomic_bool stop = false;
-	const char *env = getenv("METROPROBE_REPORT_THREADS");
-	long cpus = env != NULL ? strtol(env, NULL, 10) :
+	long cpus = sc->threads > 0 ? (long)sc->threads :
 		    sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned n = cpus < 1 ? 1 : cpus > REPORT_MAX_THREADS ?
 		     REPORT_MAX_THREADS : (unsigned)cpus;
@@ -978,6 +976,7 @@ report_data_build(struct store *st, const struct sla_profile_set *set,
 	sc.from_ns = req->from_ns;
 	sc.to_ns = req->to_ns;
 	sc.no_figs = req->no_figs;
+	sc.threads = req->threads;
 	rc = store_reader_open(st, &sc.rd);
 	if (rc < 0)
 		goto scan_failed;
