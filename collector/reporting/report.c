@@ -25,14 +25,52 @@
 #define REPORT_MAX_PERIOD_NS      (10ULL * 366 * 86400 * MP_NS_PER_SEC)
 #define REPORT_MAX_LINKS          4096
 
+/* The formats of a report, indexed by enum report_format: the one place
+ * that knows a format's name, its MIME type and its renderer. */
+static const struct report_renderer report_renderers[] = {
+	[REPORT_JSON] = { "json", "application/json", report_render_json },
+	[REPORT_CSV] = { "csv", "text/csv; charset=utf-8", report_render_csv },
+	[REPORT_HTML] = { "html", "text/html; charset=utf-8",
+			  report_render_html },
+};
+#define REPORT_N_FORMATS \
+	(sizeof(report_renderers) / sizeof(report_renderers[0]))
+
+/* The renderer of a format; JSON's for a value out of the table. */
+static const struct report_renderer *
+report_renderer_of(enum report_format f)
+{
+	return (size_t)f < REPORT_N_FORMATS ? &report_renderers[f] :
+	       &report_renderers[REPORT_JSON];
+}
+
 const char *
 report_content_type(enum report_format f)
 {
-	switch (f) {
-	case REPORT_CSV: return "text/csv; charset=utf-8";
-	case REPORT_HTML: return "text/html; charset=utf-8";
-	default: return "application/json";
+	return report_renderer_of(f)->mime;
+}
+
+/* The format named name; -EINVAL with the names there are in err. */
+static int
+report_format_find(const char *name, enum report_format *out, char *err,
+		   size_t errlen)
+{
+	char names[64] = "";
+	size_t i, len = 0;
+
+	for (i = 0; i < REPORT_N_FORMATS; i++) {
+		if (strcmp(name, report_renderers[i].name) == 0) {
+			*out = (enum report_format)i;
+			return 0;
+		}
 	}
+	for (i = 0; i < REPORT_N_FORMATS && len < sizeof(names); i++)
+		len += (size_t)snprintf(names + len, sizeof(names) - len,
+					"%s%s", i == 0 ? "" :
+					i + 1 < REPORT_N_FORMATS ? ", " :
+					" or ", report_renderers[i].name);
+	snprintf(err, errlen, "key 'format': '%s' is not %s", name, names);
+	return -EINVAL;
 }
 
 int
@@ -47,16 +85,9 @@ report_request_parse(struct report_request *req,
 
 	memset(req, 0, sizeof(*req));
 	req->format = REPORT_JSON;
-	if (format != NULL) {
-		if (strcmp(format, "json") == 0)
-			req->format = REPORT_JSON;
-		else if (strcmp(format, "csv") == 0)
-			req->format = REPORT_CSV;
-		else if (strcmp(format, "html") == 0)
-			req->format = REPORT_HTML;
-		else
-			goto bad_format;
-	}
+	if (format != NULL &&
+	    report_format_find(format, &req->format, err, errlen) < 0)
+		return -EINVAL;
 	if (to != NULL) {
 		if (mp_time_parse(to, &req->to_ns) < 0) {
 			snprintf(err, errlen, "key 'to': '%s' is not a time "
@@ -92,10 +123,6 @@ report_request_parse(struct report_request *req,
 		req->probe = probe;
 	}
 	return 0;
-bad_format:
-	snprintf(err, errlen, "key 'format': '%s' is not json, csv or html",
-		 format);
-	return -EINVAL;
 }
 
 /* What the first scan learns about one link. */
@@ -1160,17 +1187,7 @@ report_generate(struct store *st, const struct sla_profile_set *set,
 	rc = report_data_build(st, set, req, &d, err, errlen);
 	if (rc < 0)
 		return rc;
-	switch (req->format) {
-	case REPORT_CSV:
-		rc = report_render_csv(&d, &b);
-		break;
-	case REPORT_HTML:
-		rc = report_render_html(&d, &b);
-		break;
-	default:
-		rc = report_render_json(&d, &b);
-		break;
-	}
+	rc = report_renderer_of(req->format)->render(&d, &b);
 	report_data_free(&d);
 	if (rc == 0 && b.oom)
 		rc = -ENOMEM;

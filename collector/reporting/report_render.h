@@ -104,6 +104,14 @@ int report_render_json(const struct report_data *d, struct rbuf *b);
 int report_render_csv(const struct report_data *d, struct rbuf *b);
 int report_render_html(const struct report_data *d, struct rbuf *b);
 
+/* A format of the report: its name in requests, its MIME type, and the
+ * renderer that writes it (report.c holds the one table of them). */
+struct report_renderer {
+	const char *name;
+	const char *mime;
+	int (*render)(const struct report_data *d, struct rbuf *b);
+};
+
 /*
  * Evaluates every link of the request from the store (two scans: link
  * identities, delay basis and capacity first, then the evaluation).
