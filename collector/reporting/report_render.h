@@ -84,12 +84,13 @@ const char *report_basis_name(bool owd);
 bool report_profile_used(const struct report_data *d,
 			 const struct sla_profile *p);
 
-/* HTML pieces shared by report_html.c and report_html_viol.c. */
 extern const char report_css[];
+/* HTML formatters the parts of the page share (report_html_util.c). */
 char *report_html_value(enum sla_metric m, double v, char *buf, size_t len);
 char *report_html_metric_label(const struct sla_link_result *l,
 			       enum sla_metric m, char *buf, size_t len);
 void report_html_link_name(struct rbuf *b, const struct sla_link_result *l);
+/* The worst and the violating delta-t (report_html_viol.c). */
 void report_html_violations(struct rbuf *b, const struct report_data *d);
 /* The thresholds of the SLA profiles applied (report_html_profile.c). */
 void report_html_profiles(struct rbuf *b, const struct report_data *d);
