@@ -978,20 +978,12 @@ report_eval_links(struct store *st, struct report_scan *sc)
 	return rc;
 }
 
-int
-report_data_build(struct store *st, const struct sla_profile_set *set,
-		  const struct report_request *req, struct report_data *d,
-		  char *err, size_t errlen)
+/* What the report states before a record is read. */
+static void
+report_data_begin(struct report_data *d, const struct sla_profile_set *set,
+		  const struct report_request *req)
 {
-	static const uint64_t resolutions[] = {
-		STORE_RES_RAW, STORE_RES_MINUTE, STORE_RES_HOUR,
-	};
-	struct report_scan sc, all;
-	size_t i, r;
-	int rc = 0;
-
 	memset(d, 0, sizeof(*d));
-	memset(&sc, 0, sizeof(sc));
 	d->title = req->title != NULL ? req->title : REPORT_DEFAULT_TITLE;
 	d->from_ns = req->from_ns;
 	d->to_ns = req->to_ns;
@@ -1000,110 +992,135 @@ report_data_build(struct store *st, const struct sla_profile_set *set,
 			  mp_time_now_ns() / MP_NS_PER_SEC * MP_NS_PER_SEC;
 	d->probe_filter = req->probe;
 	d->set = set;
-	sc.from_ns = req->from_ns;
-	sc.to_ns = req->to_ns;
-	sc.no_figs = req->no_figs;
-	sc.threads = req->threads;
-	rc = store_reader_open(st, &sc.rd);
-	if (rc < 0)
-		goto scan_failed;
+}
 
-	/* raw records while they are kept, then the rollups */
+/* Forgets the links a first scan found, to scan again. */
+static void
+report_scan_restart(struct report_scan *sc)
+{
+	free(sc->links);
+	sc->links = NULL;
+	sc->n = 0;
+	sc->cap = 0;
+	sc->records = 0;
+	sc->error = 0;
+}
+
+/*
+ * First scan of the 1-minute rollups from their per-minute figures,
+ * then each link's addresses from its first rollup. Figures that cannot
+ * be read, do not fit the rollups, or that the store does not keep:
+ * the rollups themselves.
+ */
+static int
+report_scan_identity_figs(struct store *st, const struct report_request *req,
+			  struct report_scan *sc)
+{
+	struct store_query q = {
+		.from_ns = req->from_ns, .to_ns = req->to_ns,
+		.probe = req->probe, .session = NULL,
+		.resolution_ns = STORE_RES_MINUTE,
+	};
+	int rc;
+
+	sc->last = 0;
+	rc = store_reader_figs(st, sc->rd, &q, false, report_identity_figs,
+			       sc);
+	if (sc->error != 0)
+		rc = sc->error;
+	if (rc == 0)
+		rc = report_fill_addrs(st, sc);
+	else if (rc > 0)
+		rc = -EIO;
+	if (rc == -EIO || rc == -ENOTSUP) {
+		report_scan_restart(sc);
+		rc = report_scan_store(st, req, STORE_RES_MINUTE,
+				       report_scan_identity, sc);
+	}
+	return rc;
+}
+
+/* First scan, at the finest resolution with records in the period (raw
+ * records while they are kept, then the rollups) into *resolution. */
+static int
+report_scan_identities(struct store *st, const struct report_request *req,
+		       struct report_scan *sc, uint64_t *resolution)
+{
+	static const uint64_t resolutions[] = {
+		STORE_RES_RAW, STORE_RES_MINUTE, STORE_RES_HOUR,
+	};
+	size_t r;
+	int rc;
+
 	for (r = 0; r < sizeof(resolutions) / sizeof(resolutions[0]); r++) {
-		if (!sc.no_figs && resolutions[r] == STORE_RES_MINUTE) {
-			struct store_query q = {
-				.from_ns = req->from_ns, .to_ns = req->to_ns,
-				.probe = req->probe, .session = NULL,
-				.resolution_ns = STORE_RES_MINUTE,
-			};
-
-			sc.last = 0;
-			rc = store_reader_figs(st, sc.rd, &q, false,
-					       report_identity_figs, &sc);
-			if (sc.error != 0)
-				rc = sc.error;
-			if (rc == 0)
-				rc = report_fill_addrs(st, &sc);
-			else if (rc > 0)
-				rc = -EIO;
-			if (rc == -EIO || rc == -ENOTSUP) {
-				/* figures that cannot be read, do not fit
-				 * the rollups, or that the store does not
-				 * keep: the rollups themselves */
-				free(sc.links);
-				sc.links = NULL;
-				sc.n = 0;
-				sc.cap = 0;
-				sc.records = 0;
-				sc.error = 0;
-				rc = report_scan_store(st, req, resolutions[r],
-						       report_scan_identity,
-						       &sc);
-			}
-		} else {
+		if (!sc->no_figs && resolutions[r] == STORE_RES_MINUTE)
+			rc = report_scan_identity_figs(st, req, sc);
+		else
 			rc = report_scan_store(st, req, resolutions[r],
-					       report_scan_identity, &sc);
-		}
+					       report_scan_identity, sc);
 		if (rc < 0)
-			goto scan_failed;
-		d->resolution_ns = resolutions[r];
-		if (sc.records > 0)
-			break;
+			return rc;
+		*resolution = resolutions[r];
+		if (sc->records > 0)
+			return 0;
 	}
-	if (sc.records == 0)
-		d->resolution_ns = STORE_RES_RAW;
-	if (req->probe != NULL) {
-		memset(&all, 0, sizeof(all));
-		rc = report_scan_all_probes(st, req, &all);
-		if (rc < 0) {
-			report_scan_free(st, &all);
-			goto scan_failed;
-		}
-		report_peer_names(&sc, &all);
-		report_scan_free(st, &all);
-	} else {
-		report_peer_names(&sc, &sc);
-	}
+	*resolution = STORE_RES_RAW;
+	return 0;
+}
 
-	for (i = 0; i < sc.n; i++) {
-		struct report_link_info *li = &sc.links[i];
+/* Each link's peer, from the links of every probe when the request
+ * names one (report_scan_all_probes). */
+static int
+report_name_peers(struct store *st, const struct report_request *req,
+		  struct report_scan *sc)
+{
+	struct report_scan all;
+	int rc;
+
+	if (req->probe == NULL) {
+		report_peer_names(sc, sc);
+		return 0;
+	}
+	memset(&all, 0, sizeof(all));
+	rc = report_scan_all_probes(st, req, &all);
+	if (rc == 0)
+		report_peer_names(sc, &all);
+	report_scan_free(st, &all);
+	return rc;
+}
+
+/* Between the scans: each link's profile, delay basis and capacity. */
+static void
+report_links_decide(const struct sla_profile_set *set, struct report_scan *sc)
+{
+	size_t i;
+
+	for (i = 0; i < sc->n; i++) {
+		struct report_link_info *li = &sc->links[i];
 
 		li->profile = sla_profile_for_link(set, li->probe, li->session,
 						   li->dst, li->peer);
 		li->owd = sla_delay_use_owd(li->profile, li->n_synced,
 					    li->n_delay);
-		li->capacity_bps = report_capacity(&sc, li,
+		li->capacity_bps = report_capacity(sc, li,
 						   li->capacity_session,
 						   sizeof(li->capacity_session));
 	}
-	d->links = calloc(sc.n + 1, sizeof(*d->links));
-	if (d->links == NULL) {
-		rc = -ENOMEM;
-		goto failed;
-	}
-	sc.results = d->links;
-	if (d->resolution_ns == STORE_RES_MINUTE)
-		rc = report_eval_links(st, &sc);
-	else
-		rc = report_scan_store(st, req, d->resolution_ns,
-				       report_scan_eval, &sc);
-	if (rc < 0)
-		goto scan_failed;
-	for (i = 0; i < sc.n; i++) {
-		if (!sc.links[i].done) {
-			rc = report_link_finish(&sc, &sc.links[i]);
-			if (rc < 0)
-				goto failed;
-		}
-	}
-	d->n_links = sc.n;
-	d->n_read_figs = sc.n_read_figs;
-	d->n_read_hours = sc.n_read_hours;
-	d->n_read_records = sc.n_read_records;
+}
+
+/* The report's figures over all its links (sorted on the way). */
+static void
+report_data_summarise(struct report_data *d, const struct report_scan *sc)
+{
+	size_t i, v;
+
+	d->n_links = sc->n;
+	d->n_read_figs = sc->n_read_figs;
+	d->n_read_hours = sc->n_read_hours;
+	d->n_read_records = sc->n_read_records;
 	qsort(d->links, d->n_links, sizeof(*d->links), report_link_cmp);
 	for (i = 0; i < d->n_links; i++) {
 		const struct sla_link_result *res = &d->links[i];
-		size_t v;
 
 		if (res->pass)
 			d->n_pass++;
@@ -1120,11 +1137,19 @@ report_data_build(struct store *st, const struct sla_profile_set *set,
 	}
 	d->coverage_pct = d->n_windows ?
 		100.0 * (double)d->n_data / (double)d->n_windows : 0.0;
-	report_scan_free(st, &sc);
-	return 0;
+}
 
-scan_failed:
-	if (rc == -E2BIG)
+/* The message of a failed build (reading the store, or evaluating), and
+ * what the build held released. */
+static int
+report_build_failed(struct store *st, struct report_scan *sc,
+		    struct report_data *d, int rc, bool reading, char *err,
+		    size_t errlen)
+{
+	if (!reading)
+		snprintf(err, errlen, "evaluating the report failed: %s",
+			 strerror(-rc));
+	else if (rc == -E2BIG)
 		snprintf(err, errlen, "more than %d links in the period",
 			 REPORT_MAX_LINKS);
 	else if (rc == -EDOM)
@@ -1133,17 +1158,60 @@ scan_failed:
 	else
 		snprintf(err, errlen, "reading records from storage failed: %s",
 			 strerror(-rc));
-	report_scan_free(st, &sc);
-	d->n_links = d->links != NULL ? sc.n : 0;
+	report_scan_free(st, sc);
+	d->n_links = d->links != NULL ? sc->n : 0;
 	report_data_free(d);
 	return rc;
-failed:
-	snprintf(err, errlen, "evaluating the report failed: %s",
-		 strerror(-rc));
+}
+
+int
+report_data_build(struct store *st, const struct sla_profile_set *set,
+		  const struct report_request *req, struct report_data *d,
+		  char *err, size_t errlen)
+{
+	struct report_scan sc;
+	size_t i;
+	int rc;
+
+	report_data_begin(d, set, req);
+	memset(&sc, 0, sizeof(sc));
+	sc.from_ns = req->from_ns;
+	sc.to_ns = req->to_ns;
+	sc.no_figs = req->no_figs;
+	sc.threads = req->threads;
+	rc = store_reader_open(st, &sc.rd);
+	if (rc == 0)
+		rc = report_scan_identities(st, req, &sc, &d->resolution_ns);
+	if (rc == 0)
+		rc = report_name_peers(st, req, &sc);
+	if (rc < 0)
+		return report_build_failed(st, &sc, d, rc, true, err, errlen);
+	report_links_decide(set, &sc);
+	d->links = calloc(sc.n + 1, sizeof(*d->links));
+	if (d->links == NULL)
+		return report_build_failed(st, &sc, d, -ENOMEM, false, err,
+					   errlen);
+	sc.results = d->links;
+	/* second scan: link by link from the 1-minute rollups, else every
+	 * record in order */
+	if (d->resolution_ns == STORE_RES_MINUTE)
+		rc = report_eval_links(st, &sc);
+	else
+		rc = report_scan_store(st, req, d->resolution_ns,
+				       report_scan_eval, &sc);
+	if (rc < 0)
+		return report_build_failed(st, &sc, d, rc, true, err, errlen);
+	/* links without a record in the period on the second scan */
+	for (i = 0; i < sc.n; i++) {
+		rc = sc.links[i].done ? 0 : report_link_finish(&sc,
+							       &sc.links[i]);
+		if (rc < 0)
+			return report_build_failed(st, &sc, d, rc, false, err,
+						   errlen);
+	}
+	report_data_summarise(d, &sc);
 	report_scan_free(st, &sc);
-	d->n_links = d->links != NULL ? sc.n : 0;
-	report_data_free(d);
-	return rc;
+	return 0;
 }
 
 void
