@@ -392,6 +392,7 @@ report_get(struct http_server *h, struct MHD_Connection *c, const char *url,
 	rc = report_request_parse(&req, query_lookup, c, err, sizeof(err));
 	if (rc < 0)
 		return respond_error(c, method, url, MHD_HTTP_BAD_REQUEST, err);
+	req.threads = h->cc->report_threads;
 	rc = report_generate(h->store, h->sla, &req, &out, &out_len, err,
 			     sizeof(err));
 	if (rc < 0) {

@@ -22,6 +22,7 @@
 #include "metroprobe/mp_time.h"
 #include "report.h"
 #include "store.h"
+#include "store_sqlite.h"
 
 #define EXIT_USAGE 2
 
@@ -51,6 +52,9 @@ static const char usage_text[] =
 "  port = 8080                   0: any free port (see port_file)\n"
 "  port_file = FILE              write the bound port here once listening\n"
 "  database = metroprobe.db      SQLite file (WAL)\n"
+"  store_check = auto            integrity check on start: full, bounded,\n"
+"                                or auto (full when small or not closed\n"
+"                                cleanly)\n"
 "  max_body_bytes = 16777216     larger uploads get 413\n"
 "  connection_timeout = 10s      idle connections are closed\n"
 "  max_connections = 256\n"
@@ -60,6 +64,8 @@ static const char usage_text[] =
 "  retention_raw = 7d            raw interval records\n"
 "  retention_minute = 90d        1-minute rollups\n"
 "  retention_hour = 1095d        1-hour rollups\n"
+"  report_threads = 0            threads a report evaluates links on,\n"
+"                                1 to 4; 0: one per core, up to 4\n"
 "  [token.NAME]\n"
 "  sha256 = HEX                  from 'metroprobe-collector hash-token'\n"
 "  role = probe|reader|admin\n"
@@ -159,8 +165,9 @@ open_store(const struct collector_config *cc, struct store **st)
 {
 	char err[512];
 
-	if (store_sqlite_open(cc->database, &cc->retention, st, err,
-			      sizeof(err)) < 0) {
+	if (store_sqlite_open_check(cc->database, &cc->retention,
+				    cc->store_check, st, err,
+				    sizeof(err)) < 0) {
 		fprintf(stderr, "metroprobe-collector: %s\n", err);
 		return -EIO;
 	}
@@ -328,6 +335,7 @@ cmd_report(const struct cli *cli)
 		rc = EXIT_USAGE;
 		goto out;
 	}
+	req.threads = cc.report_threads;
 	if (open_store(&cc, &st) < 0)
 		goto out;
 	if (report_generate(st, sla, &req, &out, &out_len, err,

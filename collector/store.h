@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Storage interface of the collector. A back-end fills a table of
- * operations in its open function; ingest and reports only ever call
- * through it (libpcap-style), so a second back-end (ClickHouse over HTTP)
- * can be added without touching them.
+ * operations in its open function, store_init completes it with the
+ * defaults of the optional ones; ingest and reports only ever call
+ * through the store_xxx() wrappers (libpcap-style), so a second back-end
+ * (ClickHouse over HTTP) can be added without touching them.
  *
  * Rollups are interval records too: a 1-minute rollup of a link is the
  * record_merge() of its raw records in that minute, with start_ns on the
@@ -106,7 +107,9 @@ typedef int (*store_figs_fn)(const struct store_minute_figs *f, void *arg);
 typedef int (*store_hour_fn)(const char *probe, const char *session,
 			     uint64_t start_ns, void *arg);
 
-/* A read snapshot: every call through it sees the same data. */
+/* A reader: one read snapshot for many queries (every call through it
+ * sees the same data) where the back-end has snapshots; see
+ * store_ops.reader_open. */
 struct store_reader;
 
 struct store_stats {
@@ -116,138 +119,167 @@ struct store_stats {
 	uint64_t bytes;          /* size on disk, where known */
 };
 
+/*
+ * The operations of a back-end. Its open function fills in the mandatory
+ * ones and those it has, and hands the table to store_init, which gives
+ * the others their default (the "Default:" of each below). Each gets the
+ * store as its first argument.
+ */
 struct store_ops {
 	const char *name;
-	/* Stores n records in one durable transaction: all or nothing.
-	 * Records already stored (same probe, session, start_ns) are left
-	 * as they are and counted in *n_dup. */
+	/* Mandatory. Stores n records in one durable transaction: all or
+	 * nothing. Records already stored (same probe, session, start_ns)
+	 * are left as they are and counted in *n_dup. */
 	int (*insert)(struct store *s, const struct interval_record *recs,
 		      size_t n, size_t *n_new, size_t *n_dup,
 		      char *err, size_t errlen);
-	int (*scan)(struct store *s, const struct store_query *q,
-		    store_record_fn fn, void *arg);
-	/* Builds the rollups due up to now_ns and applies retention. */
-	int (*maintain)(struct store *s, uint64_t now_ns);
-	int (*stats)(struct store *s, struct store_stats *out);
-	void (*close)(struct store *s);
-	/* Like insert, but pulls the records one at a time, so a large
-	 * request holds one decoded record in memory, not all of them. */
+	/* Mandatory. Like insert, but pulls the records one at a time, so
+	 * a large request holds one decoded record in memory, not all. */
 	int (*insert_stream)(struct store *s, store_next_fn next, void *arg,
 			     size_t *n_new, size_t *n_dup,
 			     char *err, size_t errlen);
+	/* Mandatory. */
+	int (*scan)(struct store *s, const struct store_query *q,
+		    store_record_fn fn, void *arg);
+	/* Mandatory. Builds the rollups due up to now_ns and applies
+	 * retention. */
+	int (*maintain)(struct store *s, uint64_t now_ns);
+	/* Mandatory. */
+	void (*close)(struct store *s);
+
+	/* Default: -ENOTSUP. */
+	int (*stats)(struct store *s, struct store_stats *out);
 	/* Calls fn with the latest raw record of every link (for /metrics
-	 * after a restart). */
+	 * after a restart). Default: -ENOTSUP. */
 	int (*latest)(struct store *s, store_record_fn fn, void *arg);
 
-	/* Optional (NULL when a back-end has no such thing): one read
-	 * snapshot for many queries, which long reports use. A reader is
-	 * used by one thread at a time; a callback may call another of the
-	 * reader_* functions (or reader_scan at another resolution) on the
-	 * same reader, not the one that is calling it. */
+	/* One read snapshot for many queries, which long reports use. A
+	 * reader is used by one thread at a time; a callback may call
+	 * another of the reader_* operations (or reader_scan at another
+	 * resolution) on the same reader, not the one that is calling it.
+	 * Default: a reader without a snapshot, each reader_scan a scan of
+	 * its own. */
 	int (*reader_open)(struct store *s, struct store_reader **out);
-	void (*reader_close)(struct store_reader *rd);
-	/* store_ops.scan within the snapshot. */
-	int (*reader_scan)(struct store_reader *rd, const struct store_query *q,
-			   store_record_fn fn, void *arg);
+	void (*reader_close)(struct store *s, struct store_reader *rd);
+	/* scan within the snapshot. */
+	int (*reader_scan)(struct store *s, struct store_reader *rd,
+			   const struct store_query *q, store_record_fn fn,
+			   void *arg);
 	/* The per-minute figures of the 1-minute rollups of q (its
 	 * resolution_ns is ignored). Without hists, only the counters,
 	 * flags and throughputs are read, and h[i].count is 1 for a
-	 * non-empty histogram (its other figures 0). */
-	int (*reader_figs)(struct store_reader *rd, const struct store_query *q,
-			   bool hists, store_figs_fn fn, void *arg);
+	 * non-empty histogram (its other figures 0). Default: -ENOTSUP
+	 * (a report then reads the rollups). */
+	int (*reader_figs)(struct store *s, struct store_reader *rd,
+			   const struct store_query *q, bool hists,
+			   store_figs_fn fn, void *arg);
 	/* Hour rollups of q whose histograms and counters are exactly the
 	 * merge of the 1-minute rollups stored for that hour: built from
 	 * them, not marked for a rebuild since, and no minute of the hour
-	 * dropped by retention. */
-	int (*reader_exact_hours)(struct store_reader *rd,
+	 * dropped by retention. Default: -ENOTSUP. */
+	int (*reader_exact_hours)(struct store *s, struct store_reader *rd,
 				  const struct store_query *q,
 				  store_hour_fn fn, void *arg);
 };
 
 struct store {
-	const struct store_ops *ops;
-};
-
-/* SQLite back-end (WAL, schema versioned and migrated, integrity check
- * on open). Returns 0 or a negative errno with a message in err. */
-int store_sqlite_open(const char *path, const struct store_retention *ret,
-		      struct store **out, char *err, size_t errlen);
-
-/*
- * The integrity check on open. The full one (PRAGMA quick_check) reads
- * the whole file, a minute or more for a store of several GB; the
- * bounded one checks that the file is not truncated and that the schema
- * and the small tables are sound, in milliseconds.
- */
-enum store_check {
-	/* full when the store is under 64 MiB or was not closed cleanly
-	 * (its WAL file is there before opening), else bounded; the
-	 * environment variable METROPROBE_STORE_CHECK=full (or bounded)
-	 * decides instead */
-	STORE_CHECK_AUTO = 0,
-	STORE_CHECK_FULL,
-	STORE_CHECK_BOUNDED,
-	/* full when not closed cleanly, else bounded, whatever the size */
-	STORE_CHECK_UNCLEAN,
+	struct store_ops ops;      /* complete: see store_init */
 };
 
 /*
- * Bulk loading (benchmark fixtures, imports of history): with synced
- * false, commits are no longer synced to disk (PRAGMA synchronous = OFF)
- * until it is called again with true; what a crash or power cut
- * interrupts may be lost or damage the file. Returns 0 or -EIO.
+ * Called by a back-end's open function with its table of operations:
+ * copies it into s->ops and gives every optional operation left NULL its
+ * default (libpcap's initialize_ops), so that each store_xxx() below is
+ * one line and no caller ever tests for an operation. Returns 0, or
+ * -EINVAL with a message in err for a table without a mandatory
+ * operation, or with some of reader_open, reader_close and reader_scan
+ * but not all three (a reader is the back-end's or the default one,
+ * never half of each), or with reader_figs or reader_exact_hours but not
+ * the back-end's own readers.
  */
-int store_sqlite_set_synced(struct store *s, bool synced);
-
-int store_sqlite_open_check(const char *path,
-			    const struct store_retention *ret,
-			    enum store_check check, struct store **out,
-			    char *err, size_t errlen);
+int store_init(struct store *s, const struct store_ops *ops, char *err,
+	       size_t errlen);
 
 static inline int
 store_insert(struct store *s, const struct interval_record *recs, size_t n,
 	     size_t *n_new, size_t *n_dup, char *err, size_t errlen)
 {
-	return s->ops->insert(s, recs, n, n_new, n_dup, err, errlen);
-}
-
-static inline int
-store_scan(struct store *s, const struct store_query *q, store_record_fn fn,
-	   void *arg)
-{
-	return s->ops->scan(s, q, fn, arg);
-}
-
-static inline int
-store_maintain(struct store *s, uint64_t now_ns)
-{
-	return s->ops->maintain(s, now_ns);
-}
-
-static inline int
-store_stats(struct store *s, struct store_stats *out)
-{
-	return s->ops->stats(s, out);
+	return s->ops.insert(s, recs, n, n_new, n_dup, err, errlen);
 }
 
 static inline int
 store_insert_stream(struct store *s, store_next_fn next, void *arg,
 		    size_t *n_new, size_t *n_dup, char *err, size_t errlen)
 {
-	return s->ops->insert_stream(s, next, arg, n_new, n_dup, err, errlen);
+	return s->ops.insert_stream(s, next, arg, n_new, n_dup, err, errlen);
 }
 
 static inline int
-store_latest(struct store *s, store_record_fn fn, void *arg)
+store_scan(struct store *s, const struct store_query *q, store_record_fn fn,
+	   void *arg)
 {
-	return s->ops->latest(s, fn, arg);
+	return s->ops.scan(s, q, fn, arg);
+}
+
+static inline int
+store_maintain(struct store *s, uint64_t now_ns)
+{
+	return s->ops.maintain(s, now_ns);
 }
 
 static inline void
 store_close(struct store *s)
 {
 	if (s != NULL)
-		s->ops->close(s);
+		s->ops.close(s);
+}
+
+static inline int
+store_stats(struct store *s, struct store_stats *out)
+{
+	return s->ops.stats(s, out);
+}
+
+static inline int
+store_latest(struct store *s, store_record_fn fn, void *arg)
+{
+	return s->ops.latest(s, fn, arg);
+}
+
+static inline int
+store_reader_open(struct store *s, struct store_reader **out)
+{
+	return s->ops.reader_open(s, out);
+}
+
+static inline void
+store_reader_close(struct store *s, struct store_reader *rd)
+{
+	if (rd != NULL)
+		s->ops.reader_close(s, rd);
+}
+
+static inline int
+store_reader_scan(struct store *s, struct store_reader *rd,
+		  const struct store_query *q, store_record_fn fn, void *arg)
+{
+	return s->ops.reader_scan(s, rd, q, fn, arg);
+}
+
+static inline int
+store_reader_figs(struct store *s, struct store_reader *rd,
+		  const struct store_query *q, bool hists, store_figs_fn fn,
+		  void *arg)
+{
+	return s->ops.reader_figs(s, rd, q, hists, fn, arg);
+}
+
+static inline int
+store_reader_exact_hours(struct store *s, struct store_reader *rd,
+			 const struct store_query *q, store_hour_fn fn,
+			 void *arg)
+{
+	return s->ops.reader_exact_hours(s, rd, q, fn, arg);
 }
 
 #endif

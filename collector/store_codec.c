@@ -11,7 +11,7 @@
 #include "metroprobe/hist.h"
 #include "store_codec.h"
 
-#define CODEC_VARINT_MAX 10
+#define CODEC_VARINT_MAX MP_LEB128_MAX
 #define CODEC_N_COUNTERS 13
 #define CODEC_N_SUMMARY  7
 #define CODEC_FLAG_QUALITY (1u << 10)
@@ -85,12 +85,7 @@ summary_of(const struct interval_record *r, unsigned i)
 static inline uint8_t *
 cursor_varint(uint8_t *o, uint64_t v)
 {
-	while (v >= 0x80) {
-		*o++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*o++ = (uint8_t)v;
-	return o;
+	return o + mp_leb128_put(o, v);
 }
 
 /* A histogram's summary, ahead of its buckets in both stored forms. */
@@ -314,6 +309,23 @@ get_string(struct codec_reader *rd, char *out, size_t max)
 	rd->p += n;
 }
 
+/* A histogram's n as put_hist writes it: two octets, 0x80 | low 7 bits
+ * then the high bits, whatever n is (below 128 not the canonical varint,
+ * so not read as one). */
+static uint64_t
+get_bucket_count(struct codec_reader *rd)
+{
+	uint64_t n;
+
+	if (rd->end - rd->p < 2 || !(rd->p[0] & 0x80) || (rd->p[1] & 0x80)) {
+		rd->bad = 1;
+		return 0;
+	}
+	n = (uint64_t)(rd->p[0] & 0x7f) | (uint64_t)rd->p[1] << 7;
+	rd->p += 2;
+	return n;
+}
+
 struct store_hist_slots *
 store_hist_slots_new(void)
 {
@@ -366,7 +378,7 @@ get_hist(struct codec_reader *rd, struct store_hist_slots *sl, unsigned i,
 	h->min = codec_get_varint(rd);
 	h->max = codec_get_varint(rd);
 	h->overflow = codec_get_varint(rd);
-	nnz = codec_get_varint(rd);
+	nnz = get_bucket_count(rd);
 	if (rd->bad || nnz > HIST_NBUCKETS)
 		return -EINVAL;
 	for (k = 0; k < nnz; k++) {

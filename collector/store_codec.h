@@ -8,7 +8,9 @@
  * It holds exactly what record_to_json would write (the same clamping of
  * counts to INT64_MAX and of rates to finite non-negative values), so a
  * record read back is the one record_from_json would give from the JSON
- * line. Layout, all integers unsigned LEB128 varints:
+ * line. Layout, all integers unsigned LEB128 varints, canonical
+ * (metroprobe/leb128.h: a reader refuses an overlong one, or one past 64
+ * bits, as damage) but for a histogram's n below:
  *   octet  STORE_CODEC_VERSION
  *   probe, session, src, dst: length, octets (no NUL)
  *   start_ns, interval_ns, tx_pkts, tx_bytes, rx_pkts, rx_bytes, lost,
@@ -28,8 +30,10 @@
  *          (older probes, older stores) is stored as before: bit 10
  *          clear, nothing written.
  *   each present histogram: count, sum, min, max, overflow, n (non-empty
- *          buckets, always two octets: 0x80 | low 7 bits, high bits), n
- *          pairs (index gap, count) as in hist.c's wire form
+ *          buckets, always two octets: 0x80 | low 7 bits, high bits, so
+ *          a varint that is overlong when n < 128: read as the
+ *          fixed-width field it is), n pairs (index gap, count) as in
+ *          hist_codec.c's wire form
  */
 #ifndef METROPROBE_COLLECTOR_STORE_CODEC_H
 #define METROPROBE_COLLECTOR_STORE_CODEC_H
@@ -39,6 +43,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "metroprobe/leb128.h"
 #include "metroprobe/record.h"
 
 #define STORE_CODEC_VERSION 1
@@ -55,11 +60,7 @@ void store_buf_free(struct store_buf *b);
 static inline void
 store_buf_put_varint(struct store_buf *b, uint64_t v)
 {
-	while (v >= 0x80) {
-		b->data[b->len++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	b->data[b->len++] = (uint8_t)v;
+	b->len += mp_leb128_put(b->data + b->len, v);
 }
 
 /* A rate: 8 octets, IEEE 754 binary64, little-endian; anything but a
@@ -77,7 +78,7 @@ store_buf_put_rate(struct store_buf *b, double v)
 }
 
 /* A reader of the stored forms: bad is set (and 0 returned) when the
- * input ends early or a varint runs past 64 bits. */
+ * input ends early, or a varint is overlong or runs past 64 bits. */
 struct codec_reader {
 	const uint8_t *p, *end;
 	int bad;
@@ -86,23 +87,13 @@ struct codec_reader {
 static inline uint64_t
 codec_get_varint(struct codec_reader *rd)
 {
-	uint64_t v = 0;
-	unsigned shift = 0;
+	uint64_t v;
 
-	/* most are one octet: bucket gaps and small counts */
-	if (rd->p < rd->end && *rd->p < 0x80)
-		return *rd->p++;
-
-	while (rd->p < rd->end && shift < 64) {
-		uint8_t c = *rd->p++;
-
-		v |= (uint64_t)(c & 0x7f) << shift;
-		if ((c & 0x80) == 0)
-			return v;
-		shift += 7;
+	if (mp_leb128_get(&rd->p, rd->end, &v) < 0) {
+		rd->bad = 1;
+		return 0;
 	}
-	rd->bad = 1;
-	return 0;
+	return v;
 }
 
 /* The rate written by store_buf_put_rate. */

@@ -32,6 +32,9 @@ enum report_format {
 	REPORT_HTML,
 };
 
+/* A report evaluates its links on up to this many threads. */
+#define REPORT_MAX_THREADS 4
+
 struct report_request {
 	uint64_t from_ns;
 	uint64_t to_ns;
@@ -42,6 +45,9 @@ struct report_request {
 	 * rollups (the same report, slower; for tests and comparisons). */
 	bool no_figs;
 	uint64_t generated_ns; /* time the report states; 0: now */
+	/* threads evaluating the links, 1 to REPORT_MAX_THREADS; 0: one
+	 * per core, up to REPORT_MAX_THREADS ([collector] report_threads) */
+	unsigned threads;
 };
 
 /*

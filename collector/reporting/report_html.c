@@ -15,75 +15,10 @@
 #include "metroprobe/mp_time.h"
 #include "report_render.h"
 
-
-/* The figure of a metric for a person, in its unit. */
-char *
-report_html_value(enum sla_metric m, double v, char *buf, size_t len)
-{
-	switch (m) {
-	case SLA_M_DELAY:
-	case SLA_M_DV:
-		return report_fmt_ns(v, buf, len);
-	case SLA_M_LOSS:
-	case SLA_M_UNAVAILABLE:
-		return report_fmt_ratio(v, buf, len);
-	case SLA_M_AVAILABILITY:
-		return report_fmt_pct(v, buf, len);
-	case SLA_M_CAPACITY:
-		return report_fmt_bps(v, buf, len);
-	default:
-		snprintf(buf, len, "%.0f \xce\x94t", v);
-		return buf;
-	}
-}
-
-/* "Delay p99 (one-way)", "IPDV p99", ... */
-char *
-report_html_metric_label(const struct sla_link_result *l, enum sla_metric m,
-		  char *buf, size_t len)
-{
-	const struct sla_profile *p = l->profile;
-
-	switch (m) {
-	case SLA_M_DELAY:
-		snprintf(buf, len, "Delay p%g (%s)", p->delay_percentile,
-			 report_basis_name(l->owd));
-		break;
-	case SLA_M_LOSS:
-		snprintf(buf, len, "Loss ratio");
-		break;
-	case SLA_M_DV:
-		snprintf(buf, len, "%s p%g", p->dv_kind == SLA_DV_IPDV ?
-			 "IPDV" : "PDV", p->dv_percentile);
-		break;
-	case SLA_M_AVAILABILITY:
-		snprintf(buf, len, "Availability");
-		break;
-	case SLA_M_CAPACITY:
-		snprintf(buf, len, "Capacity");
-		break;
-	case SLA_M_UNAVAILABLE:
-		snprintf(buf, len, "Unavailable \xce\x94t (loss ratio)");
-		break;
-	default:
-		snprintf(buf, len, "No data");
-		break;
-	}
-	return buf;
-}
-
 static const char *
 html_status_class(enum sla_status s)
 {
 	return s == SLA_PASS ? "pass" : s == SLA_FAIL ? "fail" : "nm";
-}
-
-void
-report_html_link_name(struct rbuf *b, const struct sla_link_result *l)
-{
-	rbuf_html(b, l->probe);
-	rbuf_puts(b, " \xe2\x86\x92 ");
-	rbuf_html(b, l->peer);
 }
 
 /* One metric cell: the value, the bound below it, the raw figure in
@@ -216,20 +151,12 @@ html_names(const struct report_data *d, bool dst, const char **out)
 	return n;
 }
 
+/* The note and the head row (the destinations) of the matrix. */
 static void
-html_matrix(struct rbuf *b, const struct report_data *d)
+html_matrix_head(struct rbuf *b, const char *const *dst, size_t nd)
 {
-	const char **src = calloc(d->n_links + 1, sizeof(*src));
-	const char **dst = calloc(d->n_links + 1, sizeof(*dst));
-	size_t ns, nd, i, j, k;
+	size_t j;
 
-	rbuf_puts(b, "<h2>Centre-to-centre matrix</h2>");
-	if (src == NULL || dst == NULL) {
-		b->oom = true;
-		goto out;
-	}
-	ns = html_names(d, false, src);
-	nd = html_names(d, true, dst);
 	rbuf_puts(b, "<p class=\"note\">Rows: source centre (probe). Columns: "
 		  "destination. Each cell shows the delay at the profile's "
 		  "percentile over the whole period; its colour is that delay "
@@ -243,65 +170,64 @@ html_matrix(struct rbuf *b, const struct report_data *d)
 		rbuf_puts(b, "</th>");
 	}
 	rbuf_puts(b, "</tr></thead><tbody>");
-	for (i = 0; i < ns; i++) {
-		rbuf_puts(b, "<tr><th scope=\"row\" class=\"src\">");
-		rbuf_html(b, src[i]);
-		rbuf_puts(b, "</th>");
-		for (j = 0; j < nd; j++) {
-			const struct sla_link_result *worst = NULL;
-			bool any = false, fail = false;
-			double ratio = -1.0;
-			char v[64];
+}
 
-			for (k = 0; k < d->n_links; k++) {
-				const struct sla_link_result *l = &d->links[k];
-				const struct sla_metric_result *m =
-					&l->m[SLA_M_DELAY];
+/* One cell: of the links from src to dst, the one whose delay is
+ * furthest toward (or over) its bound, and whether any failed. */
+static void
+html_matrix_cell(struct rbuf *b, const struct report_data *d,
+		 const char *src, const char *dst)
+{
+	const struct sla_link_result *worst = NULL;
+	bool any = false, fail = false;
+	double ratio = -1.0;
+	char v[64];
+	size_t k;
 
-				if (strcmp(l->probe, src[i]) != 0 ||
-				    strcmp(l->peer, dst[j]) != 0)
-					continue;
-				any = true;
-				fail |= !l->pass;
-				if ((m->status == SLA_PASS ||
-				     m->status == SLA_FAIL) &&
-				    m->value / m->bound > ratio) {
-					ratio = m->value / m->bound;
-					worst = l;
-				}
-			}
-			if (!any) {
-				rbuf_printf(b, "<td class=\"cell %s\">%s</td>",
-					    strcmp(src[i], dst[j]) == 0 ?
-					    "c-self" : "c-none",
-					    strcmp(src[i], dst[j]) == 0 ?
-					    "\xe2\x80\x94" : "not measured");
-				continue;
-			}
-			rbuf_printf(b, "<td class=\"cell %s %s\" data-from=\"",
-				    ratio < 0 ? "c-none" : ratio <= 0.5 ?
-				    "c-good" : ratio <= 0.8 ? "c-ok" :
-				    ratio <= 1.0 ? "c-warn" : "c-bad",
-				    fail ? "sla-fail" : "sla-pass");
-			rbuf_html(b, src[i]);
-			rbuf_puts(b, "\" data-to=\"");
-			rbuf_html(b, dst[j]);
-			rbuf_printf(b, "\" data-status=\"%s\"",
-				    fail ? "fail" : "pass");
-			if (worst != NULL)
-				rbuf_printf(b, " data-delay-ns=\"%.0f\">"
-					    "p%g %s", worst->m[SLA_M_DELAY].value,
-					    worst->profile->delay_percentile,
-					    report_fmt_ns(worst->m[SLA_M_DELAY]
-							  .value, v, sizeof(v)));
-			else
-				rbuf_puts(b, ">no delay data");
-			rbuf_printf(b, "<span class=\"sub\">%s</span></td>",
-				    fail ? "\xe2\x9c\x97 FAIL" :
-				    "\xe2\x9c\x93 PASS");
+	for (k = 0; k < d->n_links; k++) {
+		const struct sla_link_result *l = &d->links[k];
+		const struct sla_metric_result *m = &l->m[SLA_M_DELAY];
+
+		if (strcmp(l->probe, src) != 0 || strcmp(l->peer, dst) != 0)
+			continue;
+		any = true;
+		fail |= !l->pass;
+		if ((m->status == SLA_PASS || m->status == SLA_FAIL) &&
+		    m->value / m->bound > ratio) {
+			ratio = m->value / m->bound;
+			worst = l;
 		}
-		rbuf_puts(b, "</tr>");
 	}
+	if (!any) {
+		rbuf_printf(b, "<td class=\"cell %s\">%s</td>",
+			    strcmp(src, dst) == 0 ? "c-self" : "c-none",
+			    strcmp(src, dst) == 0 ? "\xe2\x80\x94" :
+			    "not measured");
+		return;
+	}
+	rbuf_printf(b, "<td class=\"cell %s %s\" data-from=\"",
+		    ratio < 0 ? "c-none" : ratio <= 0.5 ? "c-good" :
+		    ratio <= 0.8 ? "c-ok" : ratio <= 1.0 ? "c-warn" : "c-bad",
+		    fail ? "sla-fail" : "sla-pass");
+	rbuf_html(b, src);
+	rbuf_puts(b, "\" data-to=\"");
+	rbuf_html(b, dst);
+	rbuf_printf(b, "\" data-status=\"%s\"", fail ? "fail" : "pass");
+	if (worst != NULL)
+		rbuf_printf(b, " data-delay-ns=\"%.0f\">p%g %s",
+			    worst->m[SLA_M_DELAY].value,
+			    worst->profile->delay_percentile,
+			    report_fmt_ns(worst->m[SLA_M_DELAY].value, v,
+					  sizeof(v)));
+	else
+		rbuf_puts(b, ">no delay data");
+	rbuf_printf(b, "<span class=\"sub\">%s</span></td>",
+		    fail ? "\xe2\x9c\x97 FAIL" : "\xe2\x9c\x93 PASS");
+}
+
+static void
+html_matrix_legend(struct rbuf *b)
+{
 	rbuf_puts(b, "</tbody></table><div class=\"legend-row\">"
 		  "<span><span class=\"sw\" style=\"background:#cfe8d4\">"
 		  "</span>\xe2\x89\xa4 50 % of bound</span>"
@@ -316,6 +242,33 @@ html_matrix(struct rbuf *b, const struct report_data *d)
 		  "<span><span class=\"sw\" style=\"outline:2px solid #b42318;"
 		  "outline-offset:-3px\"></span>link failed its SLA</span>"
 		  "</div>");
+}
+
+/* Sources by destinations, a cell per pair. */
+static void
+html_matrix(struct rbuf *b, const struct report_data *d)
+{
+	const char **src = calloc(d->n_links + 1, sizeof(*src));
+	const char **dst = calloc(d->n_links + 1, sizeof(*dst));
+	size_t ns, nd, i, j;
+
+	rbuf_puts(b, "<h2>Centre-to-centre matrix</h2>");
+	if (src == NULL || dst == NULL) {
+		b->oom = true;
+		goto out;
+	}
+	ns = html_names(d, false, src);
+	nd = html_names(d, true, dst);
+	html_matrix_head(b, dst, nd);
+	for (i = 0; i < ns; i++) {
+		rbuf_puts(b, "<tr><th scope=\"row\" class=\"src\">");
+		rbuf_html(b, src[i]);
+		rbuf_puts(b, "</th>");
+		for (j = 0; j < nd; j++)
+			html_matrix_cell(b, d, src[i], dst[j]);
+		rbuf_puts(b, "</tr>");
+	}
+	html_matrix_legend(b);
 out:
 	free(src);
 	free(dst);

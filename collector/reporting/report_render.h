@@ -84,12 +84,13 @@ const char *report_basis_name(bool owd);
 bool report_profile_used(const struct report_data *d,
 			 const struct sla_profile *p);
 
-/* HTML pieces shared by report_html.c and report_html_viol.c. */
 extern const char report_css[];
+/* HTML formatters the parts of the page share (report_html_util.c). */
 char *report_html_value(enum sla_metric m, double v, char *buf, size_t len);
 char *report_html_metric_label(const struct sla_link_result *l,
 			       enum sla_metric m, char *buf, size_t len);
 void report_html_link_name(struct rbuf *b, const struct sla_link_result *l);
+/* The worst and the violating delta-t (report_html_viol.c). */
 void report_html_violations(struct rbuf *b, const struct report_data *d);
 /* The thresholds of the SLA profiles applied (report_html_profile.c). */
 void report_html_profiles(struct rbuf *b, const struct report_data *d);
@@ -103,6 +104,14 @@ void report_svg_delay_chart(struct rbuf *b, const struct sla_link_result *l);
 int report_render_json(const struct report_data *d, struct rbuf *b);
 int report_render_csv(const struct report_data *d, struct rbuf *b);
 int report_render_html(const struct report_data *d, struct rbuf *b);
+
+/* A format of the report: its name in requests, its MIME type, and the
+ * renderer that writes it (report.c holds the one table of them). */
+struct report_renderer {
+	const char *name;
+	const char *mime;
+	int (*render)(const struct report_data *d, struct rbuf *b);
+};
 
 /*
  * Evaluates every link of the request from the store (two scans: link

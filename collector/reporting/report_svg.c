@@ -22,6 +22,9 @@
 struct svg_scale {
 	double x0_ns, x1_ns;   /* period */
 	double y_max_ns;
+	double step_ns;        /* between y grid lines */
+	double div;            /* ns per unit of the y labels */
+	const char *unit;
 };
 
 static double
@@ -116,21 +119,17 @@ svg_series(struct rbuf *b, const struct sla_link_result *l,
 	}
 }
 
-void
-report_svg_delay_chart(struct rbuf *b, const struct sla_link_result *l)
+/* The y axis from 0 to a round figure over the highest p99 and a quarter
+ * over the bound, at least 1 us; labels in us, or ms from 1 ms up. */
+static void
+svg_scale_of(const struct sla_link_result *l, double bound,
+	     struct svg_scale *s)
 {
-	const struct sla_profile *p = l->profile;
-	double bound = p->delay_set ? (double)(l->owd ? p->delay_max_ns :
-						       p->rtt_max_ns) : 0.0;
-	struct svg_scale s;
-	double top = 0.0, step, v, div;
-	const char *unit;
-	char label[64];
+	double top = 0.0;
 	size_t i;
-	int k;
 
-	s.x0_ns = (double)l->from_ns;
-	s.x1_ns = (double)l->to_ns;
+	s->x0_ns = (double)l->from_ns;
+	s->x1_ns = (double)l->to_ns;
 	for (i = 0; i < l->n_chart; i++)
 		if (l->chart[i].has_data && (double)l->chart[i].p99_ns > top)
 			top = (double)l->chart[i].p99_ns;
@@ -138,27 +137,26 @@ report_svg_delay_chart(struct rbuf *b, const struct sla_link_result *l)
 		top = bound * 1.25;
 	if (top < 1000.0)
 		top = 1000.0;
-	step = svg_nice_step(top, 5);
-	s.y_max_ns = ceil(top / step) * step;
-	if (s.y_max_ns >= 1e6) {
-		div = 1e6;
-		unit = "ms";
+	s->step_ns = svg_nice_step(top, 5);
+	s->y_max_ns = ceil(top / s->step_ns) * s->step_ns;
+	if (s->y_max_ns >= 1e6) {
+		s->div = 1e6;
+		s->unit = "ms";
 	} else {
-		div = 1e3;
-		unit = "\xc2\xb5s";
+		s->div = 1e3;
+		s->unit = "\xc2\xb5s";
 	}
+}
 
-	rbuf_printf(b, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" "
-		    "role=\"img\" aria-label=\"%s delay over time\">",
-		    SVG_W, SVG_H, report_basis_name(l->owd));
-	/* plot frame */
-	rbuf_printf(b, "<rect class=\"plot\" x=\"%.1f\" y=\"%.1f\" "
-		    "width=\"%.1f\" height=\"%.1f\"/>", SVG_L, SVG_T,
-		    SVG_W - SVG_L - SVG_R, SVG_H - SVG_T - SVG_B);
-	/* delta-t without data */
+/* Each run of delta-t without data, shaded. */
+static void
+svg_nodata(struct rbuf *b, const struct sla_link_result *l,
+	   const struct svg_scale *s)
+{
+	size_t i, j;
+
 	for (i = 0; i < l->n_chart; i++) {
 		const struct sla_chart_point *pt = &l->chart[i];
-		size_t j;
 
 		if (pt->has_data)
 			continue;
@@ -166,32 +164,49 @@ report_svg_delay_chart(struct rbuf *b, const struct sla_link_result *l)
 			;
 		rbuf_printf(b, "<rect class=\"nodata\" x=\"%.1f\" y=\"%.1f\" "
 			    "width=\"%.1f\" height=\"%.1f\"/>",
-			    svg_x(&s, (double)pt->start_ns), SVG_T,
-			    svg_x(&s, (double)l->chart[j].end_ns) -
-			    svg_x(&s, (double)pt->start_ns),
+			    svg_x(s, (double)pt->start_ns), SVG_T,
+			    svg_x(s, (double)l->chart[j].end_ns) -
+			    svg_x(s, (double)pt->start_ns),
 			    SVG_H - SVG_T - SVG_B);
 		i = j;
 	}
-	/* y grid and labels */
-	for (v = 0.0; v <= s.y_max_ns + step / 2; v += step) {
-		double y = svg_y(&s, v);
+}
+
+/* The y grid, its labels, and the axis title. */
+static void
+svg_y_axis(struct rbuf *b, const struct sla_link_result *l,
+	   const struct svg_scale *s)
+{
+	double v;
+
+	for (v = 0.0; v <= s->y_max_ns + s->step_ns / 2; v += s->step_ns) {
+		double y = svg_y(s, v);
 
 		rbuf_printf(b, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" "
 			    "x2=\"%.1f\" y2=\"%.1f\"/>", SVG_L, y,
 			    SVG_W - SVG_R, y);
 		rbuf_printf(b, "<text class=\"ylab\" x=\"%.1f\" y=\"%.1f\">"
-			    "%g</text>", SVG_L - 6, y + 3.5, v / div);
+			    "%g</text>", SVG_L - 6, y + 3.5, v / s->div);
 	}
 	rbuf_printf(b, "<text class=\"yunit\" x=\"12\" y=\"%.1f\" "
 		    "transform=\"rotate(-90 12 %.1f)\">%s delay (%s)</text>",
 		    SVG_T + (SVG_H - SVG_T - SVG_B) / 2,
 		    SVG_T + (SVG_H - SVG_T - SVG_B) / 2,
-		    report_basis_name(l->owd), unit);
-	/* x ticks: six evenly spaced times, UTC */
+		    report_basis_name(l->owd), s->unit);
+}
+
+/* Six evenly spaced times, UTC, and the axis title. */
+static void
+svg_x_axis(struct rbuf *b, const struct sla_link_result *l,
+	   const struct svg_scale *s)
+{
+	char label[64];
+	int k;
+
 	for (k = 0; k <= 5; k++) {
 		uint64_t t = l->from_ns + (uint64_t)((double)(l->to_ns -
 				l->from_ns) * k / 5.0);
-		double x = svg_x(&s, (double)t);
+		double x = svg_x(s, (double)t);
 
 		svg_time_label(t, l->to_ns - l->from_ns, label, sizeof(label));
 		rbuf_printf(b, "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" "
@@ -204,21 +219,28 @@ report_svg_delay_chart(struct rbuf *b, const struct sla_link_result *l)
 	rbuf_printf(b, "<text class=\"xunit\" x=\"%.1f\" y=\"%.1f\">time "
 		    "(UTC)</text>", SVG_L + (SVG_W - SVG_L - SVG_R) / 2,
 		    SVG_H - 6);
-	/* the bound */
-	if (p->delay_set) {
-		double y = svg_y(&s, bound);
+}
 
-		rbuf_printf(b, "<line class=\"bound\" x1=\"%.1f\" y1=\"%.1f\" "
-			    "x2=\"%.1f\" y2=\"%.1f\"/>", SVG_L, y,
-			    SVG_W - SVG_R, y);
-		rbuf_printf(b, "<text class=\"boundlab\" x=\"%.1f\" "
-			    "y=\"%.1f\">bound p%g \xe2\x89\xa4 %s</text>",
-			    SVG_W - SVG_R - 4, y - 4, p->delay_percentile,
-			    report_fmt_ns(bound, label, sizeof(label)));
-	}
-	svg_series(b, l, &s, false, "p50");
-	svg_series(b, l, &s, true, "p99");
-	/* legend */
+/* The bound as a dashed line, with its percentile and value. */
+static void
+svg_bound(struct rbuf *b, const struct sla_profile *p,
+	  const struct svg_scale *s, double bound)
+{
+	double y = svg_y(s, bound);
+	char label[64];
+
+	rbuf_printf(b, "<line class=\"bound\" x1=\"%.1f\" y1=\"%.1f\" "
+		    "x2=\"%.1f\" y2=\"%.1f\"/>", SVG_L, y,
+		    SVG_W - SVG_R, y);
+	rbuf_printf(b, "<text class=\"boundlab\" x=\"%.1f\" "
+		    "y=\"%.1f\">bound p%g \xe2\x89\xa4 %s</text>",
+		    SVG_W - SVG_R - 4, y - 4, p->delay_percentile,
+		    report_fmt_ns(bound, label, sizeof(label)));
+}
+
+static void
+svg_legend(struct rbuf *b)
+{
 	rbuf_printf(b, "<g class=\"legend\" transform=\"translate(%.1f %.1f)\">"
 		    "<line class=\"p99\" x1=\"0\" y1=\"0\" x2=\"18\" y2=\"0\"/>"
 		    "<text x=\"22\" y=\"3.5\">p99</text>"
@@ -227,5 +249,31 @@ report_svg_delay_chart(struct rbuf *b, const struct sla_link_result *l)
 		    "<rect class=\"nodata\" x=\"104\" y=\"-5\" width=\"14\" "
 		    "height=\"10\"/><text x=\"122\" y=\"3.5\">no data</text>"
 		    "</g>", SVG_L, 10.0);
+}
+
+void
+report_svg_delay_chart(struct rbuf *b, const struct sla_link_result *l)
+{
+	const struct sla_profile *p = l->profile;
+	double bound = p->delay_set ? (double)(l->owd ? p->delay_max_ns :
+						       p->rtt_max_ns) : 0.0;
+	struct svg_scale s;
+
+	svg_scale_of(l, bound, &s);
+	rbuf_printf(b, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" "
+		    "role=\"img\" aria-label=\"%s delay over time\">",
+		    SVG_W, SVG_H, report_basis_name(l->owd));
+	/* plot frame */
+	rbuf_printf(b, "<rect class=\"plot\" x=\"%.1f\" y=\"%.1f\" "
+		    "width=\"%.1f\" height=\"%.1f\"/>", SVG_L, SVG_T,
+		    SVG_W - SVG_L - SVG_R, SVG_H - SVG_T - SVG_B);
+	svg_nodata(b, l, &s);
+	svg_y_axis(b, l, &s);
+	svg_x_axis(b, l, &s);
+	if (p->delay_set)
+		svg_bound(b, p, &s, bound);
+	svg_series(b, l, &s, false, "p50");
+	svg_series(b, l, &s, true, "p99");
+	svg_legend(b);
 	rbuf_puts(b, "</svg>");
 }

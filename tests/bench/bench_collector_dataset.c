@@ -32,6 +32,7 @@
 #include "metroprobe/mp_time.h"
 #include "metroprobe/record.h"
 #include "store.h"
+#include "store_sqlite.h"
 #include "synth_record.h"
 
 #define NS        1000000000ULL

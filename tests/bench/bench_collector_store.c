@@ -35,6 +35,7 @@
 #include "metroprobe/record.h"
 #include "store.h"
 #include "store_codec.h"
+#include "store_sqlite.h"
 
 #define BODY_RECORDS 1000
 

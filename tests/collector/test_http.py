@@ -558,6 +558,18 @@ class CollectorLifecycleTest(unittest.TestCase):
         self.assertEqual(out.returncode, 2)
         self.assertIn("port", out.stderr)
         with open(conf, "w") as f:
+            f.write("[collector]\nstore_check = sometimes\n")
+        out = subprocess.run([COLLECTOR, "serve", "--config", conf],
+                             capture_output=True, text=True, timeout=10)
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("store_check", out.stderr)
+        with open(conf, "w") as f:
+            f.write("[collector]\nreport_threads = 9\n")
+        out = subprocess.run([COLLECTOR, "serve", "--config", conf],
+                             capture_output=True, text=True, timeout=10)
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("report_threads", out.stderr)
+        with open(conf, "w") as f:
             f.write("[token.x]\nsha256 = 1234\nrole = probe\nprobe = a\n")
         out = subprocess.run([COLLECTOR, "serve", "--config", conf],
                              capture_output=True, text=True, timeout=10)

@@ -5,8 +5,10 @@
  * exact merge of the raw histograms (also after a late record), retention,
  * reopening, refusing a damaged or newer database, the compact stored
  * form (every field kept) and reading the JSON rows of older stores,
- * measurement-quality figures kept and merged into the rollups, and a
- * store of schema version 2 migrated.
+ * measurement-quality figures kept and merged into the rollups, a
+ * store of schema version 2 migrated, an overlong varint in a stored
+ * row refused as damage; and the defaults store_init gives a back-end
+ * without the optional operations.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,10 +26,13 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "collector_config.h"
 #include "metroprobe/hist.h"
+#include "metroprobe/leb128.h"
 #include "metroprobe/record.h"
 #include "store.h"
 #include "store_codec.h"
+#include "store_sqlite.h"
 
 #define NS  1000000000ULL
 #define T0  1764000000000000000ULL     /* 2025-11-24T16:00:00Z: on the hour */
@@ -938,6 +943,32 @@ fill_store(struct store *st)
 		record_free(&recs[i]);
 }
 
+/* The check a [collector] section with the line key asks for, or the
+ * negative errno of reading it. */
+static int
+config_store_check(const char *line)
+{
+	struct collector_config cc;
+	char ini[300], err[512];
+	FILE *f;
+	int rc;
+
+	snprintf(ini, sizeof(ini), "%s/collector.ini", dir);
+	f = fopen(ini, "w");
+	assert_non_null(f);
+	fprintf(f, "[collector]\ndatabase = %s\n%s", db_path, line);
+	assert_int_equal(fclose(f), 0);
+	rc = collector_config_load(ini, &cc, err, sizeof(err));
+	unlink(ini);
+	if (rc < 0) {
+		assert_non_null(strstr(err, "store_check"));
+		return rc;
+	}
+	rc = (int)cc.store_check;
+	collector_config_free(&cc);
+	return rc;
+}
+
 static void
 start_up_reads_the_whole_file_only_after_an_unclean_close(void **state)
 {
@@ -965,10 +996,11 @@ start_up_reads_the_whole_file_only_after_an_unclean_close(void **state)
 	assert_true(store_sqlite_open_check(db_path, NULL, STORE_CHECK_FULL,
 					    &st, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "integrity check failed"));
-	setenv("METROPROBE_STORE_CHECK", "full", 1);
-	assert_true(store_sqlite_open_check(db_path, NULL, STORE_CHECK_AUTO,
+	/* the collector's config asks for it */
+	assert_int_equal(config_store_check("store_check = full\n"),
+			 STORE_CHECK_FULL);
+	assert_true(store_sqlite_open_check(db_path, NULL, STORE_CHECK_FULL,
 					    &st, err, sizeof(err)) < 0);
-	unsetenv("METROPROBE_STORE_CHECK");
 
 	/* A process that dies with the store open leaves its WAL: the next
 	 * start reads the whole file and finds the damage. */
@@ -1016,6 +1048,21 @@ start_up_reads_the_whole_file_only_after_an_unclean_close(void **state)
 					    &st, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "integrity check failed"));
 	assert_non_null(strstr(err, "truncated"));
+}
+
+static void
+the_start_up_check_is_a_key_of_the_collector_config(void **state)
+{
+	(void)state;
+	assert_int_equal(config_store_check(""), STORE_CHECK_AUTO);
+	assert_int_equal(config_store_check("store_check = auto\n"),
+			 STORE_CHECK_AUTO);
+	assert_int_equal(config_store_check("store_check = full\n"),
+			 STORE_CHECK_FULL);
+	assert_int_equal(config_store_check("store_check = bounded\n"),
+			 STORE_CHECK_BOUNDED);
+	assert_int_equal(config_store_check("store_check = sometimes\n"),
+			 -EINVAL);
 }
 
 /* Per-minute figures against the figures of the rollup read back. */
@@ -1072,8 +1119,8 @@ check_figs(const struct store_minute_figs *f, void *arg)
 	assert_int_equal(f->start_ns % MIN, 0);
 	fc->n++;
 	/* the rollup of the same minute, through the same snapshot */
-	assert_int_equal(fc->st->ops->reader_scan(fc->rd, &q, figs_of_rollup,
-						  (void *)f), 0);
+	assert_int_equal(store_reader_scan(fc->st, fc->rd, &q, figs_of_rollup,
+					   (void *)f), 0);
 	return 0;
 }
 
@@ -1085,10 +1132,10 @@ figs_checked(struct store *st)
 	};
 	struct figs_check fc = { st, NULL, 0 };
 
-	assert_int_equal(st->ops->reader_open(st, &fc.rd), 0);
-	assert_int_equal(st->ops->reader_figs(fc.rd, &q, true, check_figs,
-					      &fc), 0);
-	st->ops->reader_close(fc.rd);
+	assert_int_equal(store_reader_open(st, &fc.rd), 0);
+	assert_int_equal(store_reader_figs(st, fc.rd, &q, true, check_figs,
+					   &fc), 0);
+	store_reader_close(st, fc.rd);
 	return fc.n;
 }
 
@@ -1357,20 +1404,6 @@ the_stored_form_keeps_the_quality_figures(void **state)
 	}
 }
 
-/* A varint as the stored forms write them (store_codec.h). */
-static size_t
-put_varint(uint8_t *o, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		o[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	o[n++] = (uint8_t)v;
-	return n;
-}
-
 /* A record in the stored form of schema version 2, built by hand from
  * the layout: names, counters, no flags, rates 0, no drops. */
 static size_t
@@ -1386,12 +1419,12 @@ old_blob(uint8_t *o, uint64_t start_ns)
 
 	o[n++] = 1;                             /* version */
 	for (i = 0; i < 4; i++) {
-		n += put_varint(o + n, strlen(names[i]));
+		n += mp_leb128_put(o + n, strlen(names[i]));
 		memcpy(o + n, names[i], strlen(names[i]));
 		n += strlen(names[i]);
 	}
 	for (i = 0; i < 13; i++)
-		n += put_varint(o + n, counters[i]);
+		n += mp_leb128_put(o + n, counters[i]);
 	o[n++] = 0;                             /* flags */
 	memset(o + n, 0, 16);                   /* two rates: 0.0 */
 	n += 16;
@@ -1489,6 +1522,285 @@ a_store_of_schema_2_migrates_and_keeps_every_record(void **state)
 	free(c);
 }
 
+/* The blob of the one row sql selects (malloc'd), or its length 0. */
+static uint8_t *
+row_blob(const char *sql, size_t *len)
+{
+	uint8_t *blob = NULL;
+	sqlite3_stmt *q;
+	sqlite3 *db;
+
+	*len = 0;
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	*len = (size_t)sqlite3_column_bytes(q, 0);
+	blob = malloc(*len + 1);
+	assert_non_null(blob);
+	memcpy(blob, sqlite3_column_blob(q, 0), *len);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return blob;
+}
+
+static void
+set_row_blob(const char *sql, const uint8_t *blob, size_t len)
+{
+	sqlite3_stmt *q;
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+	sqlite3_bind_blob(q, 1, blob, (int)len, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+	assert_int_equal(sqlite3_changes(db), 1);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
+/* The varint at off of blob (len octets) written one octet longer, with
+ * the same value: its last octet continued by a 0x00. Returns the new
+ * length; out has room for len + 1. */
+static size_t
+overlong_at(const uint8_t *blob, size_t len, size_t off, uint8_t *out)
+{
+	size_t last = off;
+
+	while (blob[last] & 0x80)
+		last++;
+	memcpy(out, blob, last + 1);
+	out[last] |= 0x80;
+	out[last + 1] = 0x00;
+	memcpy(out + last + 2, blob + last + 1, len - last - 1);
+	return len + 1;
+}
+
+static int
+no_figs(const struct store_minute_figs *f, void *arg)
+{
+	(void)f;
+	(void)arg;
+	return 0;
+}
+
+static void
+an_overlong_varint_in_a_stored_row_is_damage(void **state)
+{
+	struct store_query q = {
+		.from_ns = 0, .to_ns = INT64_MAX, .resolution_ns = STORE_RES_RAW,
+	};
+	struct collected *c = calloc(1, sizeof(*c));
+	struct interval_record rec, back;
+	struct store_minute_figs f;
+	struct store_reader *rd;
+	struct store *st;
+	uint8_t *blob, *bad;
+	size_t len, bad_len, dup;
+
+	(void)state;
+	assert_non_null(c);
+	st = open_store(NULL);
+	make_record(&rec, "p1", "s", T0, 1);
+	assert_int_equal(insert(st, &rec, 1, &dup), 1);
+	assert_int_equal(store_maintain(st, T0 + HOUR), 0);
+	store_close(st);
+
+	/* the row as stored reads back; with octet 1 (the length of the
+	 * probe's name) written overlong, the same value is refused */
+	blob = row_blob("SELECT record FROM interval_raw", &len);
+	record_init(&back);
+	assert_int_equal(store_codec_decode(blob, len, &back, NULL), 0);
+	record_free(&back);
+	bad = malloc(len + 1);
+	assert_non_null(bad);
+	bad_len = overlong_at(blob, len, 1, bad);
+	record_init(&back);
+	assert_int_equal(store_codec_decode(bad, bad_len, &back, NULL),
+			 -EINVAL);
+	record_free(&back);
+	/* and a scan reports it as it reports any other damaged row */
+	set_row_blob("UPDATE interval_raw SET record = ?1", bad, bad_len);
+	st = open_store(NULL);
+	assert_int_equal(store_scan(st, &q, collect, c), -EIO);
+	collected_free(c);
+	store_close(st);
+	free(blob);
+	free(bad);
+
+	/* the same in a minute's figures (octet 1: tx_pkts) */
+	blob = row_blob("SELECT figs FROM rollup_minute_figs", &len);
+	bad = malloc(len + 1);
+	assert_non_null(bad);
+	bad_len = overlong_at(blob, len, 1, bad);
+	set_row_blob("UPDATE rollup_minute_figs SET figs = ?1", bad, bad_len);
+	st = open_store(NULL);
+	q.resolution_ns = MIN;
+	assert_int_equal(store_reader_open(st, &rd), 0);
+	assert_int_equal(store_reader_figs(st, rd, &q, true, no_figs, &f),
+			 -EIO);
+	store_reader_close(st, rd);
+	store_close(st);
+	free(blob);
+	free(bad);
+	record_free(&rec);
+	free(c);
+}
+
+/* ---- a back-end with only the mandatory operations ---------------- */
+
+/* It holds one record and reads it back on every scan. */
+struct mem_store {
+	struct store base;
+	struct interval_record r;
+	unsigned scans;
+};
+
+static int
+mem_insert(struct store *s, const struct interval_record *recs, size_t n,
+	   size_t *n_new, size_t *n_dup, char *err, size_t errlen)
+{
+	(void)s;
+	(void)recs;
+	(void)err;
+	(void)errlen;
+	*n_new = n;
+	*n_dup = 0;
+	return 0;
+}
+
+static int
+mem_insert_stream(struct store *s, store_next_fn next, void *arg,
+		  size_t *n_new, size_t *n_dup, char *err, size_t errlen)
+{
+	(void)s;
+	(void)next;
+	(void)arg;
+	(void)err;
+	(void)errlen;
+	*n_new = 0;
+	*n_dup = 0;
+	return 0;
+}
+
+static int
+mem_scan(struct store *s, const struct store_query *q, store_record_fn fn,
+	 void *arg)
+{
+	struct mem_store *m = (struct mem_store *)s;
+
+	(void)q;
+	m->scans++;
+	return fn(&m->r, arg);
+}
+
+static int
+mem_maintain(struct store *s, uint64_t now_ns)
+{
+	(void)s;
+	(void)now_ns;
+	return 0;
+}
+
+static void
+mem_close(struct store *s)
+{
+	(void)s;
+}
+
+static int
+count_hour(const char *probe, const char *session, uint64_t start_ns,
+	   void *arg)
+{
+	(void)probe;
+	(void)session;
+	(void)start_ns;
+	(void)arg;
+	return 0;
+}
+
+static void
+mem_close_reader(struct store *s, struct store_reader *rd)
+{
+	(void)s;
+	(void)rd;
+}
+
+static int
+mem_exact_hours(struct store *s, struct store_reader *rd,
+		const struct store_query *q, store_hour_fn fn, void *arg)
+{
+	(void)s;
+	(void)rd;
+	(void)q;
+	(void)fn;
+	(void)arg;
+	return 0;
+}
+
+static void
+a_back_end_without_optional_operations_gets_their_defaults(void **state)
+{
+	static const struct store_ops mem_ops = {
+		.name = "memory",
+		.insert = mem_insert,
+		.insert_stream = mem_insert_stream,
+		.scan = mem_scan,
+		.maintain = mem_maintain,
+		.close = mem_close,
+	};
+	struct store_query q = {
+		.from_ns = 0, .to_ns = INT64_MAX, .resolution_ns = MIN,
+	};
+	struct collected *c = calloc(1, sizeof(*c));
+	struct store_ops partial;
+	struct store_reader *rd = NULL;
+	struct store_stats stats;
+	struct mem_store m;
+	char err[160];
+
+	(void)state;
+	assert_non_null(c);
+	memset(&m, 0, sizeof(m));
+	make_record(&m.r, "p1", "s", T0, 1);
+	assert_int_equal(store_init(&m.base, &mem_ops, err, sizeof(err)), 0);
+	assert_int_equal(store_stats(&m.base, &stats), -ENOTSUP);
+	assert_int_equal(store_latest(&m.base, collect, c), -ENOTSUP);
+	/* a reader without a snapshot: each of its scans is a scan */
+	assert_int_equal(store_reader_open(&m.base, &rd), 0);
+	assert_non_null(rd);
+	assert_int_equal(store_reader_scan(&m.base, rd, &q, collect, c), 0);
+	assert_int_equal(store_reader_scan(&m.base, rd, &q, collect, c), 0);
+	assert_int_equal(m.scans, 2);
+	assert_int_equal(c->n, 2);
+	assert_int_equal(c->start[1], T0);
+	assert_int_equal(store_reader_figs(&m.base, rd, &q, true, no_figs,
+					   NULL), -ENOTSUP);
+	assert_int_equal(store_reader_exact_hours(&m.base, rd, &q, count_hour,
+						  NULL), -ENOTSUP);
+	store_reader_close(&m.base, rd);
+	store_close(&m.base);
+
+	/* a mandatory operation missing is refused, by name */
+	partial = mem_ops;
+	partial.maintain = NULL;
+	assert_int_equal(store_init(&m.base, &partial, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "memory"));
+	assert_non_null(strstr(err, "maintain"));
+	/* and so is half a reader, or figures without readers to read */
+	partial = mem_ops;
+	partial.reader_close = mem_close_reader;
+	assert_int_equal(store_init(&m.base, &partial, err, sizeof(err)),
+			 -EINVAL);
+	partial = mem_ops;
+	partial.reader_exact_hours = mem_exact_hours;
+	assert_int_equal(store_init(&m.base, &partial, err, sizeof(err)),
+			 -EINVAL);
+	collected_free(c);
+	record_free(&m.r);
+	free(c);
+}
+
 int
 main(void)
 {
@@ -1522,12 +1834,20 @@ main(void)
 			start_up_reads_the_whole_file_only_after_an_unclean_close,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
+			the_start_up_check_is_a_key_of_the_collector_config,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
 			quality_is_kept_and_merged_into_the_rollups, setup,
 			teardown),
 		cmocka_unit_test(the_stored_form_keeps_the_quality_figures),
 		cmocka_unit_test_setup_teardown(
 			a_store_of_schema_2_migrates_and_keeps_every_record,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			an_overlong_varint_in_a_stored_row_is_damage, setup,
+			teardown),
+		cmocka_unit_test(
+			a_back_end_without_optional_operations_gets_their_defaults),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

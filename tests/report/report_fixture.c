@@ -56,6 +56,7 @@
 #include "metroprobe/record.h"
 #include "report.h"
 #include "store.h"
+#include "store_sqlite.h"
 
 #define S   1000000000ULL
 #define T0  1795564800000000000ULL      /* 2026-11-25T00:00:00Z */
