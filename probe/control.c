@@ -118,6 +118,8 @@ clock_sync_publish(struct probe_app *app)
 			  &synced, &error_ns);
 	__atomic_store_n(&app->sync.synced, synced, __ATOMIC_RELAXED);
 	__atomic_store_n(&app->sync.error_ns, error_ns, __ATOMIC_RELAXED);
+	/* after both: a reflector that sees the new generation reads them */
+	__atomic_fetch_add(&app->sync.gen, 1, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < app->n_sessions; i++) {
 		struct probe_session *s = &app->sessions[i];
 
@@ -127,7 +129,8 @@ clock_sync_publish(struct probe_app *app)
 				 __ATOMIC_RELAXED);
 	}
 	/* each reflecting queue takes them up in its own estimate, with
-	 * its timestamps' error, within 100 ms (reflector_errest_tick) */
+	 * its timestamps' error, within a housekeeping step (about a
+	 * millisecond: reflector_errest_tick, on the new generation) */
 }
 
 /*

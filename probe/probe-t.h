@@ -330,6 +330,7 @@ struct probe_queue {
 	uint64_t ts_gap_win_tsc[2];
 	uint64_t ts_lag_win_tsc[2];
 	uint64_t errest_next_tsc;
+	uint32_t errest_sync_gen;        /* sync generation it was made from */
 	unsigned tx_first;               /* session that sends first */
 	struct rte_mbuf *tx_pkts[PROBE_TX_STAGE];
 	struct tx_meta tx_meta[PROBE_TX_STAGE];
@@ -348,6 +349,7 @@ struct probe_queue {
 struct clock_sync_state {
 	bool synced;                     /* our clock: S bit */
 	uint64_t error_ns;               /* our clock's error estimate */
+	uint32_t gen;                    /* bumped after every change */
 };
 
 /*

@@ -42,6 +42,7 @@ reflector_errest_tick(struct probe_worker *w, struct probe_queue *p,
 {
 	const struct worker_rt *rt = &w->rt;
 	struct stamp_error_estimate ee;
+	uint32_t gen = __atomic_load_n(&rt->sync->gen, __ATOMIC_ACQUIRE);
 	uint64_t ts = RTE_MAX(p->ts_gap_win_tsc[0], p->ts_gap_win_tsc[1]) +
 		RTE_MAX(p->ts_lag_win_tsc[0], p->ts_lag_win_tsc[1]);
 	uint64_t ns = clock_span_ns(ts, rt->tsc_hz);
@@ -55,6 +56,7 @@ reflector_errest_tick(struct probe_worker *w, struct probe_queue *p,
 	p->ts_lag_win_tsc[1] = p->ts_lag_win_tsc[0];
 	p->ts_gap_win_tsc[0] = p->ts_lag_win_tsc[0] = 0;
 	p->errest_next_tsc = now + rt->tsc_hz / 1000 * REFL_ERREST_WINDOW_MS;
+	p->errest_sync_gen = gen;
 }
 
 int

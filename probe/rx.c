@@ -372,7 +372,8 @@ worker_housekeeping(struct probe_worker *w, uint64_t now)
 		struct probe_queue *p = w->queues[i];
 
 		neigh_tick(p, now, w->rt.tsc_hz);
-		if (now >= p->errest_next_tsc)
+		if (now >= p->errest_next_tsc || p->errest_sync_gen !=
+		    __atomic_load_n(&w->rt.sync->gen, __ATOMIC_ACQUIRE))
 			reflector_errest_tick(w, p, now);
 		for (unsigned j = 0; j < p->n_sessions; j++)
 			session_housekeeping(w, p->sessions[j], now);
